@@ -1,0 +1,87 @@
+/**
+ * `@kafkit/testkit`: a real Apache Kafka (ZooKeeper or KRaft mode, 1 or 3 brokers) and a
+ * Confluent-compatible schema registry for tests, demos and benchmarks. One API, two
+ * backends: testcontainers when a Docker-compatible engine answers, local JVM processes
+ * otherwise.
+ * @packageDocumentation
+ */
+import type { BackendName, KafkaCluster, StartKafkaOptions } from './types.js'
+import { TestkitError } from './internal/errors.js'
+import { type ResolvedOptions, startJvmCluster } from './internal/jvm/backend.js'
+
+export type { BackendName, ClusterMode, KafkaCluster, StartKafkaOptions } from './types.js'
+export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
+export { KAFKA_VERSION, cacheRoot } from './internal/cache.js'
+export { uniqueName, waitFor } from './helpers.js'
+
+const defaultLog = (line: string) => process.stderr.write(`${line}\n`)
+
+function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend: BackendName | 'auto' } {
+  const brokers = options.brokers ?? 1
+  if (brokers !== 1 && brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, got ${String(brokers)}`)
+  const mode = options.mode ?? 'zookeeper'
+  if (mode !== 'zookeeper' && mode !== 'kraft') throw new TestkitError('TESTKIT_BAD_OPTIONS', `mode must be 'zookeeper' or 'kraft', got ${String(mode)}`)
+  const backend = (process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined) || options.backend || 'auto'
+  if (!['auto', 'containers', 'jvm'].includes(backend)) {
+    throw new TestkitError('TESTKIT_BAD_OPTIONS', `backend (or KAFKIT_BACKEND) must be 'auto', 'containers' or 'jvm', got '${backend}'`)
+  }
+  return {
+    brokers,
+    mode,
+    backend,
+    schemaRegistry: options.schemaRegistry ?? false,
+    brokerConfig: options.brokerConfig ?? {},
+    startTimeoutMs: options.startTimeoutMs ?? 120_000,
+    stopOnExit: options.stopOnExit ?? true,
+    log: options.log ?? defaultLog,
+  }
+}
+
+/**
+ * Which backend `auto` picks here: `containers` when a Docker-compatible engine answers
+ * (Docker, or podman set up by the testkit), else `jvm`.
+ */
+export async function resolveBackend(requested: BackendName | 'auto' = 'auto', log: (line: string) => void = defaultLog): Promise<BackendName> {
+  const env = process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined
+  const wanted = env || requested
+  if (wanted !== 'auto') return wanted
+  const { prepareContainerEngine } = await import('./internal/containers/engine.js')
+  return (await prepareContainerEngine(log, { required: false })) ? 'containers' : 'jvm'
+}
+
+/**
+ * Starts a real Kafka cluster and waits until every broker (and the registry) serves.
+ *
+ * @example
+ * ```ts
+ * const kafka = await startKafka({ schemaRegistry: true })
+ * // new Kafka({ brokers: kafka.brokers }) ...
+ * await kafka.stop()
+ * ```
+ * @throws TestkitError with a code naming the cause (missing tool, download failure, a
+ *   process that exited, a cluster not ready in time) and the tail of the failing log
+ */
+export async function startKafka(options: StartKafkaOptions = {}): Promise<KafkaCluster> {
+  const resolved = resolveOptions(options)
+  const backend = await resolveBackend(resolved.backend, resolved.log)
+  if (backend === 'containers') {
+    const { prepareContainerEngine } = await import('./internal/containers/engine.js')
+    await prepareContainerEngine(resolved.log, { required: true })
+    const { startContainerCluster } = await import('./internal/containers/backend.js')
+    return startContainerCluster(resolved)
+  }
+  return startJvmCluster(resolved)
+}
+
+/** Internal entry for `npm run kafka:up`: processes that outlive the starting process. */
+export async function startDetachedKafka(options: StartKafkaOptions = {}): Promise<KafkaCluster> {
+  const resolved = resolveOptions({ ...options, stopOnExit: false })
+  const backend = await resolveBackend(resolved.backend, resolved.log)
+  if (backend === 'containers') {
+    const { prepareContainerEngine } = await import('./internal/containers/engine.js')
+    await prepareContainerEngine(resolved.log, { required: true })
+    const { startContainerCluster } = await import('./internal/containers/backend.js')
+    return startContainerCluster(resolved)
+  }
+  return startJvmCluster({ ...resolved, persistent: true })
+}

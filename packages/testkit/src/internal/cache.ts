@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { TestkitError } from './errors.js'
+import { requireCommand } from './tools.js'
+
+/** The Kafka release the rig runs: the last line with ZooKeeper mode. Kept in step with jvm/pom.xml. */
+export const KAFKA_VERSION = '3.9.2'
+/**
+ * Apicurio Registry, whose `ccompat` API is Confluent Schema Registry compatible. Karapace is
+ * not published on PyPI, and Apicurio 3.x needs Java 21; 2.6 runs on the Java 17 we require.
+ */
+export const REGISTRY_ARTIFACT = { groupId: 'io.apicurio', artifactId: 'apicurio-registry-app', version: '2.6.13.Final' }
+
+/** The runnable jar inside the unpacked registry distribution. */
+export const REGISTRY_JAR = `${REGISTRY_ARTIFACT.artifactId}-${REGISTRY_ARTIFACT.version}-runner.jar`
+
+/** Root of everything the testkit downloads or builds: `KAFKIT_CACHE_DIR`, else `~/.cache/kafkit`. */
+export function cacheRoot(): string {
+  const root = process.env['KAFKIT_CACHE_DIR'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'kafkit')
+  mkdirSync(root, { recursive: true })
+  return resolve(root)
+}
+
+/** The testkit package's own folder (holds jvm/pom.xml), from source or from dist. */
+export function packageDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  while (!existsSync(join(dir, 'jvm', 'pom.xml'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new Error('@kafkit/testkit: jvm/pom.xml not found beside the package')
+    dir = parent
+  }
+  return dir
+}
+
+/**
+ * Resolves the Kafka broker jar set (with ZooKeeper) from Maven Central into the cache,
+ * once: later calls find the completed folder and download nothing.
+ * @returns the folder of jars, for `java -cp '<dir>/*'`
+ * @throws TestkitError TESTKIT_MISSING_TOOL without Maven, TESTKIT_DOWNLOAD_FAILED when Maven fails
+ */
+export async function ensureKafkaJars(log: (line: string) => void): Promise<string> {
+  const target = join(cacheRoot(), `kafka-${KAFKA_VERSION}`, 'libs')
+  if (existsSync(join(target, '.complete'))) return target
+  requireCommand('mvn', ['-v'])
+  log(`kafkit: resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${target} (once)`)
+  const staging = `${target}.partial-${process.pid}`
+  rmSync(staging, { recursive: true, force: true })
+  await runMaven(
+    ['-f', join(packageDir(), 'jvm', 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'],
+    log,
+  )
+  publish(staging, target)
+  return target
+}
+
+/**
+ * Unpacks the Apicurio Registry distribution (a Quarkus app) from Maven Central into the cache, once.
+ * @returns the folder holding {@link REGISTRY_JAR}
+ */
+export async function ensureRegistryDist(log: (line: string) => void): Promise<string> {
+  const { groupId, artifactId, version } = REGISTRY_ARTIFACT
+  const target = join(cacheRoot(), `apicurio-registry-${version}`)
+  if (existsSync(join(target, '.complete'))) return target
+  requireCommand('mvn', ['-v'])
+  log(`kafkit: fetching Apicurio Registry ${version} (Confluent-compatible schema registry, ~90 MB) from Maven Central (once)`)
+  const staging = `${target}.partial-${process.pid}`
+  rmSync(staging, { recursive: true, force: true })
+  await runMaven(['dependency:unpack', `-Dartifact=${groupId}:${artifactId}:${version}:tar.gz:all`, `-DoutputDirectory=${staging}`], log)
+  publish(staging, target)
+  return target
+}
+
+/** Moves a finished download into place; a concurrent run that got there first wins. */
+function publish(staging: string, target: string): void {
+  if (readdirSync(staging).length === 0) {
+    throw new TestkitError('TESTKIT_DOWNLOAD_FAILED', `Maven finished but ${staging} is empty`)
+  }
+  writeFileSync(join(staging, '.complete'), new Date().toISOString())
+  mkdirSync(dirname(target), { recursive: true })
+  try {
+    renameSync(staging, target)
+  } catch (error) {
+    if (!existsSync(join(target, '.complete'))) throw error
+    rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+/** Runs Maven in batch mode, turning its transfer lines into a short progress report. */
+function runMaven(args: string[], log: (line: string) => void): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    // cwd in the cache: a pom-less 'mvn dependency:unpack' writes marker files below its cwd.
+    const child = spawn('mvn', ['-B', ...args], { cwd: cacheRoot(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const tail: string[] = []
+    let downloaded = 0
+    let bytes = 0
+    let lastReport = Date.now()
+    const onLine = (line: string) => {
+      tail.push(line)
+      if (tail.length > 30) tail.shift()
+      const match = /Downloaded from \S+: \S+ \(([\d.]+) (kB|MB|B)/.exec(line)
+      if (!match) return
+      downloaded++
+      const size = Number(match[1])
+      bytes += match[2] === 'MB' ? size * 1e6 : match[2] === 'kB' ? size * 1e3 : size
+      if (Date.now() - lastReport > 2000) {
+        lastReport = Date.now()
+        log(`kafkit: downloaded ${downloaded} files, ${(bytes / 1e6).toFixed(1)} MB…`)
+      }
+    }
+    let buffer = ''
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8')
+      const lines = buffer.split('\n')
+      buffer = lines.pop() ?? ''
+      lines.forEach(onLine)
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('error', (error) => reject(new TestkitError('TESTKIT_MISSING_TOOL', `could not run mvn: ${error.message}`, { cause: error })))
+    child.on('close', (code) => {
+      if (code === 0) {
+        if (downloaded > 0) log(`kafkit: downloaded ${downloaded} files, ${(bytes / 1e6).toFixed(1)} MB`)
+        resolvePromise()
+        return
+      }
+      reject(
+        new TestkitError(
+          'TESTKIT_DOWNLOAD_FAILED',
+          `mvn ${args.slice(0, 3).join(' ')} failed (exit ${code}); is Maven Central reachable?\n--- last lines of Maven's output ---\n${tail.join('\n')}`,
+        ),
+      )
+    })
+  })
+}

@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { KafkaCluster, StartKafkaOptions } from '../../types.js'
+import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist } from '../cache.js'
+import { TestkitError } from '../errors.js'
+import { assertPortFree, freePort } from '../ports.js'
+import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../processes.js'
+import { clusterHasBrokers, registryAnswers, waitUntil } from '../readiness.js'
+import { requireCommand } from '../tools.js'
+import { LOG4J_PROPERTIES, clusterSizedDefaults, renderProperties } from './properties.js'
+
+/** Options after defaults, as the backends receive them. */
+export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend'>> & {
+  /** Processes outlive this Node process (`kafka:up`). */
+  persistent?: boolean
+}
+
+const HOST = '127.0.0.1'
+
+interface BrokerSlot {
+  index: number
+  port: number
+  controllerPort: number
+  configFile: string
+  logFile: string
+  process: ManagedProcess | undefined
+}
+
+/**
+ * Starts ZooKeeper (or a KRaft quorum), the brokers and optionally the registry as local
+ * JVM child processes on free loopback ports, with data in a temp dir.
+ */
+export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCluster> {
+  const started = Date.now()
+  const log = options.log
+  requireCommand('java', ['-version'])
+  reapOrphans(log)
+  const libs = await ensureKafkaJars(log)
+  const registryDist = options.schemaRegistry ? await ensureRegistryDist(log) : undefined
+
+  const group = new ProcessGroup(options.stopOnExit, options.persistent)
+  const root = mkdtempSync(join(tmpdir(), 'kafkit-'))
+  group.addDir(root)
+  const logDir = join(root, 'logs')
+  mkdirSync(logDir)
+  const log4j = join(root, 'log4j.properties')
+  writeFileSync(log4j, LOG4J_PROPERTIES)
+  const marker = ownerMarker(group.ownerId)
+
+  const java = (name: string, mainClass: string, args: string[], heapMb: number, logFile: string): ManagedProcess =>
+    group.spawn(
+      name,
+      'java',
+      [
+        marker,
+        `-Xms64m`,
+        `-Xmx${heapMb}m`,
+        // Start-up time matters more than peak throughput for a test broker.
+        '-XX:TieredStopAtLevel=1',
+        '-XX:+UseSerialGC',
+        '-Djava.awt.headless=true',
+        `-Dlog4j.configuration=file:${log4j}`,
+        `-Dkafka.logs.dir=${logDir}`,
+        '-cp',
+        `${libs}/*`,
+        mainClass,
+        ...args,
+      ],
+      { logFile, detached: options.persistent ?? false },
+    )
+
+  try {
+    const count = options.brokers
+    const slots: BrokerSlot[] = []
+    for (let index = 0; index < count; index++) {
+      slots.push({
+        index,
+        port: await freePort(),
+        controllerPort: await freePort(),
+        configFile: join(root, `broker-${index}.properties`),
+        logFile: join(logDir, `broker-${index}.log`),
+        process: undefined,
+      })
+    }
+
+    let zookeeper: string | undefined
+    const watch: ManagedProcess[] = []
+    if (options.mode === 'zookeeper') {
+      const zkPort = await freePort()
+      const zkDir = join(root, 'zookeeper')
+      mkdirSync(zkDir)
+      const zkConfig = join(root, 'zoo.cfg')
+      writeFileSync(
+        zkConfig,
+        renderProperties({
+          dataDir: zkDir,
+          clientPort: zkPort,
+          clientPortAddress: HOST,
+          tickTime: 2000,
+          maxClientCnxns: 0,
+          'admin.enableServer': false,
+          '4lw.commands.whitelist': '*',
+        }),
+      )
+      zookeeper = `${HOST}:${zkPort}`
+      const zkLog = join(logDir, 'zookeeper.log')
+      const zk = java('zookeeper', 'org.apache.zookeeper.server.quorum.QuorumPeerMain', [zkConfig], 256, zkLog)
+      watch.push(zk)
+      await waitUntil(() => zookeeperAnswers(HOST, zkPort), { timeoutMs: options.startTimeoutMs, watch, what: 'ZooKeeper', logFile: zkLog })
+    }
+
+    const clusterId = randomBytes(16).toString('base64url')
+    const voters = slots.map((s) => `${s.index}@${HOST}:${s.controllerPort}`).join(',')
+    for (const slot of slots) {
+      const dataDir = join(root, `broker-${slot.index}-data`)
+      const common: Record<string, string> = {
+        ...clusterSizedDefaults(count),
+        'log.dirs': dataDir,
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'inter.broker.listener.name': 'PLAINTEXT',
+        'advertised.listeners': `PLAINTEXT://${HOST}:${slot.port}`,
+      }
+      const modeConfig: Record<string, string> =
+        options.mode === 'zookeeper'
+          ? {
+              'broker.id': String(slot.index),
+              listeners: `PLAINTEXT://${HOST}:${slot.port}`,
+              'zookeeper.connect': zookeeper as string,
+              'zookeeper.connection.timeout.ms': '18000',
+            }
+          : {
+              'node.id': String(slot.index),
+              'process.roles': 'broker,controller',
+              listeners: `PLAINTEXT://${HOST}:${slot.port},CONTROLLER://${HOST}:${slot.controllerPort}`,
+              'controller.listener.names': 'CONTROLLER',
+              'controller.quorum.voters': voters,
+            }
+      writeFileSync(slot.configFile, renderProperties({ ...common, ...modeConfig, ...options.brokerConfig }))
+      if (options.mode === 'kraft') {
+        const formatLog = join(logDir, `broker-${slot.index}-format.log`)
+        const format = java(`storage format of broker ${slot.index}`, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', slot.configFile, '--ignore-formatted'], 256, formatLog)
+        const code = await format.exited
+        group.forget(format)
+        if (code !== '0') {
+          throw new TestkitError('TESTKIT_PROCESS_EXITED', `formatting KRaft storage for broker ${slot.index} failed (${code}); see ${formatLog}`)
+        }
+      }
+    }
+
+    const startSlot = (slot: BrokerSlot) => {
+      slot.process = java(`broker ${slot.index}`, 'kafka.Kafka', [slot.configFile], 512, slot.logFile)
+      return slot.process
+    }
+    for (const slot of slots) watch.push(startSlot(slot))
+    const brokers = slots.map((s) => `${HOST}:${s.port}`)
+    await waitUntil(() => clusterHasBrokers(brokers, count), {
+      timeoutMs: options.startTimeoutMs,
+      watch,
+      what: `${count} Kafka broker(s)`,
+      logFile: slots[0]?.logFile,
+    })
+
+    let schemaRegistryUrl: string | undefined
+    if (registryDist) {
+      const port = await freePort()
+      const registryLog = join(logDir, 'schema-registry.log')
+      const registry = group.spawn(
+        'schema registry',
+        'java',
+        [
+          marker,
+          '-Xms64m',
+          '-Xmx384m',
+          '-XX:TieredStopAtLevel=1',
+          '-XX:+UseSerialGC',
+          `-Dquarkus.http.port=${port}`,
+          `-Dquarkus.http.host=${HOST}`,
+          // In-memory (H2) storage: the registry lives as long as this test cluster does.
+          '-Dquarkus.log.console.json=false',
+          '-jar',
+          join(registryDist, REGISTRY_JAR),
+        ],
+        { logFile: registryLog, detached: options.persistent ?? false },
+      )
+      watch.push(registry)
+      schemaRegistryUrl = `http://${HOST}:${port}/apis/ccompat/v7`
+      const url = schemaRegistryUrl
+      await waitUntil(() => registryAnswers(url), { timeoutMs: options.startTimeoutMs, watch, what: 'the schema registry', logFile: registryLog })
+    }
+
+    const startupMs = Date.now() - started
+    log(`kafkit: ${options.mode} cluster with ${count} broker(s)${registryDist ? ' and schema registry' : ''} ready in ${(startupMs / 1000).toFixed(1)} s (jvm backend, logs in ${logDir})`)
+
+    const slotAt = (index: number): BrokerSlot => {
+      const slot = slots[index]
+      if (!slot) throw new TestkitError('TESTKIT_BAD_OPTIONS', `no broker ${index}: the cluster has brokers 0..${count - 1}`)
+      return slot
+    }
+    let stopped = false
+    return {
+      backend: 'jvm',
+      mode: options.mode,
+      bootstrapServers: brokers.join(','),
+      brokers,
+      zookeeper,
+      schemaRegistryUrl,
+      logDir,
+      startupMs,
+      async stopBroker(index) {
+        const slot = slotAt(index)
+        if (!slot.process || slot.process.hasExited()) return
+        await slot.process.stop('SIGKILL')
+        group.forget(slot.process)
+        slot.process = undefined
+      },
+      async startBroker(index) {
+        const slot = slotAt(index)
+        if (slot.process && !slot.process.hasExited()) return
+        await assertPortFree(slot.port)
+        const restarted = startSlot(slot)
+        // Ready when this broker answers on its own address and is back in the metadata.
+        await waitUntil(() => clusterHasBrokers([`${HOST}:${slot.port}`], count), {
+          timeoutMs: options.startTimeoutMs,
+          watch: [restarted],
+          what: `broker ${index} after restart`,
+          logFile: slot.logFile,
+        })
+      },
+      async stop() {
+        if (stopped) return
+        stopped = true
+        await group.stopAll()
+      },
+    }
+  } catch (error) {
+    await group.stopAll(2000)
+    throw error
+  }
+}
+
+/** ZooKeeper's `ruok` four-letter command answers `imok` once it serves. */
+async function zookeeperAnswers(host: string, port: number): Promise<boolean> {
+  const { connect } = await import('node:net')
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    let reply = ''
+    socket.setTimeout(2000, () => socket.destroy())
+    socket.on('connect', () => socket.write('ruok'))
+    socket.on('data', (chunk) => (reply += chunk.toString()))
+    socket.on('close', () => resolve(reply === 'imok'))
+    socket.on('error', () => resolve(false))
+  })
+}

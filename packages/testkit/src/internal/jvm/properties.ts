@@ -1,0 +1,42 @@
+/** Renders a Java `.properties` file. Values are written as they are (no escaping is needed for ours). */
+export function renderProperties(entries: Record<string, string | number | boolean>): string {
+  return `${Object.entries(entries)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join('\n')}\n`
+}
+
+/** log4j 1 (reload4j) config sending everything at INFO to stdout, which the testkit writes to a file. */
+export const LOG4J_PROPERTIES = renderProperties({
+  'log4j.rootLogger': 'INFO, stdout',
+  'log4j.appender.stdout': 'org.apache.log4j.ConsoleAppender',
+  'log4j.appender.stdout.layout': 'org.apache.log4j.PatternLayout',
+  'log4j.appender.stdout.layout.ConversionPattern': '[%d] %p %m (%c)%n',
+  'log4j.logger.kafka.request.logger': 'WARN',
+  'log4j.logger.org.apache.zookeeper': 'WARN',
+  'log4j.logger.state.change.logger': 'WARN',
+  'log4j.logger.kafka.controller': 'WARN',
+  'log4j.logger.kafka.log.LogCleaner': 'WARN',
+})
+
+/**
+ * Broker settings sized to the cluster: internal topics replicated as far as the broker
+ * count allows, so a 1-broker cluster can run transactions and consumer groups at all.
+ */
+export function clusterSizedDefaults(brokerCount: number): Record<string, string> {
+  const rf = String(Math.min(3, brokerCount))
+  const isr = String(Math.min(2, brokerCount))
+  return {
+    'offsets.topic.replication.factor': rf,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': isr,
+    'default.replication.factor': '1',
+    'min.insync.replicas': '1',
+    'num.partitions': '1',
+    // Tests and demos join groups often; waiting 3 s for more members only slows them.
+    'group.initial.rebalance.delay.ms': '0',
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.num.partitions': '10',
+    'log.flush.interval.messages': '1000000',
+    'delete.topic.enable': 'true',
+  }
+}

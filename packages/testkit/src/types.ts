@@ -1,0 +1,69 @@
+/** Which engine runs the brokers. */
+export type BackendName = 'containers' | 'jvm'
+
+/** How the cluster keeps its metadata. */
+export type ClusterMode = 'zookeeper' | 'kraft'
+
+/** Options of {@link startKafka}. */
+export interface StartKafkaOptions {
+  /**
+   * Number of brokers.
+   * @default 1
+   */
+  brokers?: 1 | 3
+  /**
+   * `zookeeper` (the seeds' setup: ZooKeeper + broker) or `kraft` (combined broker/controller).
+   * @default 'zookeeper'
+   */
+  mode?: ClusterMode
+  /**
+   * Start a Confluent-compatible schema registry against this cluster.
+   * @default false
+   */
+  schemaRegistry?: boolean
+  /**
+   * `containers` (testcontainers, needs a Docker-compatible engine), `jvm` (local child
+   * processes, needs Java 17 + Maven), or `auto`: containers when an engine answers, else jvm.
+   * Overridden by the `KAFKIT_BACKEND` environment variable.
+   * @default 'auto'
+   */
+  backend?: BackendName | 'auto'
+  /** Extra `server.properties` entries for every broker, e.g. `{ 'num.partitions': '3' }`. */
+  brokerConfig?: Record<string, string>
+  /**
+   * Abort start-up when the cluster is not ready within this time.
+   * @default 120_000
+   */
+  startTimeoutMs?: number
+  /**
+   * Stop everything when the Node process exits or gets SIGINT/SIGTERM.
+   * @default true
+   */
+  stopOnExit?: boolean
+  /** Where progress lines go (downloads, start-up time). @default lines to stderr */
+  log?: (line: string) => void
+}
+
+/** A running cluster. Everything it started is removed by {@link KafkaCluster.stop}. */
+export interface KafkaCluster {
+  readonly backend: BackendName
+  readonly mode: ClusterMode
+  /** `host:port` list for clients, comma separated. */
+  readonly bootstrapServers: string
+  /** The same as an array, for kafkajs' `brokers`. */
+  readonly brokers: string[]
+  /** `host:port` of ZooKeeper in `zookeeper` mode. */
+  readonly zookeeper: string | undefined
+  /** Base URL of the Confluent-compatible schema registry API, when asked for. */
+  readonly schemaRegistryUrl: string | undefined
+  /** Folder with one log file per process or container. */
+  readonly logDir: string
+  /** Milliseconds from the call to a ready cluster. */
+  readonly startupMs: number
+  /** Stops broker `index` (0-based) abruptly, as a crash would; its data is kept. */
+  stopBroker(index: number): Promise<void>
+  /** Starts broker `index` again on the same address and data, and waits until it serves. */
+  startBroker(index: number): Promise<void>
+  /** Stops and removes every process or container it started, and its temp dirs. Idempotent. */
+  stop(): Promise<void>
+}
