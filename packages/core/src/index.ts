@@ -1,4 +1,6 @@
 /**
+ * `@kafkit/core`: typed Kafka event contracts, serdes, producer and consumer runtime over kafkajs.
  * @packageDocumentation
  */
-export {}
+export { KafkitError, KafkitErrorCodes, isKafkitError, type KafkitErrorCode, type KafkitErrorContext, type KafkitIssue } from './errors.js'
+export type { Serde, SerdeContext, SerdeInput, SerdeOutput } from './serde.js'
