@@ -1,0 +1,71 @@
+/** Where a message event happened. */
+export interface MessageRef {
+  groupId: string
+  topic: string
+  partition: number
+  offset: string
+}
+
+/**
+ * Every event the consumer runtime emits, by name. Namespaced: `consumer.*` for the
+ * consume loop, `dlq.*` for dead letters, `replay.*` for replays.
+ */
+export interface ConsumerEvents {
+  'consumer.started': { groupId: string; topics: string[] }
+  'consumer.handled': MessageRef & { durationMs: number; attempt: number }
+  /** A handler failed and will be retried in place after `delayMs`. */
+  'consumer.retry': MessageRef & { attempt: number; delayMs: number; errorCode: string; errorMessage: string }
+  /** A message went to a retry topic, due at `dueAt` (epoch ms). */
+  'consumer.retry-topic': MessageRef & { retryTopic: string; dueAt: number; errorCode: string }
+  /** A retry topic partition waits for its first message to fall due. */
+  'consumer.retry-wait': { groupId: string; topic: string; partition: number; offset: string; dueAt: number }
+  /** The bytes of a message did not decode. */
+  'consumer.poison': MessageRef & { errorCode: string; errorMessage: string }
+  /** A failed message was given up (no dead-letter topic configured). */
+  'consumer.dropped': MessageRef & { errorCode: string; errorMessage: string }
+  'consumer.rebalancing': { groupId: string }
+  'consumer.stopping': { groupId: string; reason: string; inFlight: number }
+  'consumer.stopped': { groupId: string; aborted: number }
+  /** The engine crashed; `restart` says whether it reconnects by itself. */
+  'consumer.crash': { groupId: string; error: unknown; restart: boolean }
+  /** The write to the dead-letter topic was acknowledged. */
+  'dlq.dispatched': MessageRef & { dlqTopic: string; errorCode: string; attempts: number }
+  'replay.record': { dlqTopic: string; partition: number; offset: string; target: string; dryRun: boolean }
+  'replay.skipped': { dlqTopic: string; partition: number; offset: string; reason: 'filtered' | 'already-replayed' }
+  'replay.done': { dlqTopic: string; replayed: number; skipped: number; dryRun: boolean }
+}
+
+/** Name of a consumer event. */
+export type ConsumerEventName = keyof ConsumerEvents
+
+/** A listener of one event. */
+export type Listener<E, K extends keyof E> = (payload: E[K]) => void
+
+/**
+ * A small typed event hub. Listeners run synchronously; one that throws is reported to
+ * `onListenerError` and never disturbs the consume loop.
+ */
+export class EventHub<E extends object = ConsumerEvents> {
+  readonly #listeners = new Map<keyof E, Set<(payload: never) => void>>()
+  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof E>(name: K, listener: Listener<E, K>): () => void {
+    let set = this.#listeners.get(name)
+    if (!set) this.#listeners.set(name, (set = new Set()))
+    set.add(listener as (payload: never) => void)
+    return () => void set.delete(listener as (payload: never) => void)
+  }
+
+  emit<K extends keyof E>(name: K, payload: E[K]): void {
+    const set = this.#listeners.get(name)
+    if (!set) return
+    for (const listener of [...set]) {
+      try {
+        ;(listener as Listener<E, K>)(payload)
+      } catch (error) {
+        this.onListenerError(error)
+      }
+    }
+  }
+}

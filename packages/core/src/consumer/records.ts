@@ -1,0 +1,44 @@
+/** One header value as Kafka carries it; a name may repeat, which gives an array. */
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined
+
+/** Record headers as bytes or text, before any contract decodes them. */
+export type RawHeaders = Record<string, HeaderValue>
+
+/** A record as it came off the wire: bytes only, nothing decoded. */
+export interface RawRecord {
+  topic: string
+  partition: number
+  /** Offset as a decimal string (offsets exceed 2^53). */
+  offset: string
+  /** Milliseconds since the epoch, as a decimal string. */
+  timestamp: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: RawHeaders
+}
+
+/** A record to write, bytes already encoded. */
+export interface OutgoingRecord {
+  topic: string
+  key: Buffer | null
+  value: Buffer | null
+  headers: RawHeaders
+  /** Omit to let the partitioner choose (by key). */
+  partition?: number
+}
+
+/** The last value of a header as text, or `undefined`. */
+export function headerText(headers: RawHeaders, name: string): string | undefined {
+  const value = headers[name]
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  if (last === undefined) return undefined
+  return typeof last === 'string' ? last : last.toString('utf8')
+}
+
+/** The last value of a header as bytes, or `undefined`. */
+export function headerBytes(headers: RawHeaders, name: string): Buffer | undefined {
+  const value = headers[name]
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  if (last === undefined) return undefined
+  return typeof last === 'string' ? Buffer.from(last, 'utf8') : last
+}
