@@ -23,6 +23,8 @@ export interface ConsumerEvents {
   'consumer.poison': MessageRef & { errorCode: string; errorMessage: string }
   /** A failed message was given up (no dead-letter topic configured). */
   'consumer.dropped': MessageRef & { errorCode: string; errorMessage: string }
+  /** A retry-topic or dead-letter write failed; it is tried again, holding the partition. */
+  'consumer.write-failed': { groupId: string; topic: string; error: unknown; retryInMs: number }
   'consumer.rebalancing': { groupId: string }
   'consumer.stopping': { groupId: string; reason: string; inFlight: number }
   'consumer.stopped': { groupId: string; aborted: number }

@@ -73,8 +73,13 @@ export function deadLetterPolicy(deadLetter: Exclude<ResolvedPolicy['deadLetter'
 /** Give up on the message and move on (after a `consumer.dropped` event). Ends a chain. */
 export const dropPolicy: FailurePolicy = { name: 'drop', decide: () => ({ kind: 'drop' }) }
 
-/** The first decision any of `policies` makes. The last one should always decide. */
-export function composePolicies(...policies: FailurePolicy[]): FailurePolicy {
+/** A policy chain: always decides. */
+export interface DecidingPolicy extends FailurePolicy {
+  decide(failure: Failure): FailureDecision
+}
+
+/** The first decision any of `policies` makes; `drop` when none decides. */
+export function composePolicies(...policies: FailurePolicy[]): DecidingPolicy {
   return {
     name: policies.map((p) => p.name).join(' → '),
     decide(failure) {
@@ -88,7 +93,7 @@ export function composePolicies(...policies: FailurePolicy[]): FailurePolicy {
 }
 
 /** The policy chain a resolved configuration asks for: retry → retry topics → DLQ (or drop). */
-export function selectPolicy(policy: ResolvedPolicy, random?: () => number): FailurePolicy {
+export function selectPolicy(policy: ResolvedPolicy, random?: () => number): DecidingPolicy {
   const chain: FailurePolicy[] = []
   if (policy.retry.attempts > 0) chain.push(retryInPlace(policy.retry, random))
   if (policy.retryTopics.delaysMs.length > 0) chain.push(retryTopicsPolicy(policy.retryTopics, policy.retry.retryIf))

@@ -1,0 +1,73 @@
+import type { OutgoingRecord, RawRecord } from './records.js'
+
+/**
+ * What the consumer runtime needs from a Kafka engine, in kafkit's own terms. The
+ * transport module implements it over kafkajs; nothing here names kafkajs, so another
+ * engine can be dropped in.
+ */
+export interface EngineBatch {
+  readonly topic: string
+  readonly partition: number
+  readonly records: readonly RawRecord[]
+  /** Marks `offset` as processed: the next commit stores `offset + 1`. */
+  resolveOffset(offset: string): void
+  /** Keeps group membership alive; rejects when the group is rebalancing. */
+  heartbeat(): Promise<void>
+  /** Commits resolved offsets when the engine's commit interval says so. */
+  commitIfNecessary(): Promise<void>
+  /** Stops fetching this partition; unresolved records are fetched again on resume. Returns `resume`. */
+  pause(): () => void
+  /** False once the consumer is stopping. */
+  isRunning(): boolean
+  /** True when the partition was sought/revoked and this batch no longer applies. */
+  isStale(): boolean
+}
+
+/** Group consumer options an engine must honour. */
+export interface EngineConsumerConfig {
+  groupId: string
+  sessionTimeoutMs: number
+  heartbeatIntervalMs: number
+  rebalanceTimeoutMs: number
+  partitionsConcurrently: number
+}
+
+/** Engine-level happenings the runtime reacts to. */
+export interface EngineConsumerEvents {
+  rebalancing: () => void
+  crash: (error: unknown, restart: boolean) => void
+}
+
+/** A group consumer. Offsets are committed only as the runtime resolves them. */
+export interface ConsumerEngine {
+  connect(): Promise<void>
+  subscribe(topics: string[], fromBeginning: boolean): Promise<void>
+  /** Starts the fetch loop; resolves once running. `eachBatch` is awaited per partition batch. */
+  run(eachBatch: (batch: EngineBatch) => Promise<void>): Promise<void>
+  /** Stops fetching, waits for in-flight batches, commits resolved offsets, leaves the group. */
+  stop(): Promise<void>
+  disconnect(): Promise<void>
+  on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void
+}
+
+/** A producer of already-encoded records; resolves once the broker acknowledged (acks=all). */
+export interface RecordSender {
+  send(records: OutgoingRecord[]): Promise<void>
+}
+
+/** Topic creation for retry and dead-letter topics. */
+export interface TopicEnsurer {
+  /** Creates the topics that do not exist yet, with `partitions` each (or the broker default). */
+  ensureTopics(topics: { name: string; partitions?: number }[]): Promise<void>
+  /** Partition count of an existing topic, or undefined. */
+  partitionCount(topic: string): Promise<number | undefined>
+}
+
+/** What a consumer is built from: the engine pieces, supplied by the `Kafkit` client. */
+export interface ConsumerDeps {
+  createEngine(config: EngineConsumerConfig): ConsumerEngine
+  sender: RecordSender
+  topics: TopicEnsurer
+  /** Called once by `stop()` after the engine disconnected, to release `sender`/`topics` if the consumer owns them. */
+  release?: () => Promise<void>
+}

@@ -1,0 +1,68 @@
+import type { EngineBatch } from './engine.js'
+
+/**
+ * Heartbeats while a batch is worked on, so a slow handler or a long backoff never costs
+ * the group its membership. The first heartbeat failure (the group is rebalancing, or the
+ * member was evicted) aborts the in-flight work of the batch: its partition is about to be
+ * revoked. The error is kept so the batch can rethrow it and let the engine rejoin.
+ */
+export class HeartbeatKeeper {
+  #error: unknown
+  #timer: NodeJS.Timeout
+  readonly #controllers = new Set<AbortController>()
+
+  constructor(private readonly batch: EngineBatch, intervalMs: number, private readonly onRevoked: (error: unknown) => void = () => {}) {
+    this.#timer = setInterval(() => void this.beat(), intervalMs)
+    // Never keep the process alive just to heartbeat.
+    this.#timer.unref()
+  }
+
+  /** The heartbeat failure, if one happened. */
+  get error(): unknown {
+    return this.#error
+  }
+
+  /** True after a heartbeat failed: stop taking new records from this batch. */
+  get revoked(): boolean {
+    return this.#error !== undefined
+  }
+
+  /** Aborts `controller` too when the partition is revoked. */
+  track(controller: AbortController): () => void {
+    this.#controllers.add(controller)
+    if (this.revoked) controller.abort(this.#error)
+    return () => void this.#controllers.delete(controller)
+  }
+
+  async beat(): Promise<void> {
+    if (this.revoked) return
+    try {
+      await this.batch.heartbeat()
+    } catch (error) {
+      if (this.revoked) return
+      this.#error = error
+      for (const controller of this.#controllers) controller.abort(error)
+      this.onRevoked(error)
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+  }
+}
+
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,194 @@
+import { buildDeadLetterRecord, buildRetryRecord } from './dead-letter.js'
+import type { EngineBatch, RecordSender } from './engine.js'
+import { describeError, type ErrorInfo } from './error-info.js'
+import type { EventHub } from './events.js'
+import { KafkitHeaders } from './headers.js'
+import { HeartbeatKeeper, sleep } from './heartbeat.js'
+import { type ConsumableContract, decodeMessage, type BatchHandler, type Message, type MessageHandler } from './message.js'
+import type { ResolvedPolicy } from './options.js'
+import type { DecidingPolicy, FailureDecision } from './policy.js'
+import { headerText, type RawRecord } from './records.js'
+
+/** How records of one subscribed topic are handled. */
+export interface Route {
+  contract: ConsumableContract
+  /** -1 for the contract's topic, `i` for its retry topic `i`. */
+  tier: number
+  handler: { kind: 'message'; fn: MessageHandler<unknown, unknown> } | { kind: 'batch'; fn: BatchHandler<unknown, unknown> }
+  policy: DecidingPolicy
+  settings: ResolvedPolicy
+}
+
+/** What the batch runtime shares with its consumer. */
+export interface RuntimeContext {
+  groupId: string
+  events: EventHub
+  sender: RecordSender
+  heartbeatIntervalMs: number
+  /** Every unit of work in flight, aborted on shutdown past its timeout. */
+  inFlight: Set<AbortController>
+  isStopping(): boolean
+  /** Resumes a paused retry partition at `dueAt`. */
+  resumeAt(topic: string, partition: number, dueAt: number, resume: () => void): void
+  now(): number
+}
+
+type Outcome = 'done' | 'aborted'
+interface Decoded { raw: RawRecord; message: Message<unknown, unknown> }
+
+/**
+ * Works through one partition batch in order: each record (or run of records, for batch
+ * handlers) is handled or given to the failure policy, and only then resolved, so a commit
+ * never covers a message that was neither handled nor safely written elsewhere.
+ * @throws the heartbeat failure (rebalance) after in-flight work settled, so the engine rejoins
+ */
+export async function processBatch(batch: EngineBatch, route: Route, ctx: RuntimeContext): Promise<void> {
+  const keeper = new HeartbeatKeeper(batch, ctx.heartbeatIntervalMs, () => ctx.events.emit('consumer.rebalancing', { groupId: ctx.groupId }))
+  try {
+    const records = batch.records
+    let i = 0
+    while (i < records.length) {
+      if (!batch.isRunning() || batch.isStale() || ctx.isStopping() || keeper.revoked) break
+      const first = records[i] as RawRecord
+      if (route.tier >= 0) {
+        const dueAt = dueAtOf(first)
+        if (dueAt > ctx.now()) {
+          // Not due yet: park this retry partition (other partitions keep flowing) and come back at dueAt.
+          ctx.resumeAt(batch.topic, batch.partition, dueAt, batch.pause())
+          ctx.events.emit('consumer.retry-wait', { groupId: ctx.groupId, topic: batch.topic, partition: batch.partition, offset: first.offset, dueAt })
+          break
+        }
+      }
+      const unit = route.handler.kind === 'message' ? [first] : takeDue(records, i, route.tier, ctx.now())
+      const controller = new AbortController()
+      ctx.inFlight.add(controller)
+      const untrack = keeper.track(controller)
+      let outcome: Outcome
+      try {
+        outcome = await processUnit(unit, route, ctx, controller.signal)
+      } finally {
+        untrack()
+        ctx.inFlight.delete(controller)
+      }
+      if (outcome === 'aborted') break
+      batch.resolveOffset((unit[unit.length - 1] as RawRecord).offset)
+      i += unit.length
+      await batch.commitIfNecessary()
+    }
+  } finally {
+    keeper.stop()
+  }
+  if (keeper.error !== undefined) throw keeper.error
+}
+
+function dueAtOf(record: RawRecord): number {
+  const due = Number(headerText(record.headers, KafkitHeaders.retryDueAt))
+  return Number.isFinite(due) ? due : 0
+}
+
+function takeDue(records: readonly RawRecord[], from: number, tier: number, now: number): RawRecord[] {
+  const unit: RawRecord[] = []
+  for (let i = from; i < records.length; i++) {
+    const record = records[i] as RawRecord
+    if (tier >= 0 && dueAtOf(record) > now) break
+    unit.push(record)
+  }
+  return unit
+}
+
+async function processUnit(unit: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
+  // Decode first: a record that does not decode is poison and leaves at once, the rest go on.
+  const decoded: Decoded[] = []
+  for (const raw of unit) {
+    try {
+      decoded.push({ raw, message: await decodeMessage(route.contract, raw, 1) })
+    } catch (error) {
+      const info = describeError(error, stackLimit(route))
+      ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
+      const decision = route.policy.decide({ error, info, poison: true, attempt: 1, tier: route.tier, sourceTopic: route.contract.name })
+      if ((await applyDecision(decision, [raw], 1, info, route, ctx, signal)) === 'aborted') return 'aborted'
+    }
+  }
+  if (decoded.length === 0) return 'done'
+
+  for (let attempt = 1; ; attempt++) {
+    const startedAt = ctx.now()
+    try {
+      const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
+      if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<unknown, unknown>), signal })
+      else await route.handler.fn(messages, { signal })
+      for (const d of decoded) ctx.events.emit('consumer.handled', { ...ref(ctx, d.raw), durationMs: ctx.now() - startedAt, attempt })
+      return 'done'
+    } catch (error) {
+      // Shutdown or revocation: leave the records unresolved for the next owner; no DLQ.
+      if (signal.aborted) return 'aborted'
+      const info = describeError(error, stackLimit(route))
+      const decision = route.policy.decide({ error, info, poison: false, attempt, tier: route.tier, sourceTopic: route.contract.name })
+      const raws = decoded.map((d) => d.raw)
+      const outcome = await applyDecision(decision, raws, attempt, info, route, ctx, signal)
+      if (outcome !== 'retry') return outcome
+    }
+  }
+}
+
+/** The one place a failure decision is carried out. */
+async function applyDecision(decision: FailureDecision, raws: RawRecord[], attempt: number, info: ErrorInfo, route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome | 'retry'> {
+  const first = raws[0] as RawRecord
+  switch (decision.kind) {
+    case 'retry':
+      ctx.events.emit('consumer.retry', { ...ref(ctx, first), attempt, delayMs: decision.delayMs, errorCode: info.code, errorMessage: info.message })
+      try {
+        await sleep(decision.delayMs, signal)
+      } catch {
+        return 'aborted'
+      }
+      return 'retry'
+    case 'retry-topic': {
+      const now = ctx.now()
+      const records = raws.map((record) => buildRetryRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, decision.delayMs))
+      if (!(await sendDurably(records, ctx, signal))) return 'aborted'
+      for (const raw of raws) ctx.events.emit('consumer.retry-topic', { ...ref(ctx, raw), retryTopic: decision.topic, dueAt: now + decision.delayMs, errorCode: info.code })
+      return 'done'
+    }
+    case 'dead-letter': {
+      const mode = route.settings.deadLetter ? route.settings.deadLetter.headers : 'kafkit'
+      const now = ctx.now()
+      const records = raws.map((record) => buildDeadLetterRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, mode))
+      if (!(await sendDurably(records, ctx, signal))) return 'aborted'
+      for (const raw of raws) ctx.events.emit('dlq.dispatched', { ...ref(ctx, raw), dlqTopic: decision.topic, errorCode: info.code, attempts: attempt })
+      return 'done'
+    }
+    case 'drop':
+      for (const raw of raws) ctx.events.emit('consumer.dropped', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
+      return 'done'
+  }
+}
+
+/**
+ * Writes until the broker acknowledges. A dead-letter or retry write that keeps failing
+ * holds its partition (the offset must not move past a message that is nowhere safe)
+ * until it succeeds or the work is aborted.
+ */
+async function sendDurably(records: Parameters<RecordSender['send']>[0], ctx: RuntimeContext, signal: AbortSignal): Promise<boolean> {
+  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+    try {
+      await ctx.sender.send(records)
+      return true
+    } catch (error) {
+      ctx.events.emit('consumer.write-failed', { groupId: ctx.groupId, topic: records[0]?.topic ?? '', error, retryInMs: delayMs })
+      try {
+        await sleep(delayMs, signal)
+      } catch {
+        return false
+      }
+    }
+  }
+}
+
+function ref(ctx: RuntimeContext, raw: RawRecord) {
+  return { groupId: ctx.groupId, topic: raw.topic, partition: raw.partition, offset: raw.offset }
+}
+
+function stackLimit(route: Route): number {
+  return route.settings.deadLetter ? route.settings.deadLetter.stackLimit : 4_000
+}
