@@ -1,0 +1,244 @@
+import type avsc from 'avsc'
+import { KafkitError, type Serde, type SerdeContext } from '@kafkit/core'
+import type { AvroInput, AvroValue } from './avro-type.js'
+import type { SchemaRegistry } from './schema-registry.js'
+import { type SubjectStrategy, topicNameStrategy } from './subject-strategy.js'
+import { contextOf, decodeError, encodeError } from './internal/errors.js'
+import { fullName, parseSchema } from './internal/parse.js'
+import { HEADER_BYTES, MAGIC_BYTE, writeHeader } from './internal/wire-format.js'
+
+/** Options of {@link avro}. */
+export interface AvroOptions {
+  /**
+   * Registry to register and fetch schemas. With it, bytes are in the Confluent wire format
+   * (magic byte 0, 4-byte schema id, Avro body); without it, plain Avro binary of this schema.
+   */
+  registry?: SchemaRegistry
+  /**
+   * Names the subject the schema is registered under.
+   * @default topicNameStrategy (`<topic>-value` / `<topic>-key`)
+   */
+  subjectStrategy?: SubjectStrategy
+  /**
+   * Register the schema on first use. `false` is lookup-only, for teams that register schemas
+   * in CI: the first encode then fails with `KAFKIT_SERDE_UNKNOWN_SCHEMA` naming the subject
+   * when the schema is not registered.
+   * @default true
+   */
+  autoRegister?: boolean
+}
+
+/** The writer state of one subject: its id and the header-prefixed scratch space. */
+interface WriterEntry {
+  id: number
+  subject: string
+}
+
+/** How to read one writer schema id with this serde's (reader) schema. */
+interface ReaderEntry {
+  resolver: avsc.Resolver | undefined
+}
+
+/**
+ * An Avro {@link Serde}. Create it with {@link avro}.
+ *
+ * Registry-backed, the first `encode` for a subject and the first `decode` of an unseen
+ * schema id return a Promise (one registry call, shared by concurrent callers); after that
+ * both are synchronous and make no registry call.
+ */
+export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInput> {
+  /** Always `avro`. */
+  readonly format = 'avro'
+  /** The schema as given (registered verbatim, so `doc` and logical types survive). */
+  readonly schema: unknown
+  /** The parsed avsc type: encodes values and is the reader schema when decoding. */
+  readonly type: avsc.Type
+  /** The registry, when registry-backed. */
+  readonly registry: SchemaRegistry | undefined
+  readonly #schemaText: string
+  readonly #strategy: SubjectStrategy
+  readonly #autoRegister: boolean
+  // Writer ids per field, then per topic: two Map lookups and no string building per message.
+  readonly #writers = { key: new Map<string, WriterEntry>(), value: new Map<string, WriterEntry>(), headers: new Map<string, WriterEntry>() }
+  readonly #pendingWriters = new Map<string, Promise<WriterEntry>>()
+  readonly #readers = new Map<number, ReaderEntry>()
+  readonly #pendingReaders = new Map<number, Promise<ReaderEntry>>()
+  #scratch = Buffer.allocUnsafe(4096)
+
+  constructor(schema: unknown, options: AvroOptions = {}) {
+    this.schema = schema
+    this.type = parseSchema(schema)
+    this.#schemaText = typeof schema === 'string' ? schema : JSON.stringify(schema)
+    this.registry = options.registry
+    this.#strategy = options.subjectStrategy ?? topicNameStrategy
+    this.#autoRegister = options.autoRegister ?? true
+    if (typeof this.#strategy !== 'function') throw new KafkitError('KAFKIT_CONFIG', 'avro: subjectStrategy must be a function')
+  }
+
+  /** Avro bytes of `value`; a Promise only on the first use of a subject with a registry. */
+  encode(value: TInput, ctx: SerdeContext): Buffer | Promise<Buffer> {
+    if (!this.registry) {
+      try {
+        return this.type.toBuffer(value)
+      } catch (error) {
+        throw encodeError(this.type, value, error, ctx)
+      }
+    }
+    const writer = this.#writers[ctx.field].get(ctx.topic)
+    if (writer) return this.#write(writer, value, ctx)
+    return this.#writerFor(ctx).then((entry) => this.#write(entry, value, ctx))
+  }
+
+  /** The value in `bytes`; a Promise only for a schema id this serde has not seen yet. */
+  decode(bytes: Buffer, ctx: SerdeContext): TOutput | Promise<TOutput> {
+    if (!this.registry) {
+      try {
+        return this.type.fromBuffer(bytes) as TOutput
+      } catch (error) {
+        throw decodeError(error, ctx)
+      }
+    }
+    if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
+      throw new KafkitError(
+        'KAFKIT_SERDE_MAGIC_BYTE',
+        bytes.length === 0
+          ? `Empty ${ctx.field} on topic "${ctx.topic}": expected the Confluent wire format`
+          : bytes[0] !== MAGIC_BYTE
+            ? `Unknown magic byte ${bytes[0]} in ${ctx.field} on topic "${ctx.topic}": expected 0 (Confluent wire format)`
+            : `${ctx.field} on topic "${ctx.topic}" is ${bytes.length} bytes, shorter than the 5-byte Confluent header`,
+        { context: contextOf(ctx) },
+      )
+    }
+    const id = bytes.readInt32BE(1)
+    const reader = this.#readers.get(id)
+    if (reader) return this.#read(reader, id, bytes, ctx)
+    return this.#readerFor(id, ctx).then((entry) => this.#read(entry, id, bytes, ctx))
+  }
+
+  #write(writer: WriterEntry, value: TInput, ctx: SerdeContext): Buffer {
+    let end: number
+    try {
+      end = this.type.encode(value, this.#scratch, HEADER_BYTES)
+      while (end < 0) {
+        // avsc returns minus the bytes missing: grow and write again.
+        this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end))
+        end = this.type.encode(value, this.#scratch, HEADER_BYTES)
+      }
+    } catch (error) {
+      throw encodeError(this.type, value, error, ctx, { schemaId: writer.id, subject: writer.subject })
+    }
+    const out = Buffer.allocUnsafe(end)
+    this.#scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end)
+    writeHeader(out, writer.id)
+    return out
+  }
+
+  #read(reader: ReaderEntry, id: number, bytes: Buffer, ctx: SerdeContext): TOutput {
+    try {
+      return this.type.fromBuffer(bytes.subarray(HEADER_BYTES), reader.resolver) as TOutput
+    } catch (error) {
+      throw decodeError(error, ctx, { schemaId: id })
+    }
+  }
+
+  #writerFor(ctx: SerdeContext): Promise<WriterEntry> {
+    const registry = this.registry as SchemaRegistry
+    const subject = this.#strategy({ topic: ctx.topic, field: ctx.field, recordName: fullName(this.type) })
+    const pendingKey = `${ctx.field}\0${ctx.topic}`
+    let pending = this.#pendingWriters.get(pendingKey)
+    if (!pending) {
+      pending = (async () => {
+        let id: number | undefined
+        try {
+          id = this.#autoRegister ? await registry.register(subject, this.#schemaText) : await registry.lookup(subject, this.#schemaText)
+        } catch (error) {
+          throw withTopic(error, ctx, { subject })
+        }
+        if (id === undefined) {
+          throw new KafkitError(
+            'KAFKIT_SERDE_UNKNOWN_SCHEMA',
+            `Schema ${fullName(this.type) ?? ''} is not registered under subject "${subject}" and autoRegister is off: register it first (e.g. in CI), or pass autoRegister: true`.replace('Schema  is', 'Schema is'),
+            { context: contextOf(ctx, { subject, registry: registry.url }) },
+          )
+        }
+        const entry = { id, subject }
+        this.#writers[ctx.field].set(ctx.topic, entry)
+        // What this serde writes, it reads without asking the registry.
+        this.#readers.set(id, { resolver: undefined })
+        return entry
+      })()
+      this.#pendingWriters.set(pendingKey, pending)
+      pending.then(
+        () => this.#pendingWriters.delete(pendingKey),
+        () => this.#pendingWriters.delete(pendingKey),
+      )
+    }
+    return pending
+  }
+
+  #readerFor(id: number, ctx: SerdeContext): Promise<ReaderEntry> {
+    let pending = this.#pendingReaders.get(id)
+    if (!pending) {
+      pending = (async () => {
+        let text: string
+        try {
+          text = await (this.registry as SchemaRegistry).getSchema(id)
+        } catch (error) {
+          throw withTopic(error, ctx, { schemaId: id })
+        }
+        const writer = parseSchema(text, contextOf(ctx, { schemaId: id }))
+        let resolver: avsc.Resolver | undefined
+        if (!writer.equals(this.type)) {
+          try {
+            resolver = this.type.createResolver(writer)
+          } catch (error) {
+            throw new KafkitError(
+              'KAFKIT_SCHEMA_INCOMPATIBLE',
+              `Data on topic "${ctx.topic}" written with schema id ${id} cannot be read with this serde's schema: ${(error as Error).message}`,
+              { cause: error, context: contextOf(ctx, { schemaId: id }) },
+            )
+          }
+        }
+        const entry = { resolver }
+        this.#readers.set(id, entry)
+        return entry
+      })()
+      this.#pendingReaders.set(id, pending)
+      pending.then(
+        () => this.#pendingReaders.delete(id),
+        () => this.#pendingReaders.delete(id),
+      )
+    }
+    return pending
+  }
+}
+
+/** Adds the topic to a registry error (the registry client does not know it). */
+function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unknown>): unknown {
+  if (error instanceof KafkitError) {
+    return new KafkitError(error.code, `${error.message} (topic "${ctx.topic}", ${ctx.field})`, {
+      cause: error.cause ?? error,
+      retriable: error.retriable,
+      context: { ...error.context, ...contextOf(ctx, extra) },
+      issues: error.issues,
+    })
+  }
+  return error
+}
+
+/**
+ * An Avro serde for a contract's key or value.
+ *
+ * The TypeScript types come from the schema literal (write it inline or `as const`):
+ * consumers get {@link AvroValue}, producers send {@link AvroInput}.
+ *
+ * @example
+ * ```ts
+ * const registry = new SchemaRegistry({ url: process.env.SCHEMA_REGISTRY_URL! })
+ * const value = avro({ type: 'record', name: 'Payment', fields: [{ name: 'id', type: 'string' }] }, { registry })
+ * ```
+ * @throws KafkitError `KAFKIT_CONFIG` when the schema is not valid Avro
+ */
+export function avro<const S>(schema: S, options?: AvroOptions): AvroSerde<AvroValue<S>, AvroInput<S>> {
+  return new AvroSerde<AvroValue<S>, AvroInput<S>>(schema, options)
+}

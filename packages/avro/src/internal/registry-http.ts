@@ -1,0 +1,83 @@
+import { KafkitError } from '@kafkit/core'
+
+/** How to reach the registry; resolved from {@link SchemaRegistryOptions}. */
+export interface HttpTarget {
+  baseUrl: string
+  headers: Record<string, string>
+  requestTimeoutMs: number
+}
+
+/** A failed registry answer: HTTP status and the registry's own `error_code`. */
+export interface RegistryFailure {
+  status: number
+  errorCode: number | undefined
+  message: string
+}
+
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
+
+/** Statuses worth retrying: the registry is busy, restarting or behind a failing proxy. */
+function retriableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500
+}
+
+/**
+ * One request to the Confluent-compatible API. Returns the parsed body, or a
+ * {@link RegistryFailure} for an HTTP error so callers can map known codes (404/40401…)
+ * themselves; throws `KAFKIT_REGISTRY` (retriable) when the registry cannot be reached.
+ */
+export async function request<T>(
+  target: HttpTarget,
+  method: 'GET' | 'POST' | 'PUT',
+  path: string,
+  body?: unknown,
+): Promise<{ ok: true; value: T } | { ok: false; failure: RegistryFailure }> {
+  const url = target.baseUrl + path
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { accept: `${CONTENT_TYPE}, application/json`, ...(body === undefined ? {} : { 'content-type': CONTENT_TYPE }), ...target.headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(target.requestTimeoutMs),
+    })
+  } catch (error) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name
+    throw new KafkitError('KAFKIT_REGISTRY', `Schema registry unreachable (${method} ${redact(url)}): ${reason}`, {
+      cause: error,
+      retriable: true,
+      context: { url: redact(url) },
+    })
+  }
+  const text = await response.text()
+  let parsed: unknown
+  try {
+    parsed = text.length > 0 ? JSON.parse(text) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (response.ok) return { ok: true, value: parsed as T }
+  const data = (parsed ?? {}) as { error_code?: unknown; message?: unknown }
+  return {
+    ok: false,
+    failure: {
+      status: response.status,
+      errorCode: typeof data.error_code === 'number' ? data.error_code : undefined,
+      message: typeof data.message === 'string' ? data.message : text.slice(0, 500) || response.statusText,
+    },
+  }
+}
+
+/** The generic error for an answer nobody expected. */
+export function registryError(what: string, failure: RegistryFailure, context: Record<string, unknown>): KafkitError {
+  return new KafkitError(
+    'KAFKIT_REGISTRY',
+    `Schema registry failed to ${what}: HTTP ${failure.status}${failure.errorCode === undefined ? '' : ` (error ${failure.errorCode})`}: ${failure.message}`,
+    { retriable: retriableStatus(failure.status), context: { ...context, status: failure.status, registryErrorCode: failure.errorCode } },
+  )
+}
+
+/** Removes credentials from a URL before it goes into a message. */
+export function redact(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, '//***@')
+}
