@@ -1,0 +1,197 @@
+import { KafkitError } from '../errors.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch } from './engine.js'
+import { type ConsumerEvents, EventHub } from './events.js'
+import type { BatchHandler, ConsumableContract, ContractKey, ContractValue, MessageHandler } from './message.js'
+import { type ConsumerOptions, type FailurePolicyOptions, type ResolvedConsumerOptions, resolveConsumerOptions, resolvePolicy } from './options.js'
+import { retryTopicNames, selectPolicy } from './policy.js'
+import { processBatch, type Route, type RuntimeContext } from './runtime.js'
+import { onSignals } from './shutdown.js'
+
+/**
+ * A group consumer with typed handlers and a failure policy per handler: retry in place,
+ * non-blocking retry topics, dead-letter topic. Made by `kafka.consumer({ groupId })`.
+ *
+ * @example
+ * ```ts
+ * const consumer = kafka.consumer({ groupId: 'analytics' })
+ * consumer.handle(UserActivity, async ({ key, value, signal }) => { ... }, {
+ *   retry: { attempts: 3, backoff: { initialMs: 200, maxMs: 10_000 } },
+ *   retryTopics: ['10s', '1m'],
+ *   deadLetter: true,
+ * })
+ * await consumer.start()
+ * ```
+ */
+export class KafkitConsumer {
+  readonly #options: ResolvedConsumerOptions
+  readonly #deps: ConsumerDeps
+  readonly #routes = new Map<string, Route>()
+  readonly #events: EventHub
+  readonly #inFlight = new Set<AbortController>()
+  readonly #resumeTimers = new Map<string, NodeJS.Timeout>()
+  #engine: ConsumerEngine | undefined
+  #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
+  #stopping: Promise<void> | undefined
+  #removeSignals: () => void = () => {}
+  #unsubscribeEngine: (() => void)[] = []
+
+  /**
+   * @throws KafkitError `KAFKIT_CONFIG` naming every invalid option path
+   */
+  constructor(deps: ConsumerDeps, options: ConsumerOptions) {
+    this.#options = resolveConsumerOptions(options)
+    this.#deps = deps
+    this.#events = new EventHub((error) => process.emitWarning(`kafkit consumer event listener threw: ${String(error)}`))
+  }
+
+  /** The consumer group. */
+  get groupId(): string {
+    return this.#options.groupId
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof ConsumerEvents>(name: K, listener: (payload: ConsumerEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /**
+   * Handles each message of `contract`'s topic, in order within a partition. `policy`
+   * overrides the consumer-wide failure policy part by part.
+   * @throws KafkitError `KAFKIT_CONFIG` for invalid policy options, a topic handled twice, or after `start()`
+   */
+  handle<C extends ConsumableContract>(contract: C, handler: MessageHandler<ContractKey<C>, ContractValue<C>>, policy?: FailurePolicyOptions): this {
+    return this.#addRoute(contract, { kind: 'message', fn: handler as MessageHandler<unknown, unknown> }, policy)
+  }
+
+  /**
+   * Handles messages of `contract`'s topic a partition batch at a time. A failure applies
+   * to the whole batch (retried, forwarded or dead-lettered together); poison records
+   * are taken out before the handler sees the batch.
+   */
+  handleBatch<C extends ConsumableContract>(contract: C, handler: BatchHandler<ContractKey<C>, ContractValue<C>>, policy?: FailurePolicyOptions): this {
+    return this.#addRoute(contract, { kind: 'batch', fn: handler as BatchHandler<unknown, unknown> }, policy)
+  }
+
+  #addRoute(contract: ConsumableContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {
+    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'handlers must be added before start()')
+    if (typeof handler.fn !== 'function') throw new KafkitError('KAFKIT_CONFIG', `handler for ${contract?.name} must be a function`)
+    if (this.#routes.has(contract.name)) throw new KafkitError('KAFKIT_CONFIG', `topic ${contract.name} already has a handler`, { context: { topic: contract.name } })
+    const settings = resolvePolicy(policyOptions, this.#options.policy, `handle(${contract.name}).`)
+    const policy = selectPolicy(settings)
+    this.#routes.set(contract.name, { contract, tier: -1, handler, policy, settings })
+    retryTopicNames(contract.name, settings.retryTopics).forEach((topic, tier) => {
+      if (this.#routes.has(topic)) throw new KafkitError('KAFKIT_CONFIG', `retry topic ${topic} is also handled directly`, { context: { topic } })
+      this.#routes.set(topic, { contract, tier, handler, policy, settings })
+    })
+    return this
+  }
+
+  /**
+   * Creates missing retry and dead-letter topics, joins the group and starts handling.
+   * Resolves once the consumer runs.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', `start() called on a ${this.#state} consumer`)
+    if (this.#routes.size === 0) throw new KafkitError('KAFKIT_CONFIG', 'no handler: call handle() before start()')
+    this.#state = 'starting'
+    await this.#ensureTopics()
+    const o = this.#options
+    const engine = this.#deps.createEngine({
+      groupId: o.groupId,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      partitionsConcurrently: o.partitionsConcurrently,
+    })
+    this.#engine = engine
+    this.#unsubscribeEngine = [
+      engine.on('rebalancing', () => this.#events.emit('consumer.rebalancing', { groupId: o.groupId })),
+      engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
+    ]
+    await engine.connect()
+    const sources: string[] = []
+    const retries: string[] = []
+    for (const [topic, route] of this.#routes) (route.tier < 0 ? sources : retries).push(topic)
+    await engine.subscribe(sources, o.fromBeginning)
+    // A retry topic is read from its start by a new group: what waits there is owed a retry.
+    if (retries.length > 0) await engine.subscribe(retries, true)
+    const ctx = this.#runtimeContext()
+    await engine.run((batch: EngineBatch) => {
+      const route = this.#routes.get(batch.topic)
+      return route ? processBatch(batch, route, ctx) : Promise.resolve()
+    })
+    this.#state = 'running'
+    if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
+    this.#events.emit('consumer.started', { groupId: o.groupId, topics: [...this.#routes.keys()] })
+  }
+
+  /**
+   * Stops gracefully: no new fetches, in-flight handlers get `shutdown.timeoutMs` to
+   * finish (then their signal aborts), finished offsets are committed, the group is left
+   * and the connection closed. Safe to call more than once.
+   */
+  stop(reason = 'stop()'): Promise<void> {
+    this.#stopping ??= this.#stop(reason)
+    return this.#stopping
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const previous = this.#state
+    this.#state = 'stopping'
+    this.#removeSignals()
+    for (const timer of this.#resumeTimers.values()) clearTimeout(timer)
+    this.#resumeTimers.clear()
+    this.#events.emit('consumer.stopping', { groupId: this.groupId, reason, inFlight: this.#inFlight.size })
+    const timeoutMs = this.#options.shutdown ? this.#options.shutdown.timeoutMs : 30_000
+    let aborted = 0
+    const timer = setTimeout(() => {
+      aborted = this.#inFlight.size
+      const why = new KafkitError('KAFKIT_ABORTED', `consumer ${this.groupId} stopping (${reason}): handler did not finish within ${timeoutMs} ms`)
+      for (const controller of this.#inFlight) controller.abort(why)
+    }, timeoutMs)
+    try {
+      if (this.#engine && previous !== 'idle') {
+        await this.#engine.stop()
+        await this.#engine.disconnect()
+      }
+    } finally {
+      clearTimeout(timer)
+      for (const unsubscribe of this.#unsubscribeEngine) unsubscribe()
+      await this.#deps.release?.()
+      this.#state = 'stopped'
+      this.#events.emit('consumer.stopped', { groupId: this.groupId, aborted })
+    }
+  }
+
+  #runtimeContext(): RuntimeContext {
+    return {
+      groupId: this.groupId,
+      events: this.#events,
+      sender: this.#deps.sender,
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      inFlight: this.#inFlight,
+      isStopping: () => this.#state === 'stopping' || this.#state === 'stopped',
+      now: () => Date.now(),
+      resumeAt: (topic, partition, dueAt, resume) => {
+        const key = `${topic}:${partition}`
+        clearTimeout(this.#resumeTimers.get(key))
+        const timer = setTimeout(() => {
+          this.#resumeTimers.delete(key)
+          if (this.#state === 'running') resume()
+        }, Math.max(0, dueAt - Date.now()))
+        this.#resumeTimers.set(key, timer)
+      },
+    }
+  }
+
+  async #ensureTopics(): Promise<void> {
+    const wanted = new Map<string, number | undefined>()
+    for (const [topic, route] of this.#routes) {
+      const partitions = await this.#deps.topics.partitionCount(route.contract.name)
+      if (route.tier >= 0) wanted.set(topic, partitions)
+      if (route.settings.deadLetter) wanted.set(route.settings.deadLetter.topic(route.contract.name), partitions)
+    }
+    const list = [...wanted].map(([name, partitions]) => (partitions === undefined ? { name } : { name, partitions }))
+    if (list.length > 0) await this.#deps.topics.ensureTopics(list)
+  }
+}

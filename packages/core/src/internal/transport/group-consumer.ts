@@ -1,0 +1,146 @@
+import { type Consumer, type EachBatchPayload, Kafka, logLevel as KafkaLogLevel, type Message } from 'kafkajs'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { RawRecord } from '../../consumer/records.js'
+import { toKafkitError } from './errors.js'
+import type { TransportConfig } from './types.js'
+
+/**
+ * The consumer runtime's engine over a kafkajs group consumer. `eachBatch` with
+ * auto-resolve off: kafkit resolves each offset itself, once the message was handled or
+ * parked, and kafkajs commits only resolved offsets (after each batch and on its
+ * interval), which is what makes delivery at-least-once.
+ */
+export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig): ConsumerEngine {
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: config.heartbeatIntervalMs,
+    rebalanceTimeout: config.rebalanceTimeoutMs,
+    // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop.
+    retry: { restartOnFailure: async () => true },
+  })
+  return {
+    connect: async () => {
+      try {
+        await consumer.connect()
+      } catch (error) {
+        throw toKafkitError(error, { groupId: config.groupId }, 'consumer connect')
+      }
+    },
+    subscribe: async (topics, fromBeginning) => {
+      try {
+        await consumer.subscribe({ topics, fromBeginning })
+      } catch (error) {
+        throw toKafkitError(error, { groupId: config.groupId }, `subscribe to ${topics.join(', ')}`)
+      }
+    },
+    run: (eachBatch) =>
+      consumer.run({
+        autoCommit: true,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConcurrently,
+        eachBatch: (payload) => eachBatch(toEngineBatch(payload)),
+      }),
+    stop: () => consumer.stop(),
+    disconnect: () => consumer.disconnect(),
+    on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
+      if (event === 'rebalancing') return consumer.on(consumer.events.REBALANCING, () => (listener as EngineConsumerEvents['rebalancing'])())
+      return consumer.on(consumer.events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+    },
+  }
+}
+
+function toEngineBatch(payload: EachBatchPayload): EngineBatch {
+  const { batch } = payload
+  const records: RawRecord[] = batch.messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key ?? null,
+    value: m.value ?? null,
+    headers: (m.headers ?? {}) as RawRecord['headers'],
+  }))
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    records,
+    resolveOffset: (offset) => payload.resolveOffset(offset),
+    heartbeat: () => payload.heartbeat(),
+    commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
+    pause: () => payload.pause(),
+    isRunning: () => payload.isRunning(),
+    isStale: () => payload.isStale(),
+  }
+}
+
+/** A kafkajs client from validated transport settings (used until the shared one lands). */
+export function createKafkaClient(config: Pick<TransportConfig, 'clientId' | 'brokers'> & Partial<TransportConfig>): Kafka {
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
+    ...(config.sasl === undefined ? {} : { sasl: config.sasl as never }),
+    ...(config.connectionTimeoutMs === undefined ? {} : { connectionTimeout: config.connectionTimeoutMs }),
+    ...(config.requestTimeoutMs === undefined ? {} : { requestTimeout: config.requestTimeoutMs }),
+    logLevel: KafkaLogLevel.NOTHING,
+  })
+}
+
+/**
+ * Everything a `KafkitConsumer` needs from one kafkajs client: group consumers, an
+ * idempotent acks=all producer for retry and dead-letter writes, and an admin to create
+ * those topics. The producer and admin connect on first use and close on `release()`.
+ */
+export function createConsumerDeps(kafka: Kafka): ConsumerDeps {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
+  const admin = kafka.admin()
+  let producerReady: Promise<void> | undefined
+  let adminReady: Promise<void> | undefined
+  const withAdmin = async <T>(fn: () => Promise<T>, action: string): Promise<T> => {
+    try {
+      await (adminReady ??= admin.connect())
+      return await fn()
+    } catch (error) {
+      throw toKafkitError(error, {}, action)
+    }
+  }
+  return {
+    createEngine: (config) => createGroupConsumer(kafka, config),
+    sender: {
+      async send(records) {
+        try {
+          await (producerReady ??= producer.connect())
+          const byTopic = new Map<string, Message[]>()
+          for (const r of records) {
+            const list = byTopic.get(r.topic) ?? []
+            list.push({ key: r.key, value: r.value, headers: r.headers as Message['headers'], ...(r.partition === undefined ? {} : { partition: r.partition }) })
+            byTopic.set(r.topic, list)
+          }
+          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+        } catch (error) {
+          producerReady = undefined
+          throw toKafkitError(error, { topic: records[0]?.topic }, 'dead-letter/retry write')
+        }
+      },
+    },
+    topics: {
+      ensureTopics: (topics) =>
+        withAdmin(async () => {
+          const existing = new Set(await admin.listTopics())
+          const missing = topics.filter((t) => !existing.has(t.name))
+          if (missing.length === 0) return
+          await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? -1 })) })
+        }, 'create retry/dead-letter topics'),
+      partitionCount: (topic) =>
+        withAdmin(async () => {
+          if (!(await admin.listTopics()).includes(topic)) return undefined
+          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
+          return topics[0]?.partitions.length
+        }, `describe ${topic}`),
+    },
+    release: async () => {
+      await Promise.allSettled([producerReady && producer.disconnect(), adminReady && admin.disconnect()])
+    },
+  }
+}

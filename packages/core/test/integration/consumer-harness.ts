@@ -1,0 +1,67 @@
+// Shared set-up of the consumer integration tests: a kafkajs client on the run's cluster,
+// topic creation, raw produce, and reading a whole topic back. Not a test file itself.
+import { type Admin, type Kafka, type Producer } from 'kafkajs'
+import { KafkitConsumer } from '../../src/consumer/consumer.js'
+import type { ConsumerOptions } from '../../src/consumer/options.js'
+import type { RawRecord } from '../../src/consumer/records.js'
+import { createConsumerDeps, createKafkaClient } from '../../src/internal/transport/group-consumer.js'
+
+export interface Harness {
+  kafka: Kafka
+  admin: Admin
+  producer: Producer
+  consumer(options: ConsumerOptions): KafkitConsumer
+  createTopic(topic: string, partitions?: number): Promise<void>
+  produce(topic: string, messages: { key?: string; value: string | Buffer; partition?: number; headers?: Record<string, string> }[]): Promise<void>
+  readAll(topic: string, expected: number): Promise<RawRecord[]>
+  close(): Promise<void>
+}
+
+export async function harness(brokers: string[]): Promise<Harness> {
+  const kafka = createKafkaClient({ clientId: 'kafkit-consumer-test', brokers })
+  const admin = kafka.admin()
+  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  await Promise.all([admin.connect(), producer.connect()])
+  const consumers: KafkitConsumer[] = []
+  return {
+    kafka,
+    admin,
+    producer,
+    consumer(options) {
+      const consumer = new KafkitConsumer(createConsumerDeps(kafka), { shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000, ...options })
+      consumers.push(consumer)
+      return consumer
+    },
+    async createTopic(topic, partitions = 1) {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }] })
+    },
+    async produce(topic, messages) {
+      await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key ?? null, value: m.value, partition: m.partition, headers: m.headers })) })
+    },
+    async readAll(topic, expected) {
+      const records: RawRecord[] = []
+      const reader = kafka.consumer({ groupId: `reader-${topic}-${Math.random().toString(16).slice(2)}` })
+      await reader.connect()
+      await reader.subscribe({ topics: [topic], fromBeginning: true })
+      const done = new Promise<void>((resolve) => {
+        void reader.run({
+          eachMessage: async ({ topic: t, partition, message }) => {
+            records.push({ topic: t, partition, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as RawRecord['headers'] })
+            if (records.length >= expected) resolve()
+          },
+        })
+      })
+      const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`read ${records.length}/${expected} records of ${topic}`)), 60_000).unref())
+      try {
+        await Promise.race([done, timeout])
+      } finally {
+        await reader.disconnect()
+      }
+      return records
+    },
+    async close() {
+      await Promise.allSettled(consumers.map((c) => c.stop()))
+      await Promise.allSettled([admin.disconnect(), producer.disconnect()])
+    },
+  }
+}
