@@ -4,3 +4,30 @@
  */
 export { KafkitError, KafkitErrorCodes, isKafkitError, type KafkitErrorCode, type KafkitErrorContext, type KafkitIssue } from './errors.js'
 export type { Serde, SerdeContext, SerdeInput, SerdeOutput } from './serde.js'
+
+// Contracts and serdes
+export {
+  defineTopic,
+  optional,
+  type AnySerde,
+  type AnyTopicContract,
+  type DecodedMessage,
+  type HeaderSpec,
+  type HeadersInput,
+  type HeadersOutput,
+  type IncomingMessage,
+  type OptionalHeader,
+  type OutgoingMessage,
+  type TopicContract,
+  type TopicDefinition,
+} from './contract.js'
+export { string } from './serdes/string.js'
+export { json, type JsonSerdeOptions } from './serdes/json.js'
+export { buffer } from './serdes/buffer.js'
+
+// Client, producer, admin
+export { Kafkit } from './client.js'
+export type { KafkitConfig, LogEntry, LogLevel, RetryConfig, SaslConfig } from './config.js'
+export { KafkitProducer, type CompressionName, type ProducerOptions, type RecordMetadata, type TopicMessages } from './producer.js'
+export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
+export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'

@@ -1,0 +1,214 @@
+import type { AnySerde, AnyTopicContract, DecodedMessage, IncomingMessage, OptionalHeader, OutgoingMessage } from '../contract.js'
+import { KafkitError, type KafkitErrorContext, isKafkitError } from '../errors.js'
+import type { SerdeContext } from '../serde.js'
+import { describe } from '../serdes/string.js'
+import type { WireHeaders, WireMessage, WireRecord } from './transport/index.js'
+
+/** Per contract, computed once: serde contexts and the header list. */
+interface Compiled {
+  key: SerdeContext
+  value: SerdeContext
+  header: SerdeContext
+  headers: { name: string; serde: AnySerde; optional: boolean }[]
+}
+
+const compiled = new WeakMap<AnyTopicContract, Compiled>()
+
+function compile(contract: AnyTopicContract): Compiled {
+  let entry = compiled.get(contract)
+  if (entry === undefined) {
+    const topic = contract.name
+    entry = {
+      key: Object.freeze({ topic, field: 'key' as const }),
+      value: Object.freeze({ topic, field: 'value' as const }),
+      header: Object.freeze({ topic, field: 'headers' as const }),
+      headers: Object.entries(contract.headers as Record<string, AnySerde | OptionalHeader>).map(([name, spec]) =>
+        (spec as OptionalHeader).optional === true ? { name, serde: (spec as OptionalHeader).serde, optional: true } : { name, serde: spec as AnySerde, optional: false },
+      ),
+    }
+    compiled.set(contract, entry)
+  }
+  return entry
+}
+
+/** A KafkitError for a serde's failure: KafkitErrors pass, anything else becomes `code`. */
+function serdeFailure(error: unknown, context: SerdeContext, code: 'KAFKIT_SERDE_ENCODE' | 'KAFKIT_SERDE_DECODE', extra: KafkitErrorContext = {}): KafkitError {
+  if (isKafkitError(error)) return Object.keys(extra).length === 0 ? error : withContext(error, extra)
+  const verb = code === 'KAFKIT_SERDE_ENCODE' ? 'encode' : 'decode'
+  return new KafkitError(code, `${context.topic} ${context.field}: the ${verb} failed: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+    context: { topic: context.topic, field: context.field, ...extra },
+  })
+}
+
+/** The same error with more context (the original stays the `cause`). */
+export function withContext(error: KafkitError, extra: KafkitErrorContext, prefix = ''): KafkitError {
+  return new KafkitError(error.code, `${prefix}${error.message}`, {
+    cause: error.cause ?? error,
+    retriable: error.retriable,
+    context: { ...error.context, ...extra },
+    issues: error.issues,
+  })
+}
+
+function missing(context: SerdeContext, path: (string | number)[], message: string): KafkitError {
+  return new KafkitError('KAFKIT_VALIDATION', `${context.topic} ${context.field}: ${message}`, {
+    context: { topic: context.topic, field: context.field },
+    issues: [{ path, message, code: 'invalid_type' }],
+  })
+}
+
+/** Runs a serde call, turning whatever it throws (now or later) into a KafkitError. */
+function run<T>(call: () => T | Promise<T>, context: SerdeContext, code: 'KAFKIT_SERDE_ENCODE' | 'KAFKIT_SERDE_DECODE', extra?: KafkitErrorContext): T | Promise<T> {
+  let result: T | Promise<T>
+  try {
+    result = call()
+  } catch (error) {
+    throw serdeFailure(error, context, code, extra)
+  }
+  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, context, code, extra)))
+  return result
+}
+
+/**
+ * Encodes one message of a contract into wire bytes. Synchronous when every serde is
+ * (the usual case); a Promise only when a serde returned one.
+ * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` with the topic and field
+ */
+export function encodeRecord<C extends AnyTopicContract>(contract: C, message: OutgoingMessage<C>): WireMessage | Promise<WireMessage> {
+  const c = compile(contract)
+  if (typeof message !== 'object' || message === null) throw missing(c.value, [], `expected a message object, got ${describe(message)}`)
+  const input = message as { key?: unknown; value: unknown; headers?: Record<string, unknown>; partition?: number; timestamp?: Date | number; rawHeaders?: Record<string, string | Buffer> }
+
+  let key: Buffer | null | Promise<Buffer> = null
+  if (contract.key !== undefined) {
+    if (input.key === undefined || input.key === null) throw missing(c.key, [], 'the contract requires a key')
+    key = run(() => (contract.key as AnySerde).encode(input.key, c.key), c.key, 'KAFKIT_SERDE_ENCODE')
+  } else if (input.key !== undefined && input.key !== null) {
+    throw missing(c.key, [], 'the contract has no key serde, so a message may not have a key')
+  }
+  const value = run(() => (contract.value as AnySerde).encode(input.value, c.value), c.value, 'KAFKIT_SERDE_ENCODE')
+
+  let headers: WireHeaders | undefined
+  let pending: Promise<void>[] | undefined
+  if (input.rawHeaders !== undefined) headers = { ...input.rawHeaders }
+  for (const header of c.headers) {
+    const raw = input.headers?.[header.name]
+    if (raw === undefined) {
+      if (!header.optional) throw missing(c.header, [header.name], `required header '${header.name}' is missing`)
+      continue
+    }
+    headers ??= {}
+    const encoded = run(() => header.serde.encode(raw, c.header), c.header, 'KAFKIT_SERDE_ENCODE', { header: header.name })
+    if (encoded instanceof Promise) {
+      const target = headers
+      ;(pending ??= []).push(encoded.then((bytes) => void (target[header.name] = bytes)))
+    } else {
+      headers[header.name] = encoded
+    }
+  }
+
+  const timestamp = input.timestamp === undefined ? undefined : String(input.timestamp instanceof Date ? input.timestamp.getTime() : input.timestamp)
+  const build = (keyBytes: Buffer | null, valueBytes: Buffer): WireMessage => {
+    const wire: WireMessage = { key: keyBytes, value: valueBytes }
+    if (headers !== undefined) wire.headers = headers
+    if (input.partition !== undefined) wire.partition = input.partition
+    if (timestamp !== undefined) wire.timestamp = timestamp
+    return wire
+  }
+  if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => build(k as Buffer | null, v as Buffer))
+  }
+  return build(key, value)
+}
+
+/**
+ * Encodes messages of one contract. All or nothing: the first invalid message throws (its
+ * position in `context.index`) and nothing is returned.
+ */
+export function encodeRecords<C extends AnyTopicContract>(contract: C, messages: readonly OutgoingMessage<C>[]): WireMessage[] | Promise<WireMessage[]> {
+  const out: (WireMessage | Promise<WireMessage>)[] = new Array(messages.length)
+  let async = false
+  for (let i = 0; i < messages.length; i++) {
+    try {
+      const encoded = encodeRecord(contract, messages[i]!)
+      if (encoded instanceof Promise) {
+        async = true
+        out[i] = encoded.catch((error: KafkitError) => Promise.reject(withContext(error, { index: i }, `message #${i}: `)))
+      } else {
+        out[i] = encoded
+      }
+    } catch (error) {
+      // A message before this one may be pending; its failure no longer matters.
+      for (const earlier of out) if (earlier instanceof Promise) earlier.catch(() => {})
+      throw withContext(error as KafkitError, { index: i }, `message #${i}: `)
+    }
+  }
+  return async ? Promise.all(out) : (out as WireMessage[])
+}
+
+function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | undefined {
+  const value = headers?.[name]
+  const last = Array.isArray(value) ? value[value.length - 1] : value
+  if (last === undefined) return undefined
+  return typeof last === 'string' ? Buffer.from(last, 'utf8') : last
+}
+
+/**
+ * Decodes a consumed record with its contract: key, value and declared headers (the last
+ * value of a repeated header, as Java's `lastHeader`). Synchronous when every serde is.
+ * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_DECODE` with topic, partition,
+ *   offset and field; never retriable (a poison message stays poison)
+ */
+export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
+  const c = compile(contract)
+  const where = { partition: record.partition, offset: record.offset }
+  const ctx = (base: SerdeContext): SerdeContext => ({ topic: record.topic, field: base.field, partition: record.partition, offset: record.offset })
+  const fail = (base: SerdeContext, path: (string | number)[], message: string) =>
+    withContext(missing(ctx(base), path, message), where, `${record.topic}[${record.partition}]@${record.offset}: `)
+
+  let key: unknown = null
+  if (contract.key !== undefined) {
+    if (record.key === null) throw fail(c.key, [], 'the contract requires a key, the record has none')
+    const keyContext = ctx(c.key)
+    key = run(() => (contract.key as AnySerde).decode(record.key as Buffer, keyContext), keyContext, 'KAFKIT_SERDE_DECODE', where)
+  }
+  if (record.value === null) throw fail(c.value, [], 'the record has no value (a tombstone)')
+  const valueContext = ctx(c.value)
+  const value = run(() => (contract.value as AnySerde).decode(record.value as Buffer, valueContext), valueContext, 'KAFKIT_SERDE_DECODE', where)
+
+  const headers: Record<string, unknown> = {}
+  let pending: Promise<void>[] | undefined
+  if (c.headers.length > 0) {
+    const headerContext = ctx(c.header)
+    for (const header of c.headers) {
+      const bytes = lastHeader(record.headers, header.name)
+      if (bytes === undefined) {
+        if (!header.optional) throw fail(c.header, [header.name], `required header '${header.name}' is missing`)
+        headers[header.name] = undefined
+        continue
+      }
+      const decoded = run(() => header.serde.decode(bytes, headerContext), headerContext, 'KAFKIT_SERDE_DECODE', { ...where, header: header.name })
+      if (decoded instanceof Promise) (pending ??= []).push(decoded.then((v) => void (headers[header.name] = v)))
+      else headers[header.name] = decoded
+    }
+  }
+
+  const build = (k: unknown, v: unknown) =>
+    ({
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: k,
+      value: v,
+      headers,
+      rawHeaders: record.headers ?? {},
+    }) as IncomingMessage<C>
+  if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => build(k, v))
+  }
+  return build(key, value)
+}
+
+export type { DecodedMessage }

@@ -1,0 +1,9 @@
+/**
+ * The one door to the Kafka engine. Nothing outside this folder imports kafkajs; the rest
+ * of kafkit uses the engine-neutral types below and a {@link Transport}.
+ * @internal
+ */
+export { KafkajsTransport as Transport, type EngineConsumer, type EngineConsumerConfig } from './kafkajs.js'
+export { toKafkitError } from './errors.js'
+export { registerCodecs } from './codecs.js'
+export type * from './types.js'

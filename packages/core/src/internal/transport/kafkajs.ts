@@ -1,0 +1,236 @@
+import kafkajs, { type Admin, type Consumer, type ConsumerConfig, type Producer } from 'kafkajs'
+import { registerCodecs } from './codecs.js'
+import { toKafkitError } from './errors.js'
+import type {
+  CompressionName,
+  LogEntry,
+  LogLevel,
+  Partitioner,
+  RecordMetadata,
+  TopicDescription,
+  TopicSpec,
+  TransportAdmin,
+  TransportConfig,
+  TransportProducer,
+  TransportProducerOptions,
+  TransportSendOptions,
+  WireTopicMessages,
+} from './types.js'
+
+const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel: EngineLogLevel } = kafkajs
+
+/** The kafkajs consumer, for the consumer runtime (the only other user of the engine). */
+export type EngineConsumer = Consumer
+/** kafkajs consumer settings. */
+export type EngineConsumerConfig = ConsumerConfig
+
+const LEVELS: Record<LogLevel, number> = {
+  nothing: EngineLogLevel.NOTHING,
+  error: EngineLogLevel.ERROR,
+  warn: EngineLogLevel.WARN,
+  info: EngineLogLevel.INFO,
+  debug: EngineLogLevel.DEBUG,
+}
+const LEVEL_NAMES = new Map<number, LogEntry['level']>([
+  [EngineLogLevel.ERROR, 'error'],
+  [EngineLogLevel.WARN, 'warn'],
+  [EngineLogLevel.INFO, 'info'],
+  [EngineLogLevel.DEBUG, 'debug'],
+])
+
+const COMPRESSION: Record<CompressionName, number> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+}
+
+// kafkit bounds an idempotent producer's retries on purpose (as Java's delivery.timeout.ms
+// does) rather than retrying forever; kafkajs warns about that on every producer.
+const SILENCED = ['Limiting retries for the idempotent producer']
+
+/**
+ * The kafkajs engine: one `Kafka` instance per kafkit client. Everything else in kafkit
+ * reaches Kafka through this class, so swapping the engine means rewriting this folder.
+ */
+export class KafkajsTransport {
+  readonly #kafka: InstanceType<typeof Kafka>
+  readonly #config: TransportConfig
+
+  constructor(config: TransportConfig) {
+    registerCodecs()
+    this.#config = config
+    const sink = config.logger
+    this.#kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: config.brokers,
+      ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
+      ...(config.sasl === undefined ? {} : { sasl: config.sasl as never }),
+      connectionTimeout: config.connectionTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      retry: { retries: config.retry.retries, initialRetryTime: config.retry.initialRetryTimeMs, maxRetryTime: config.retry.maxRetryTimeMs },
+      logLevel: LEVELS[config.logLevel],
+      logCreator: () => (entry) => {
+        const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as { message: string; timestamp: string; logger?: string }
+        if (SILENCED.some((text) => message.startsWith(text))) return
+        sink({ level: LEVEL_NAMES.get(entry.level) ?? 'info', namespace: entry.namespace, message, extra })
+      },
+    })
+  }
+
+  /** The settings this transport was built with. */
+  get config(): TransportConfig {
+    return this.#config
+  }
+
+  producer(options: TransportProducerOptions): TransportProducer {
+    const producer = this.#kafka.producer({
+      idempotent: options.idempotent,
+      allowAutoTopicCreation: options.allowAutoTopicCreation,
+      ...(options.maxInFlightRequests === undefined ? {} : { maxInFlightRequests: options.maxInFlightRequests }),
+      ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
+      retry: { retries: this.#config.retry.retries, initialRetryTime: this.#config.retry.initialRetryTimeMs, maxRetryTime: this.#config.retry.maxRetryTimeMs },
+      createPartitioner: () => adaptPartitioner(options.partitioner),
+    })
+    return new KafkajsProducer(producer)
+  }
+
+  admin(): TransportAdmin {
+    return new KafkajsAdmin(this.#kafka.admin())
+  }
+
+  /** A raw kafkajs consumer for the consumer runtime. */
+  consumer(config: EngineConsumerConfig): EngineConsumer {
+    return this.#kafka.consumer(config)
+  }
+}
+
+/** Adapts a kafkit partitioner to kafkajs; an explicit `partition` on a message always wins. */
+function adaptPartitioner(partitioner: Partitioner) {
+  return ({ topic, partitionMetadata, message }: { topic: string; partitionMetadata: { partitionId: number; leader: number }[]; message: { key?: Buffer | string | null; partition?: number } }) => {
+    if (message.partition !== undefined && message.partition !== null) return message.partition
+    const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key)
+    const available: number[] = []
+    for (const partition of partitionMetadata) if (partition.leader >= 0) available.push(partition.partitionId)
+    return partitioner({ topic, key, partitionCount: partitionMetadata.length, availablePartitions: available })
+  }
+}
+
+class KafkajsProducer implements TransportProducer {
+  readonly #producer: Producer
+
+  constructor(producer: Producer) {
+    this.#producer = producer
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.#producer.connect()
+    } catch (error) {
+      throw toKafkitError(error, {}, 'Producer connect')
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#producer.disconnect()
+  }
+
+  async send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
+    try {
+      const written = await this.#producer.sendBatch({
+        topicMessages: batch,
+        acks: options.acks,
+        timeout: options.timeoutMs,
+        compression: COMPRESSION[options.compression],
+      })
+      return written.map((entry) => ({
+        topic: entry.topicName,
+        partition: entry.partition,
+        baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
+        logAppendTime: entry.logAppendTime ?? '-1',
+      }))
+    } catch (error) {
+      const topics = [...new Set(batch.map((entry) => entry.topic))]
+      throw toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
+    }
+  }
+}
+
+class KafkajsAdmin implements TransportAdmin {
+  readonly #admin: Admin
+
+  constructor(admin: Admin) {
+    this.#admin = admin
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.#admin.connect()
+    } catch (error) {
+      throw toKafkitError(error, {}, 'Admin connect')
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#admin.disconnect()
+  }
+
+  async listTopics(): Promise<string[]> {
+    try {
+      return await this.#admin.listTopics()
+    } catch (error) {
+      throw toKafkitError(error, {}, 'List topics')
+    }
+  }
+
+  async createTopics(topics: TopicSpec[], timeoutMs: number): Promise<boolean> {
+    try {
+      return await this.#admin.createTopics({
+        waitForLeaders: true,
+        timeout: timeoutMs,
+        topics: topics.map((spec) => ({
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor,
+          configEntries: Object.entries(spec.config).map(([name, value]) => ({ name, value })),
+        })),
+      })
+    } catch (error) {
+      throw toKafkitError(error, { topics: topics.map((spec) => spec.topic) }, 'Create topics')
+    }
+  }
+
+  async describeTopics(topics: string[]): Promise<TopicDescription[]> {
+    try {
+      const { topics: described } = await this.#admin.fetchTopicMetadata({ topics })
+      return described.map((topic) => ({
+        topic: topic.name,
+        partitions: topic.partitions.length,
+        replicationFactor: topic.partitions.find((partition) => partition.partitionId === 0)?.replicas.length ?? 0,
+      }))
+    } catch (error) {
+      throw toKafkitError(error, { topics }, 'Describe topics')
+    }
+  }
+
+  async describeTopicConfigs(topics: { topic: string; names: string[] }[]): Promise<Map<string, Record<string, string>>> {
+    const result = new Map<string, Record<string, string>>()
+    const wanted = topics.filter((entry) => entry.names.length > 0)
+    if (wanted.length === 0) return result
+    try {
+      const described = await this.#admin.describeConfigs({
+        includeSynonyms: false,
+        resources: wanted.map((entry) => ({ type: ConfigResourceTypes.TOPIC, name: entry.topic, configNames: entry.names })),
+      })
+      for (const resource of described.resources) {
+        const values: Record<string, string> = {}
+        for (const entry of resource.configEntries) values[entry.configName] = entry.configValue
+        result.set(resource.resourceName, values)
+      }
+      return result
+    } catch (error) {
+      throw toKafkitError(error, { topics: wanted.map((entry) => entry.topic) }, 'Describe topic configs')
+    }
+  }
+}

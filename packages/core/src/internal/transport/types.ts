@@ -1,0 +1,145 @@
+/**
+ * The engine-neutral shapes the rest of kafkit speaks. An engine (kafkajs today) is
+ * adapted to these in this folder only, so it can be swapped without touching the API.
+ */
+
+/** Header values as they travel; a repeated name gives an array. */
+export type WireHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>
+
+/** One encoded record to write. */
+export interface WireMessage {
+  key: Buffer | null
+  value: Buffer | null
+  headers?: WireHeaders
+  partition?: number
+  /** Epoch milliseconds as a decimal string. */
+  timestamp?: string
+}
+
+/** Encoded records for one topic. */
+export interface WireTopicMessages {
+  topic: string
+  messages: WireMessage[]
+}
+
+/** One consumed record, bytes only. */
+export interface WireRecord {
+  topic: string
+  partition: number
+  offset: string
+  timestamp: string
+  key: Buffer | null
+  value: Buffer | null
+  headers?: WireHeaders
+}
+
+/** Where a batch landed: one entry per topic-partition written. */
+export interface RecordMetadata {
+  topic: string
+  partition: number
+  /** Offset of the first record written to this partition by the request. */
+  baseOffset: string
+  /** Broker append time (epoch ms) when the topic uses `LogAppendTime`, else `-1`. */
+  logAppendTime: string
+}
+
+/** What a partitioner knows when it picks a partition for a record. */
+export interface PartitionerContext {
+  readonly topic: string
+  /** The encoded key, `null` for a record without a key. */
+  readonly key: Buffer | null
+  /** Number of partitions of the topic. */
+  readonly partitionCount: number
+  /** Partition ids that have a leader right now. */
+  readonly availablePartitions: readonly number[]
+}
+
+/**
+ * Picks the partition of a record that has no explicit `partition`. Return an id in
+ * `[0, partitionCount)`. Called once per record, synchronously.
+ */
+export type Partitioner = (context: PartitionerContext) => number
+
+/** A compression codec Kafka knows. */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+
+/** Severity of an engine log line. */
+export type LogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
+
+/** One log line of the engine. */
+export interface LogEntry {
+  level: Exclude<LogLevel, 'nothing'>
+  /** Engine component, e.g. `Producer`, `Connection`. */
+  namespace: string
+  message: string
+  /** Structured extras (broker, clientId, error…). */
+  extra: Record<string, unknown>
+}
+
+/** Engine connection settings, already validated. */
+export interface TransportConfig {
+  clientId: string
+  brokers: string[]
+  ssl?: boolean | import('node:tls').ConnectionOptions
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  connectionTimeoutMs: number
+  requestTimeoutMs: number
+  retry: { retries: number; initialRetryTimeMs: number; maxRetryTimeMs: number }
+  logLevel: LogLevel
+  logger: (entry: LogEntry) => void
+}
+
+/** Engine producer settings, already validated. */
+export interface TransportProducerOptions {
+  idempotent: boolean
+  allowAutoTopicCreation: boolean
+  maxInFlightRequests: number | undefined
+  partitioner: Partitioner
+  /** Set for a transactional producer. */
+  transactionalId?: string
+}
+
+/** Per-send settings. */
+export interface TransportSendOptions {
+  acks: -1 | 0 | 1
+  compression: CompressionName
+  timeoutMs: number
+}
+
+/** A connected engine producer. */
+export interface TransportProducer {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  /** Writes every message in one engine call. Throws a KafkitError. */
+  send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]>
+}
+
+/** What `createTopics` gets for one topic. */
+export interface TopicSpec {
+  topic: string
+  /** `-1`: the broker default. */
+  partitions: number
+  /** `-1`: the broker default. */
+  replicationFactor: number
+  config: Record<string, string>
+}
+
+/** An existing topic, as the cluster describes it. */
+export interface TopicDescription {
+  topic: string
+  partitions: number
+  /** Replicas of partition 0 (all partitions share it when created by a tool). */
+  replicationFactor: number
+}
+
+/** A connected engine admin. */
+export interface TransportAdmin {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  listTopics(): Promise<string[]>
+  /** Creates topics and waits for their leaders; returns false when they all existed already. */
+  createTopics(topics: TopicSpec[], timeoutMs: number): Promise<boolean>
+  describeTopics(topics: string[]): Promise<TopicDescription[]>
+  /** Current values of the named config entries, by topic; an unknown entry is missing. */
+  describeTopicConfigs(topics: { topic: string; names: string[] }[]): Promise<Map<string, Record<string, string>>>
+}

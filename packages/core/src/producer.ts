@@ -1,0 +1,193 @@
+import { z } from 'zod'
+import type { AnyTopicContract, OutgoingMessage } from './contract.js'
+import { KafkitError } from './errors.js'
+import { ms, parseOptions } from './internal/options.js'
+import { encodeRecords } from './internal/record.js'
+import type { CompressionName, RecordMetadata, Transport, TransportProducer, WireMessage, WireTopicMessages } from './internal/transport/index.js'
+import { createDefaultPartitioner, type Partitioner } from './partitioner.js'
+
+export type { CompressionName, RecordMetadata }
+
+/** Options of `kafka.producer(options)`. Validated when the producer is built. */
+export interface ProducerOptions {
+  /**
+   * Idempotent writes: the broker drops duplicates a retry would otherwise create, and keeps
+   * each partition in send order. Costs one extra request at connect (a producer id) and
+   * requires `acks: 'all'`; kafkit also limits requests in flight per broker to 1 (kafkajs
+   * keeps sequence numbers correct only then), which lowers throughput for many small
+   * concurrent sends; batch with `send(topic, [...])`/`sendBatch` instead. Set `false`
+   * (and choose `acks`) for fire-and-forget telemetry.
+   * @default true
+   */
+  idempotent?: boolean
+  /**
+   * How many replicas must have a record before a send resolves: `'all'` (every in-sync
+   * replica; no loss while one survives, at the latency of the slowest), `1` (the leader
+   * only) or `0` (no answer awaited). Anything but `'all'` needs `idempotent: false`.
+   * @default 'all'
+   */
+  acks?: 'all' | 1 | 0
+  /**
+   * Compression of record batches. gzip is built in; snappy, lz4 and zstd codecs ship with
+   * kafkit. Consumers in any language read all four.
+   * @default 'none'
+   */
+  compression?: CompressionName
+  /**
+   * Picks the partition of a record without an explicit `partition`.
+   * @default murmur2 of the key as the Java client does; round-robin without a key
+   */
+  partitioner?: Partitioner
+  /**
+   * Let the broker create a missing topic on first send (with broker defaults, not the
+   * contract's settings). Off, a send to a missing topic fails; create topics with
+   * `admin().ensureTopics(...)`.
+   * @default false
+   */
+  allowAutoTopicCreation?: boolean
+  /** How long the broker may wait for the acks before failing the write. @default 30_000 */
+  ackTimeoutMs?: number
+  /** Requests in flight per broker connection. @default 1 when idempotent, else unlimited */
+  maxInFlightRequests?: number
+}
+
+const producerOptionsSchema = z
+  .strictObject({
+    idempotent: z.boolean().default(true),
+    acks: z.union([z.literal('all'), z.literal(1), z.literal(0)]).default('all'),
+    compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
+    partitioner: z.custom<Partitioner>((value) => typeof value === 'function', 'must be a function').optional(),
+    allowAutoTopicCreation: z.boolean().default(false),
+    ackTimeoutMs: ms().default(30_000),
+    maxInFlightRequests: z.number().int().positive().optional(),
+  })
+  .superRefine((options, check) => {
+    if (options.idempotent && options.acks !== 'all') {
+      check.addIssue({ code: 'custom', path: ['acks'], message: "must be 'all' for an idempotent producer (set idempotent: false to use 1 or 0)" })
+    }
+    if (options.idempotent && options.maxInFlightRequests !== undefined && options.maxInFlightRequests > 5) {
+      check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be at most 5 for an idempotent producer' })
+    }
+  })
+
+/** One topic's share of {@link KafkitProducer.sendBatch}. */
+export interface TopicMessages<C extends AnyTopicContract> {
+  topic: C
+  messages: readonly OutgoingMessage<C>[]
+}
+
+/**
+ * A typed producer. Messages are checked against their contract before anything is
+ * written: an invalid message throws a `KafkitError` and nothing of the call is sent.
+ * Connects on first send; call {@link KafkitProducer.disconnect} (or `kafka.close()`) at
+ * shutdown.
+ */
+export class KafkitProducer {
+  readonly #engine: TransportProducer
+  readonly #acks: -1 | 0 | 1
+  readonly #compression: CompressionName
+  readonly #ackTimeoutMs: number
+  #connecting: Promise<void> | undefined
+  #closed = false
+
+  /** @internal Use `kafka.producer(options)`. */
+  constructor(transport: Transport, options: ProducerOptions = {}) {
+    const parsed = parseOptions('producer', producerOptionsSchema, options)
+    this.#acks = parsed.acks === 'all' ? -1 : parsed.acks
+    this.#compression = parsed.compression
+    this.#ackTimeoutMs = parsed.ackTimeoutMs
+    this.#engine = transport.producer({
+      idempotent: parsed.idempotent,
+      allowAutoTopicCreation: parsed.allowAutoTopicCreation,
+      maxInFlightRequests: parsed.maxInFlightRequests ?? (parsed.idempotent ? 1 : undefined),
+      partitioner: parsed.partitioner ?? createDefaultPartitioner(),
+    })
+  }
+
+  /** Connects now rather than on the first send (to fail fast at start-up). */
+  connect(): Promise<void> {
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected'))
+    this.#connecting ??= this.#engine.connect().catch((error: unknown) => {
+      this.#connecting = undefined
+      throw error
+    })
+    return this.#connecting
+  }
+
+  /**
+   * Sends one message, or several in one request, to a contract's topic.
+   *
+   * @example
+   * ```ts
+   * await producer.send(UserActivity, { key: 'u1', value: { userId: 'u1', action: 'login', at: new Date() } })
+   * ```
+   * @returns where the records landed, one entry per partition written
+   * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` (nothing sent, not
+   *   retriable), `KAFKIT_KAFKA` from the broker with the engine's retriable verdict
+   */
+  send<C extends AnyTopicContract>(topic: C, message: OutgoingMessage<C> | readonly OutgoingMessage<C>[]): Promise<RecordMetadata[]> {
+    const messages = Array.isArray(message) ? (message as readonly OutgoingMessage<C>[]) : [message as OutgoingMessage<C>]
+    return this.sendBatch([{ topic, messages }] as const)
+  }
+
+  /**
+   * Sends messages to several topics in one call. All messages are encoded first: one
+   * invalid message means nothing at all is sent. (Across partitions on different brokers
+   * a broker failure can still leave a partial write; use a transaction for all-or-nothing
+   * delivery.)
+   *
+   * @example
+   * ```ts
+   * await producer.sendBatch([
+   *   { topic: Orders, messages: [order] },
+   *   { topic: Payments, messages: [payment1, payment2] },
+   * ])
+   * ```
+   * @throws KafkitError as {@link KafkitProducer.send}; validation errors carry the
+   *   topic, the message `index` and the zod issue paths
+   */
+  async sendBatch<const T extends readonly AnyTopicContract[]>(batch: { readonly [I in keyof T]: TopicMessages<T[I]> }): Promise<RecordMetadata[]> {
+    const wire = encodeBatch(batch as readonly TopicMessages<AnyTopicContract>[])
+    const encoded = wire instanceof Promise ? await wire : wire
+    if (encoded.length === 0) return []
+    await (this.#connecting ?? this.connect())
+    return this.#engine.send(encoded, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
+  }
+
+  /** Waits for in-flight sends' connections and disconnects. Idempotent. */
+  async disconnect(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const connecting = this.#connecting
+    this.#connecting = undefined
+    if (connecting !== undefined) {
+      await connecting.catch(() => {})
+      await this.#engine.disconnect()
+    }
+  }
+}
+
+/** Encodes every entry (sync when every serde is); throws on the first invalid message. */
+function encodeBatch(batch: readonly TopicMessages<AnyTopicContract>[]): WireTopicMessages[] | Promise<WireTopicMessages[]> {
+  const byTopic = new Map<string, (WireMessage[] | Promise<WireMessage[]>)[]>()
+  let async = false
+  for (const entry of batch) {
+    if (entry.messages.length === 0) continue
+    let encoded: WireMessage[] | Promise<WireMessage[]>
+    try {
+      encoded = encodeRecords(entry.topic, entry.messages)
+    } catch (error) {
+      // Entries before this one may still be encoding; their outcome no longer matters.
+      for (const chunks of byTopic.values()) for (const chunk of chunks) if (chunk instanceof Promise) chunk.catch(() => {})
+      throw error
+    }
+    if (encoded instanceof Promise) async = true
+    const list = byTopic.get(entry.topic.name)
+    if (list === undefined) byTopic.set(entry.topic.name, [encoded])
+    else list.push(encoded)
+  }
+  const assemble = (parts: Map<string, WireMessage[][]>): WireTopicMessages[] =>
+    [...parts].map(([topic, chunks]) => ({ topic, messages: chunks.length === 1 ? chunks[0]! : chunks.flat() }))
+  if (!async) return assemble(byTopic as Map<string, WireMessage[][]>)
+  return Promise.all([...byTopic].map(async ([topic, chunks]) => [topic, await Promise.all(chunks)] as const)).then((entries) => assemble(new Map(entries)))
+}
