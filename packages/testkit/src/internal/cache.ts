@@ -6,8 +6,13 @@ import { fileURLToPath } from 'node:url'
 import { TestkitError } from './errors.js'
 import { requireCommand } from './tools.js'
 
-/** The Kafka release the rig runs: the last line with ZooKeeper mode. Kept in step with jvm/pom.xml. */
+/** The Kafka release the rig runs by default: the last line with ZooKeeper mode. Kept in step with jvm/pom.xml. */
 export const KAFKA_VERSION = '3.9.2'
+
+/** `KAFKIT_KAFKA_VERSION` (another 3.9.x, say), else {@link KAFKA_VERSION}. */
+export function kafkaVersion(): string {
+  return process.env['KAFKIT_KAFKA_VERSION'] || KAFKA_VERSION
+}
 /**
  * Apicurio Registry, whose `ccompat` API is Confluent Schema Registry compatible. Karapace is
  * not published on PyPI, and Apicurio 3.x needs Java 21; 2.6 runs on the Java 17 we require.
@@ -41,18 +46,19 @@ export function packageDir(): string {
  * @returns the folder of jars, for `java -cp '<dir>/*'`
  * @throws TestkitError TESTKIT_MISSING_TOOL without Maven, TESTKIT_DOWNLOAD_FAILED when Maven fails
  */
-export async function ensureKafkaJars(log: (line: string) => void): Promise<string> {
-  const target = join(cacheRoot(), `kafka-${KAFKA_VERSION}`, 'libs')
+export async function ensureKafkaJars(log: (line: string) => void, version: string = kafkaVersion()): Promise<string> {
+  const target = join(cacheRoot(), `kafka-${version}`, 'libs')
   if (existsSync(join(target, '.complete'))) return target
   requireCommand('mvn', ['-v'])
-  log(`kafkit: resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central into ${target} (once)`)
+  log(`kafkit: resolving Apache Kafka ${version} jars from Maven Central into ${target} (once)`)
   const staging = `${target}.partial-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
-  await runMaven(
-    ['-f', join(packageDir(), 'jvm', 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'],
+  await fetchInto(
+    staging,
+    target,
+    ['-f', join(packageDir(), 'jvm', 'pom.xml'), 'dependency:copy-dependencies', `-Dkafka.version=${version}`, `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'],
     log,
   )
-  publish(staging, target)
   return target
 }
 
@@ -68,14 +74,23 @@ export async function ensureRegistryDist(log: (line: string) => void): Promise<s
   log(`kafkit: fetching Apicurio Registry ${version} (Confluent-compatible schema registry, ~90 MB) from Maven Central (once)`)
   const staging = `${target}.partial-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
-  await runMaven(['dependency:unpack', `-Dartifact=${groupId}:${artifactId}:${version}:tar.gz:all`, `-DoutputDirectory=${staging}`], log)
-  publish(staging, target)
+  await fetchInto(staging, target, ['dependency:unpack', `-Dartifact=${groupId}:${artifactId}:${version}:tar.gz:all`, `-DoutputDirectory=${staging}`], log)
   return target
+}
+
+/** Runs Maven into `staging`, then moves the result to `target`; a failed run leaves nothing behind. */
+async function fetchInto(staging: string, target: string, args: string[], log: (line: string) => void): Promise<void> {
+  try {
+    await runMaven(args, log)
+    publish(staging, target)
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
 }
 
 /** Moves a finished download into place; a concurrent run that got there first wins. */
 function publish(staging: string, target: string): void {
-  if (readdirSync(staging).length === 0) {
+  if (!existsSync(staging) || readdirSync(staging).length === 0) {
     throw new TestkitError('TESTKIT_DOWNLOAD_FAILED', `Maven finished but ${staging} is empty`)
   }
   writeFileSync(join(staging, '.complete'), new Date().toISOString())

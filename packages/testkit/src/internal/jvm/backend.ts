@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KafkaCluster, StartKafkaOptions } from '../../types.js'
-import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist } from '../cache.js'
+import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist, kafkaVersion } from '../cache.js'
 import { TestkitError } from '../errors.js'
 import { assertPortFree, freePort } from '../ports.js'
 import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../processes.js'
@@ -37,7 +37,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
   const log = options.log
   requireCommand('java', ['-version'])
   reapOrphans(log)
-  const libs = await ensureKafkaJars(log)
+  const libs = await ensureKafkaJars(log, kafkaVersion())
   const registryDist = options.schemaRegistry ? await ensureRegistryDist(log) : undefined
 
   const group = new ProcessGroup(options.stopOnExit, options.persistent)
@@ -47,7 +47,9 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
   mkdirSync(logDir)
   const log4j = join(root, 'log4j.properties')
   writeFileSync(log4j, LOG4J_PROPERTIES)
+  // Both marks let the reaper and tests tell this cluster's processes from any other's.
   const marker = ownerMarker(group.ownerId)
+  const clusterMark = `-Dkafkit.cluster=${root}`
 
   const java = (name: string, mainClass: string, args: string[], heapMb: number, logFile: string): ManagedProcess =>
     group.spawn(
@@ -55,6 +57,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       'java',
       [
         marker,
+        clusterMark,
         `-Xms64m`,
         `-Xmx${heapMb}m`,
         // Start-up time matters more than peak throughput for a test broker.
@@ -171,6 +174,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
         'java',
         [
           marker,
+          clusterMark,
           '-Xms64m',
           '-Xmx384m',
           '-XX:TieredStopAtLevel=1',

@@ -38,5 +38,9 @@ export function clusterSizedDefaults(brokerCount: number): Record<string, string
     'transaction.state.log.num.partitions': '10',
     'log.flush.interval.messages': '1000000',
     'delete.topic.enable': 'true',
+    // A killed broker is noticed (and its partitions re-led) after this long: 6 s, not 18 s.
+    'zookeeper.session.timeout.ms': '6000',
+    'broker.session.timeout.ms': '6000',
+    'broker.heartbeat.interval.ms': '1000',
   }
 }

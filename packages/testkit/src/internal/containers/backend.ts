@@ -1,0 +1,489 @@
+/**
+ * The `containers` backend: ZooKeeper (or KRaft), 1 or 3 Kafka brokers and optionally a
+ * Confluent-compatible schema registry, as containers on one network, through testcontainers.
+ *
+ * Listeners: every broker has INTERNAL (`kafka-<i>:9092`, for the other containers) and
+ * EXTERNAL (`<host>:<port>`, for the test process). The host port is chosen before the
+ * container is created and bound 1:1, so the advertised address is known up front and stays
+ * the same when a broker is restarted.
+ *
+ * Ryuk is not used (no image can be pulled on the podman path), so {@link KafkaCluster.stop}
+ * removes every container and the network by id, and an exit hook does the same when the
+ * process ends without calling it.
+ */
+import { spawnSync } from 'node:child_process'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, type WriteStream } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import kafkajs from 'kafkajs'
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  Network,
+  type StartedNetwork,
+  type StartedTestContainer,
+  type WaitStrategy,
+} from 'testcontainers'
+import { TestkitError } from '../errors.js'
+import { freePort } from '../ports.js'
+import type { ClusterMode, KafkaCluster, StartKafkaOptions } from '../../types.js'
+import { detectContainerEngine, ensurePodmanEngine, podmanServicePaths, type ContainerEngine } from './engine.js'
+import { ensureImages } from './images.js'
+
+const { Kafka, logLevel } = kafkajs
+
+/** The options {@link startContainerCluster} needs, defaults already applied. */
+export type ContainerClusterOptions = Required<
+  Pick<StartKafkaOptions, 'brokers' | 'mode' | 'schemaRegistry' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
+>
+
+/** Label put on every container of one cluster, so a sweep finds them all by run id. */
+const CLUSTER_LABEL = 'dev.kafkit.cluster'
+/** Image label naming the path of the Confluent-compatible API (Apicurio: /apis/ccompat/v7). */
+const REGISTRY_PATH_LABEL = 'dev.kafkit.registry-path'
+const INTERNAL_PORT = 9092
+const CONTROLLER_PORT = 9093
+const EXTERNAL_CONTAINER_PORT = 19092
+const REGISTRY_PORT = 8081
+const ZOOKEEPER_PORT = 2181
+
+/** testcontainers must not wait on ports or logs: readiness is checked through Kafka itself. */
+const noWait: WaitStrategy = {
+  waitUntilReady: () => Promise.resolve(),
+  withStartupTimeout() {
+    return this
+  },
+  isStartupTimeoutSet: () => true,
+  getStartupTimeout: () => 0,
+}
+
+interface Member {
+  readonly role: 'zookeeper' | 'kafka' | 'registry'
+  readonly name: string
+  readonly logFile: string
+  readonly container: StartedTestContainer
+  readonly logs: WriteStream
+  streams: Readable[]
+}
+
+/**
+ * Starts a cluster as containers and waits until Kafka reports every broker (and the registry
+ * answers `GET /subjects`). Uses a Docker engine that answers as is; otherwise starts the
+ * testkit's podman service ({@link ensurePodmanEngine}) and the locally built images.
+ * @throws TestkitError with the tail of the failing container's log when start-up fails
+ */
+export async function startContainerCluster(opts: ContainerClusterOptions, log: (line: string) => void): Promise<KafkaCluster> {
+  const startedAt = Date.now()
+  if (opts.brokers !== 1 && opts.brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, not ${String(opts.brokers)}`)
+  const engine = await resolveEngine(log)
+  const images = await ensureImages({ engine, mode: opts.mode, schemaRegistry: opts.schemaRegistry }, log)
+  const client = await getContainerRuntimeClient()
+  const runId = Math.random().toString(16).slice(2, 10)
+  const logDir = mkdtempSync(join(tmpdir(), `kafkit-containers-${runId}-`))
+  mkdirSync(logDir, { recursive: true })
+  const host = advertisedHost(client.info.containerRuntime.host)
+  const n = opts.brokers
+  const externalPorts: number[] = []
+  for (let i = 0; i < n; i++) externalPorts.push(await freePort())
+  const zookeeperPort = opts.mode === 'zookeeper' ? await freePort() : undefined
+  const registryPort = opts.schemaRegistry ? await freePort() : undefined
+  const brokers = externalPorts.map((port) => `${host}:${port}`)
+  const internalBootstrap = Array.from({ length: n }, (_, i) => `kafka-${i}:${INTERNAL_PORT}`).join(',')
+  const members: Member[] = []
+  const brokerMembers: Member[] = []
+  let network: StartedNetwork | undefined
+  let stopped = false
+  let stopping: Promise<void> | undefined
+
+  const startMember = async (role: Member['role'], name: string, container: GenericContainer): Promise<Member> => {
+    const logFile = join(logDir, `${name}.log`)
+    const logs = createWriteStream(logFile, { flags: 'a' })
+    const streams: Readable[] = []
+    const started = await container
+      .withName(`kafkit-${runId}-${name}`)
+      .withLabels({ [CLUSTER_LABEL]: runId, 'dev.kafkit.role': role })
+      .withNetwork(network as StartedNetwork)
+      .withNetworkAliases(name)
+      .withWaitStrategy(noWait)
+      // Explicit limits, whatever the engine's defaults: Kafka keeps many files and sockets open.
+      .withUlimits({ nofile: { hard: 20_000, soft: 20_000 } })
+      .withLogConsumer((stream) => {
+        streams.push(stream)
+        stream.pipe(logs, { end: false })
+      })
+      .start()
+    const member: Member = { role, name, logFile, container: started, logs, streams }
+    members.push(member)
+    return member
+  }
+
+  const sweep = async (): Promise<void> => {
+    for (const member of members) member.streams.forEach((stream) => stream.destroy())
+    const dockerode = client.container.dockerode
+    // Remove by id what we know, then by label whatever a failed start left behind.
+    const ids = new Set(members.map((member) => member.container.getId()))
+    try {
+      const listed = await dockerode.listContainers({ all: true, filters: { label: [`${CLUSTER_LABEL}=${runId}`] } })
+      listed.forEach((info) => ids.add(info.Id))
+    } catch {
+      // listing is best effort; the known ids are removed below anyway
+    }
+    await Promise.all(
+      [...ids].map((id) =>
+        dockerode
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch((error: unknown) => {
+            if (!/no such container|not found/i.test(String(error))) throw error
+          }),
+      ),
+    )
+    if (network) {
+      await dockerode
+        .getNetwork(network.getId())
+        .remove()
+        .catch((error: unknown) => {
+          if (!/no such network|not found/i.test(String(error))) throw error
+        })
+    }
+    await Promise.all(members.map((member) => new Promise<void>((resolve) => member.logs.end(() => resolve()))))
+  }
+
+  const exitHook = opts.stopOnExit ? installExitHook(engine, () => (stopped ? undefined : { members, network })) : undefined
+
+  const stop = (): Promise<void> => {
+    if (!stopping) {
+      stopped = true
+      stopping = sweep().finally(() => exitHook?.remove())
+    }
+    return stopping
+  }
+
+  try {
+    network = await new Network().start()
+    const heap = n === 3 ? '-Xmx384m -Xms128m' : '-Xmx512m -Xms128m'
+    if (opts.mode === 'zookeeper') {
+      // Started first: a broker whose ZooKeeper host name does not resolve yet exits at once.
+      await startMember(
+        'zookeeper',
+        'zookeeper',
+        new GenericContainer(images.zookeeper)
+          .withEnvironment({ ZOOKEEPER_CLIENT_PORT: String(ZOOKEEPER_PORT), ZOOKEEPER_TICK_TIME: '2000', KAFKA_HEAP_OPTS: '-Xmx256m -Xms64m' })
+          .withExposedPorts({ container: ZOOKEEPER_PORT, host: zookeeperPort as number }),
+      )
+    }
+    const clusterId = opts.mode === 'kraft' ? kraftClusterId() : undefined
+    const started = await Promise.all(
+      externalPorts.map((port, i) =>
+        startMember(
+          'kafka',
+          `kafka-${i}`,
+          new GenericContainer(images.kafka)
+            .withEnvironment(brokerEnvironment({ index: i, brokers: n, mode: opts.mode, host, port, heap, clusterId, brokerConfig: opts.brokerConfig }))
+            .withExposedPorts({ container: EXTERNAL_CONTAINER_PORT, host: port }),
+        ),
+      ),
+    )
+    brokerMembers.push(...started)
+    let registryUrl: string | undefined
+    let registryMember: Member | undefined
+    if (images.registry && registryPort !== undefined) {
+      // Started beside the brokers, not after them: its JVM boots while Kafka does.
+      registryMember = await startMember(
+        'registry',
+        'schema-registry',
+        new GenericContainer(images.registry)
+          .withEnvironment({
+            SCHEMA_REGISTRY_HOST_NAME: 'schema-registry',
+            SCHEMA_REGISTRY_LISTENERS: `http://0.0.0.0:${REGISTRY_PORT}`,
+            SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS: internalBootstrap
+              .split(',')
+              .map((address) => `PLAINTEXT://${address}`)
+              .join(','),
+            SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR: String(Math.min(3, n)),
+            SCHEMA_REGISTRY_HEAP_OPTS: '-Xmx384m -Xms64m',
+          })
+          .withExposedPorts({ container: REGISTRY_PORT, host: registryPort }),
+      )
+      const path = process.env['KAFKIT_REGISTRY_PATH'] ?? registryMember.container.getLabels()[REGISTRY_PATH_LABEL] ?? '/'
+      registryUrl = `http://${host}:${registryPort}${path === '/' ? '' : path.replace(/\/$/, '')}`
+    }
+    const deadline = startedAt + opts.startTimeoutMs
+    await waitForBrokers(brokers, Array.from({ length: n }, (_, i) => i), members, deadline)
+    if (registryUrl && registryMember) await waitForRegistry(registryUrl, members, deadline)
+    const startupMs = Date.now() - startedAt
+    log(
+      `kafkit: containers cluster ready in ${(startupMs / 1000).toFixed(1)} s (${opts.mode === 'zookeeper' ? 'ZooKeeper + ' : 'KRaft, '}${n} broker${n > 1 ? 's' : ''}${registryUrl ? ' + schema registry' : ''}, ${images.set} images); logs in ${logDir}`,
+    )
+
+    return {
+      backend: 'containers',
+      mode: opts.mode as ClusterMode,
+      bootstrapServers: brokers.join(','),
+      brokers,
+      zookeeper: zookeeperPort !== undefined ? `${host}:${zookeeperPort}` : undefined,
+      schemaRegistryUrl: registryUrl,
+      logDir,
+      startupMs,
+      async stopBroker(index: number) {
+        const member = brokerAt(brokerMembers, index)
+        const container = client.container.getById(member.container.getId())
+        // SIGKILL: a crash, not a clean shutdown; the container (and its data) stays.
+        await container.kill().catch((error: unknown) => {
+          if (!/not running|is not running|no such process/i.test(String(error))) throw error
+        })
+        await container.wait().catch(() => undefined)
+      },
+      async startBroker(index: number) {
+        const member = brokerAt(brokerMembers, index)
+        const container = client.container.getById(member.container.getId())
+        const deadline = Date.now() + opts.startTimeoutMs
+        member.logs.write(`\n----- kafkit: starting ${member.name} again -----\n`)
+        for (;;) {
+          await container.start().catch((error: unknown) => {
+            if (!/already (started|running)|304/i.test(String(error))) throw error
+          })
+          const since = Math.floor(Date.now() / 1000) - 1
+          const stream = await client.container.logs(container, { since })
+          member.streams.push(stream)
+          stream.pipe(member.logs, { end: false })
+          try {
+            await waitForBrokers(brokers, [index], members, deadline)
+            return
+          } catch (error) {
+            // In ZooKeeper mode the killed broker's registration lives until its session expires
+            // (6 s); a restart before that exits with NodeExists. Start it again after a pause.
+            const state = await container.inspect()
+            if (state.State.Running || Date.now() > deadline) throw error
+            await sleep(1000)
+          }
+        }
+      },
+      stop,
+    }
+  } catch (error) {
+    await stop().catch(() => undefined)
+    throw error
+  }
+}
+
+/** DOCKER_HOST / docker.sock as they are; else the testkit's podman service (started if needed). */
+async function resolveEngine(log: (line: string) => void): Promise<ContainerEngine> {
+  const found = await detectContainerEngine()
+  if (found && found.dockerHost !== `unix://${podmanServicePaths().socket}`) {
+    // testcontainers finds DOCKER_HOST or the default socket itself.
+    return found
+  }
+  // Our own podman service (running or not): make sure it answers and set the env it needs.
+  return ensurePodmanEngine(log)
+}
+
+/** The address the test process reaches published ports on. */
+function advertisedHost(runtimeHost: string): string {
+  const chosen = process.env['KAFKIT_ADVERTISED_HOST'] ?? runtimeHost
+  // Published ports may listen on IPv4 only, and Node resolves localhost to ::1 first.
+  return chosen === 'localhost' ? '127.0.0.1' : chosen
+}
+
+interface BrokerEnvironmentInput {
+  index: number
+  brokers: number
+  mode: ClusterMode
+  host: string
+  port: number
+  heap: string
+  clusterId: string | undefined
+  brokerConfig: Record<string, string>
+}
+
+/** One broker's configuration in the Confluent env-var convention (both image sets read it). */
+function brokerEnvironment(input: BrokerEnvironmentInput): Record<string, string> {
+  const { index, brokers, mode, host, port } = input
+  const rf = String(Math.min(3, brokers))
+  const props: Record<string, string> = {
+    'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name': 'INTERNAL',
+    'advertised.listeners': `INTERNAL://kafka-${index}:${INTERNAL_PORT},EXTERNAL://${host}:${port}`,
+    'offsets.topic.replication.factor': rf,
+    'transaction.state.log.replication.factor': rf,
+    'transaction.state.log.min.isr': String(Math.min(2, brokers)),
+    // Tests create and join groups constantly; the 3 s default only delays them.
+    'group.initial.rebalance.delay.ms': '0',
+  }
+  if (mode === 'zookeeper') {
+    props['broker.id'] = String(index)
+    props['zookeeper.connect'] = `zookeeper:${ZOOKEEPER_PORT}`
+    props['zookeeper.connection.timeout.ms'] = '60000'
+    // A crashed broker's registration must expire quickly for failover and restart tests.
+    props['zookeeper.session.timeout.ms'] = '6000'
+    props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT}`
+  } else {
+    props['node.id'] = String(index)
+    props['process.roles'] = 'broker,controller'
+    props['controller.listener.names'] = 'CONTROLLER'
+    props['controller.quorum.voters'] = Array.from({ length: brokers }, (_, i) => `${i}@kafka-${i}:${CONTROLLER_PORT}`).join(',')
+    props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT},CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`
+  }
+  Object.assign(props, input.brokerConfig)
+  const env: Record<string, string> = { KAFKA_HEAP_OPTS: input.heap }
+  if (input.clusterId) env['CLUSTER_ID'] = input.clusterId
+  for (const [key, value] of Object.entries(props)) env[propertyToEnv(key)] = value
+  return env
+}
+
+/** `foo.bar_baz-qux` → `KAFKA_FOO_BAR__BAZ___QUX`, the inverse of the Confluent images' rule. */
+export function propertyToEnv(key: string): string {
+  return `KAFKA_${key.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`
+}
+
+/** A random KRaft cluster id: 16 bytes, URL-safe base64 without padding (22 characters). */
+function kraftClusterId(): string {
+  const bytes = new Uint8Array(16)
+  crypto.getRandomValues(bytes)
+  return Buffer.from(bytes).toString('base64url')
+}
+
+/**
+ * Polls the cluster through the Kafka protocol until the metadata lists every broker in
+ * `expected`, failing fast with a log tail when one of our containers has exited.
+ */
+async function waitForBrokers(brokers: string[], expected: number[], members: Member[], deadline: number): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'kafkit-readiness',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  })
+  let lastError = 'no answer yet'
+  for (;;) {
+    await assertRunning(members, expected)
+    const admin = kafka.admin()
+    try {
+      await admin.connect()
+      const cluster = await admin.describeCluster()
+      const ids = new Set(cluster.brokers.map((broker) => broker.nodeId))
+      if (expected.every((id) => ids.has(id)) && cluster.controller !== null && cluster.controller >= 0) return
+      lastError = `metadata lists brokers [${[...ids].join(', ')}], waiting for [${expected.join(', ')}]`
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error)
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+    if (Date.now() > deadline) {
+      throw new TestkitError(
+        'TESTKIT_NOT_READY',
+        `containers backend: Kafka did not report brokers [${expected.join(', ')}] in time (${lastError})\n${logTails(members.filter((m) => m.role !== 'registry'))}`,
+      )
+    }
+    await sleep(250)
+  }
+}
+
+/** Polls `GET <url>/subjects` until it answers 200. */
+async function waitForRegistry(url: string, members: Member[], deadline: number): Promise<void> {
+  let lastError = 'no answer yet'
+  for (;;) {
+    await assertRunning(members)
+    try {
+      const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) })
+      if (response.status === 200) return
+      lastError = `HTTP ${response.status}`
+    } catch (error) {
+      lastError = error instanceof Error ? error.message : String(error)
+    }
+    if (Date.now() > deadline) {
+      throw new TestkitError(
+        'TESTKIT_NOT_READY',
+        `containers backend: the schema registry at ${url} did not answer in time (${lastError})\n${logTails(members.filter((m) => m.role === 'registry'))}`,
+      )
+    }
+    await sleep(250)
+  }
+}
+
+/** Throws with the log tail of the first container that is no longer running. */
+async function assertRunning(members: Member[], brokerIds?: number[]): Promise<void> {
+  const client = await getContainerRuntimeClient()
+  for (const member of members) {
+    // During a single broker's restart only that broker (and not stopped peers) must run.
+    if (brokerIds && member.role === 'kafka' && !brokerIds.includes(Number(member.name.slice('kafka-'.length)))) continue
+    const info = await client.container.inspect(client.container.getById(member.container.getId()))
+    if (!info.State.Running) {
+      throw new TestkitError(
+        'TESTKIT_PROCESS_EXITED',
+        `containers backend: container ${member.name} exited (code ${info.State.ExitCode}) during start-up\n${logTails([member])}`,
+      )
+    }
+  }
+}
+
+function logTails(members: Member[], lines = 40): string {
+  return members
+    .map((member) => {
+      let text = ''
+      try {
+        text = readFileSync(member.logFile, 'utf8')
+      } catch {
+        text = '(no log)'
+      }
+      return `--- last lines of ${member.logFile} ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`
+    })
+    .join('\n')
+}
+
+function brokerAt(brokerMembers: Member[], index: number): Member {
+  const member = brokerMembers[index]
+  if (!member) throw new TestkitError('TESTKIT_BAD_OPTIONS', `no broker ${index}: this cluster has brokers 0..${brokerMembers.length - 1}`)
+  return member
+}
+
+/**
+ * Removes the cluster's containers and network when the process exits without `stop()`:
+ * synchronously (an 'exit' handler cannot wait), by a short child Node process that calls
+ * the engine API; on SIGINT/SIGTERM the same, then the signal's default action.
+ */
+function installExitHook(
+  engine: ContainerEngine,
+  current: () => { members: Member[]; network: StartedNetwork | undefined } | undefined,
+): { remove: () => void } {
+  const cleanup = () => {
+    const state = current()
+    if (!state) return
+    const containers = state.members.map((member) => member.container.getId())
+    const network = state.network?.getId()
+    spawnSync(process.execPath, ['-e', EXIT_CLEANUP_SCRIPT, JSON.stringify({ dockerHost: process.env['DOCKER_HOST'] ?? engine.dockerHost, containers, network })], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    })
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanup()
+    remove()
+    process.kill(process.pid, signal)
+  }
+  const remove = () => {
+    process.removeListener('exit', cleanup)
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+  }
+  process.once('exit', cleanup)
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  return { remove }
+}
+
+/** Deletes containers (forced) then the network through the Docker API, in a child process. */
+const EXIT_CLEANUP_SCRIPT = `
+const http = require('node:http')
+const { dockerHost, containers, network } = JSON.parse(process.argv[1])
+const target = dockerHost.startsWith('unix://') ? { socketPath: dockerHost.slice(7) } : (() => { const u = new URL(dockerHost.replace(/^tcp:/, 'http:')); return { host: u.hostname, port: Number(u.port || 2375) } })()
+const del = (path) => new Promise((resolve) => { const req = http.request({ ...target, path, method: 'DELETE', timeout: 20000 }, (res) => { res.resume(); res.on('end', resolve) }); req.on('error', resolve); req.on('timeout', () => req.destroy()); req.end() })
+;(async () => { await Promise.all(containers.map((id) => del('/containers/' + id + '?force=true&v=true'))); if (network) await del('/networks/' + network) })()
+`
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,115 @@
+// Contract: the JVM backend runs a real Kafka (ZooKeeper or KRaft, 1 or 3 brokers) and a
+// Confluent-compatible registry as child processes, and stop() leaves no process behind.
+import { readdirSync } from 'node:fs'
+import { Kafka, logLevel } from 'kafkajs'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type KafkaCluster, TestkitError, startKafka, uniqueName } from '@kafkit/testkit'
+import { clusterPids, produceAndConsume } from './rig-checks.js'
+
+const started: KafkaCluster[] = []
+async function start(options: Parameters<typeof startKafka>[0]): Promise<KafkaCluster> {
+  const cluster = await startKafka({ backend: 'jvm', log: () => undefined, ...options })
+  started.push(cluster)
+  return cluster
+}
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((c) => c.stop()))
+})
+
+describe('jvm backend', () => {
+  it('runs ZooKeeper + a broker that plain kafkajs produces to and consumes from, and stop() leaves nothing', async () => {
+    const cluster = await start({ mode: 'zookeeper' })
+    expect(cluster.backend).toBe('jvm')
+    expect(cluster.zookeeper).toMatch(/^127\.0\.0\.1:\d+$/)
+    const pids = clusterPids(cluster)
+    expect(pids.length).toBe(2)
+
+    const values = await produceAndConsume(cluster.brokers, 5)
+    expect(values).toEqual(['m0', 'm1', 'm2', 'm3', 'm4'])
+
+    await cluster.stop()
+    expect(pids.filter(isAlive)).toEqual([])
+    expect(() => readdirSync(cluster.logDir)).toThrow()
+  })
+
+  it('starts in KRaft mode without ZooKeeper', async () => {
+    const cluster = await start({ mode: 'kraft' })
+    expect(cluster.zookeeper).toBeUndefined()
+    expect(clusterPids(cluster).length).toBe(1)
+    expect(await produceAndConsume(cluster.brokers, 3)).toEqual(['m0', 'm1', 'm2'])
+  })
+
+  it('keeps a replication-factor-3 topic writable with one of three brokers down, and the broker rejoins', async () => {
+    const cluster = await start({ brokers: 3 })
+    const kafka = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 15, maxRetryTime: 5000 } })
+    const admin = kafka.admin()
+    await admin.connect()
+    const topic = uniqueName('rf3')
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+      waitForLeaders: true,
+    })
+    await cluster.stopBroker(1)
+    // A client started after the crash bootstraps from the live brokers; until the dead broker's
+    // session expires, metadata still names it leader for some partitions, and retries ride that out.
+    const survivors = new Kafka({ brokers: [cluster.brokers[0], cluster.brokers[2]] as string[], logLevel: logLevel.NOTHING })
+    const producer = survivors.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 15, maxRetryTime: 5000 } })
+    await producer.connect()
+    // acks=all with min.insync.replicas=2: succeeds only because two replicas still serve.
+    await producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) })
+    const survivorAdmin = survivors.admin()
+    await survivorAdmin.connect()
+    const offsets = await survivorAdmin.fetchTopicOffsets(topic)
+    await survivorAdmin.disconnect()
+    expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(30)
+
+    await cluster.startBroker(1)
+    const described = await admin.describeCluster()
+    expect(described.brokers.map((b) => b.nodeId).sort()).toEqual([0, 1, 2])
+    await producer.disconnect()
+    await admin.disconnect()
+  })
+
+  it('serves a Confluent-compatible schema registry that stores and returns a schema', async () => {
+    const cluster = await start({ schemaRegistry: true })
+    const url = cluster.schemaRegistryUrl as string
+    const schema = JSON.stringify({ type: 'record', name: 'Rig', fields: [{ name: 'id', type: 'string' }] })
+    const subject = `${uniqueName('rig')}-value`
+    const posted = await fetch(`${url}/subjects/${subject}/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ schema }),
+    })
+    expect(posted.status).toBe(200)
+    const { id } = (await posted.json()) as { id: number }
+    const fetched = (await (await fetch(`${url}/schemas/ids/${id}`)).json()) as { schema: string }
+    expect(JSON.parse(fetched.schema)).toEqual(JSON.parse(schema))
+    const pids = clusterPids(cluster)
+    expect(pids.length).toBe(3)
+    await cluster.stop()
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it('fails with the broker log tail when the broker cannot start, and leaves nothing behind', async () => {
+    const error = await startKafka({ backend: 'jvm', log: () => undefined, brokerConfig: { 'num.network.threads': 'not-a-number' } }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TestkitError)
+    expect((error as TestkitError).code).toBe('TESTKIT_PROCESS_EXITED')
+    expect((error as TestkitError).message).toMatch(/broker 0 exited[\s\S]*num\.network\.threads/)
+    const dir = /last lines of (\S+)\/logs\//.exec((error as Error).message)?.[1]
+    expect(dir).toBeDefined()
+    expect(ownedBy(dir as string)).toEqual([])
+  })
+})
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function ownedBy(root: string): number[] {
+  return clusterPids({ logDir: `${root}/logs` } as KafkaCluster)
+}
