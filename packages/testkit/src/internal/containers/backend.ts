@@ -12,7 +12,7 @@
  * process ends without calling it.
  */
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -28,7 +28,7 @@ import {
 import { TestkitError } from '../errors.js'
 import { freePort } from '../ports.js'
 import type { ClusterMode, KafkaCluster, StartKafkaOptions } from '../../types.js'
-import { detectContainerEngine, ensurePodmanEngine, podmanServicePaths, type ContainerEngine } from './engine.js'
+import { prepareContainerEngine, type ContainerEngine } from './engine.js'
 import { ensureImages } from './images.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -36,7 +36,7 @@ const { Kafka, logLevel } = kafkajs
 /** The options {@link startContainerCluster} needs, defaults already applied. */
 export type ContainerClusterOptions = Required<
   Pick<StartKafkaOptions, 'brokers' | 'mode' | 'schemaRegistry' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
->
+> & { log?: (line: string) => void }
 
 /** Label put on every container of one cluster, so a sweep finds them all by run id. */
 const CLUSTER_LABEL = 'dev.kafkit.cluster'
@@ -73,7 +73,10 @@ interface Member {
  * testkit's podman service ({@link ensurePodmanEngine}) and the locally built images.
  * @throws TestkitError with the tail of the failing container's log when start-up fails
  */
-export async function startContainerCluster(opts: ContainerClusterOptions, log: (line: string) => void): Promise<KafkaCluster> {
+export async function startContainerCluster(
+  opts: ContainerClusterOptions,
+  log: (line: string) => void = opts.log ?? ((line) => process.stderr.write(`${line}\n`)),
+): Promise<KafkaCluster> {
   const startedAt = Date.now()
   if (opts.brokers !== 1 && opts.brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, not ${String(opts.brokers)}`)
   const engine = await resolveEngine(log)
@@ -148,6 +151,8 @@ export async function startContainerCluster(opts: ContainerClusterOptions, log: 
         })
     }
     await Promise.all(members.map((member) => new Promise<void>((resolve) => member.logs.end(() => resolve()))))
+    // Like the jvm backend: stop() leaves nothing behind, unless asked to keep the logs.
+    if (!process.env['KAFKIT_KEEP_LOGS']) rmSync(logDir, { recursive: true, force: true })
   }
 
   const exitHook = opts.stopOnExit ? installExitHook(engine, () => (stopped ? undefined : { members, network })) : undefined
@@ -270,13 +275,9 @@ export async function startContainerCluster(opts: ContainerClusterOptions, log: 
 
 /** DOCKER_HOST / docker.sock as they are; else the testkit's podman service (started if needed). */
 async function resolveEngine(log: (line: string) => void): Promise<ContainerEngine> {
-  const found = await detectContainerEngine()
-  if (found && found.dockerHost !== `unix://${podmanServicePaths().socket}`) {
-    // testcontainers finds DOCKER_HOST or the default socket itself.
-    return found
-  }
-  // Our own podman service (running or not): make sure it answers and set the env it needs.
-  return ensurePodmanEngine(log)
+  // testcontainers finds DOCKER_HOST or the default socket itself; for our own podman service
+  // (running or not) this makes sure it answers and sets the env testcontainers needs.
+  return (await prepareContainerEngine(log, { required: true })) as ContainerEngine
 }
 
 /** The address the test process reaches published ports on. */

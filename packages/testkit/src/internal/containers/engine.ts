@@ -75,6 +75,35 @@ export async function detectContainerEngine(): Promise<ContainerEngine | undefin
 }
 
 /**
+ * The engine the `containers` backend will use, made ready for testcontainers.
+ * A Docker engine (or any engine behind `DOCKER_HOST`) that answers is returned as is. Else the
+ * testkit's podman service is started, when podman is installed, or with `required` also
+ * installed with apt-get ({@link ensurePodmanEngine}).
+ * @param options.required throw a clear error instead of returning `undefined` when no engine
+ *   can be had (`backend: 'auto'` passes false and falls back to the JVM backend)
+ */
+export async function prepareContainerEngine(
+  log: (line: string) => void,
+  options: { required: boolean },
+): Promise<ContainerEngine | undefined> {
+  const found = await detectContainerEngine()
+  if (found && found.dockerHost !== `unix://${podmanServicePaths().socket}`) return found
+  if (!found && process.env['DOCKER_HOST']) {
+    // An explicit DOCKER_HOST is the user's choice: never replace it with podman behind their back.
+    if (!options.required) return undefined
+    throw engineError(`DOCKER_HOST=${process.env['DOCKER_HOST']} does not answer; start that engine, unset DOCKER_HOST, or use KAFKIT_BACKEND=jvm`)
+  }
+  if (!options.required && !found && !commandWorks('podman', ['--version'])) return undefined
+  try {
+    return await ensurePodmanEngine(log)
+  } catch (error) {
+    if (options.required) throw error
+    log(`kafkit: no container engine (${error instanceof Error ? error.message : String(error)}); using the jvm backend`)
+    return undefined
+  }
+}
+
+/**
  * Makes sure the testkit's podman service answers and points this process at it: installs
  * podman and runc with apt-get when missing (root only), starts `podman system service`
  * detached on a socket under the kafkit cache dir (or reuses the one already running), and
