@@ -16,6 +16,7 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     sessionTimeout: config.sessionTimeoutMs,
     heartbeatInterval: config.heartbeatIntervalMs,
     rebalanceTimeout: config.rebalanceTimeoutMs,
+    maxWaitTimeInMs: config.maxWaitTimeMs,
     // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop.
     retry: { restartOnFailure: async () => true },
   })

@@ -3,7 +3,7 @@
  * of kafkit uses the engine-neutral types below and a {@link Transport}.
  * @internal
  */
-export { KafkajsTransport as Transport, type EngineConsumer, type EngineConsumerConfig } from './kafkajs.js'
+export { KafkajsTransport as Transport } from './kafkajs.js'
 export { toKafkitError } from './errors.js'
 export { registerCodecs } from './codecs.js'
 export type * from './types.js'

@@ -1,4 +1,4 @@
-import kafkajs, { type Admin, type Consumer, type ConsumerConfig, type Producer } from 'kafkajs'
+import kafkajs, { type Admin, type Producer } from 'kafkajs'
 import { registerCodecs } from './codecs.js'
 import { toKafkitError } from './errors.js'
 import type {
@@ -18,11 +18,6 @@ import type {
 } from './types.js'
 
 const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel: EngineLogLevel } = kafkajs
-
-/** The kafkajs consumer, for the consumer runtime (the only other user of the engine). */
-export type EngineConsumer = Consumer
-/** kafkajs consumer settings. */
-export type EngineConsumerConfig = ConsumerConfig
 
 const LEVELS: Record<LogLevel, number> = {
   nothing: EngineLogLevel.NOTHING,
@@ -100,9 +95,12 @@ export class KafkajsTransport {
     return new KafkajsAdmin(this.#kafka.admin())
   }
 
-  /** A raw kafkajs consumer for the consumer runtime. */
-  consumer(config: EngineConsumerConfig): EngineConsumer {
-    return this.#kafka.consumer(config)
+  /**
+   * The kafkajs client itself, for the engine adapters in this folder (the group consumer)
+   * only: code outside `internal/transport/` must not touch it.
+   */
+  get engine(): InstanceType<typeof Kafka> {
+    return this.#kafka
   }
 }
 

@@ -1,0 +1,43 @@
+import kafkajs from 'kafkajs'
+import { describe, expect, test } from 'vitest'
+import { isKafkitError, KafkitError } from '../../../src/index.js'
+import { toKafkitError } from '../../../src/internal/transport/errors.js'
+
+// Real kafkajs error classes (its public exports), as the engine throws them.
+const { KafkaJSProtocolError, KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSNonRetriableError } = kafkajs as unknown as Record<string, new (...args: unknown[]) => Error>
+
+describe('toKafkitError', () => {
+  test('keeps a retriable protocol error retriable, with the engine error as cause', () => {
+    const engine = new KafkaJSProtocolError!({ message: 'This server does not host this topic-partition', type: 'UNKNOWN_TOPIC_OR_PARTITION', code: 3, retriable: true })
+    const error = toKafkitError(engine, { topic: 'orders' }, 'Send')
+    expect(isKafkitError(error)).toBe(true)
+    expect(error).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: true, cause: engine, context: { topic: 'orders', kafkaError: 'UNKNOWN_TOPIC_OR_PARTITION', engineError: 'KafkaJSProtocolError' } })
+    expect(error.message).toContain('Send failed')
+  })
+
+  test('keeps a non-retriable verdict', () => {
+    const engine = new KafkaJSProtocolError!({ message: 'Topic authorization failed', type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false })
+    expect(toKafkitError(engine).retriable).toBe(false)
+    expect(toKafkitError(new KafkaJSNonRetriableError!('nope')).retriable).toBe(false)
+    expect(toKafkitError(new KafkaJSConnectionError!('Connection error: ECONNREFUSED')).retriable).toBe(true)
+  })
+
+  test('names the root cause of exhausted retries and keeps their verdict', () => {
+    const root = new KafkaJSConnectionError!('Connection timeout')
+    const engine = new KafkaJSNumberOfRetriesExceeded!(root, { retryCount: 5, retryTime: 1000 })
+    const error = toKafkitError(engine)
+    expect(error.retriable).toBe(false)
+    expect(error.message).toContain('Connection timeout')
+  })
+
+  test('maps a fenced producer to KAFKIT_PRODUCER_FENCED, never retriable', () => {
+    const engine = new KafkaJSProtocolError!({ message: 'fenced', type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false })
+    expect(toKafkitError(engine)).toMatchObject({ code: 'KAFKIT_PRODUCER_FENCED', retriable: false })
+  })
+
+  test('passes KafkitErrors through and wraps non-errors', () => {
+    const own = new KafkitError('KAFKIT_VALIDATION', 'bad')
+    expect(toKafkitError(own)).toBe(own)
+    expect(toKafkitError('weird')).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: false })
+  })
+})
