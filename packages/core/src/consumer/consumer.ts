@@ -101,6 +101,7 @@ export class KafkitConsumer {
       sessionTimeoutMs: o.sessionTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+      maxWaitTimeMs: o.maxWaitTimeMs,
       partitionsConcurrently: o.partitionsConcurrently,
     })
     this.#engine = engine

@@ -29,6 +29,7 @@ export interface EngineConsumerConfig {
   sessionTimeoutMs: number
   heartbeatIntervalMs: number
   rebalanceTimeoutMs: number
+  maxWaitTimeMs: number
   partitionsConcurrently: number
 }
 

@@ -59,6 +59,11 @@ export interface ConsumerOptions extends FailurePolicyOptions {
   heartbeatIntervalMs?: number
   /** @default 60_000 */
   rebalanceTimeoutMs?: number
+  /**
+   * Longest a fetch waits for data. Also bounds how late a retry-topic message is handled
+   * after it fell due (a resumed partition joins the next fetch). @default 1_000
+   */
+  maxWaitTimeMs?: number
   /** Graceful shutdown on signals; `false` to manage it yourself with `stop()`. */
   shutdown?: false | { signals?: NodeJS.Signals[]; timeoutMs?: number }
 }
@@ -78,6 +83,7 @@ export interface ResolvedConsumerOptions {
   sessionTimeoutMs: number
   heartbeatIntervalMs: number
   rebalanceTimeoutMs: number
+  maxWaitTimeMs: number
   shutdown: false | { signals: NodeJS.Signals[]; timeoutMs: number }
   policy: ResolvedPolicy
 }
@@ -179,6 +185,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   issues.int(options.sessionTimeoutMs, 'sessionTimeoutMs', 1_000)
   issues.int(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 100)
   issues.int(options.rebalanceTimeoutMs, 'rebalanceTimeoutMs', 1_000)
+  issues.int(options.maxWaitTimeMs, 'maxWaitTimeMs', 0)
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000
   if (heartbeatIntervalMs >= sessionTimeoutMs) issues.add('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs})`)
@@ -198,6 +205,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     sessionTimeoutMs,
     heartbeatIntervalMs,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,
+    maxWaitTimeMs: options.maxWaitTimeMs ?? 1_000,
     shutdown,
     policy,
   }

@@ -1,0 +1,132 @@
+// Contract: retry topics delay a failing message by their tier's delay (handled no earlier than its due time, within a tolerance) without stalling the main partition; a handler running longer than the session timeout keeps its membership; stop() lets in-flight handlers finish, commits them, and aborts what outlives the timeout without committing it.
+import { uniqueName, waitFor } from '@kafkit/testkit'
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { defineTopic } from '../../src/contract.js'
+import { KafkitHeaders, parseDeadLetterHeaders } from '../../src/consumer/headers.js'
+import { sleep } from '../../src/consumer/heartbeat.js'
+import { string } from '../../src/serdes/string.js'
+import { type Harness, harness } from './consumer-harness.js'
+
+const { brokers } = inject('kafka')
+let h: Harness
+beforeAll(async () => {
+  h = await harness(brokers)
+})
+afterAll(async () => {
+  await h?.close()
+})
+
+const contractFor = (name: string) => defineTopic({ name, key: string(), value: string() })
+const committed = async (groupId: string, topic: string) => (await h.admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => p.offset)
+
+describe('retry topics', () => {
+  it('honours each tier delay and never stalls the main partition', async () => {
+    const topic = uniqueName('tiers')
+    await h.createTopic(topic)
+    const log: { value: string; from: string; at: number; dueAt?: number }[] = []
+    const consumer = h.consumer({ groupId: uniqueName('g'), fromBeginning: true })
+    consumer.handle(contractFor(topic), async (m) => {
+      const due = m.headers[KafkitHeaders.retryDueAt]
+      log.push({ value: m.value!, from: m.receivedFrom, at: Date.now(), ...(due ? { dueAt: Number(due) } : {}) })
+      if (m.value === 'always-fails') throw new Error('still broken')
+      if (m.value === 'fails-once' && m.attempt === 1) throw new Error('transient')
+    }, { retry: false, retryTopics: ['2s', '4s'] })
+    await consumer.start()
+    await h.produce(topic, [{ key: 'a', value: 'always-fails' }, { key: 'b', value: 'fails-once' }, { key: 'c', value: 'ok-1' }])
+    await waitFor(() => log.some((l) => l.value === 'always-fails' && l.from.endsWith('.retry.4s')), { message: 'last tier reached', timeoutMs: 60_000 })
+    await h.produce(topic, [{ key: 'd', value: 'ok-2' }])
+    const [dead] = await h.readAll(`${topic}.dlq`, 1)
+    await waitFor(() => log.some((l) => l.value === 'ok-2'))
+    await consumer.stop()
+
+    // Lateness is bounded by maxWaitTimeMs (1s by default: a resumed partition joins the next fetch) plus scheduling.
+    const tolerance = 2_500
+    const retried = log.filter((l) => l.from !== topic)
+    expect(retried.map((l) => `${l.value}@${l.from.slice(topic.length)}`)).toEqual(['always-fails@.retry.2s', 'fails-once@.retry.2s', 'always-fails@.retry.4s'])
+    for (const r of retried) {
+      expect(r.at).toBeGreaterThanOrEqual(r.dueAt!)
+      expect(r.at - r.dueAt!).toBeLessThan(tolerance)
+    }
+    // The main topic kept flowing: 'ok-1' was handled before the first retry fell due.
+    const ok1 = log.find((l) => l.value === 'ok-1')!
+    expect(ok1.at).toBeLessThan(retried[0]!.dueAt!)
+    // Each due time is the failure time plus the tier delay (2s, then 4s).
+    const firstFailure = log.find((l) => l.value === 'always-fails' && l.from === topic)!
+    expect(retried[0]!.dueAt! - firstFailure.at).toBeGreaterThanOrEqual(2_000)
+    expect(retried[2]!.dueAt! - retried[0]!.at).toBeGreaterThanOrEqual(4_000)
+    expect(parseDeadLetterHeaders(dead!.headers)).toMatchObject({ originalTopic: topic, originalOffset: '0', attempts: 3, errorMessage: 'still broken' })
+  })
+})
+
+describe('long handlers and shutdown', () => {
+  it('keeps group membership while a handler runs longer than the session timeout', async () => {
+    const topic = uniqueName('slow')
+    await h.createTopic(topic)
+    const groupId = uniqueName('g')
+    let calls = 0
+    let rebalances = 0
+    let crashes = 0
+    const consumer = h.consumer({ groupId, fromBeginning: true, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 })
+    consumer.on('consumer.rebalancing', () => rebalances++)
+    consumer.on('consumer.crash', () => crashes++)
+    let aborted = false
+    consumer.handle(contractFor(topic), async (m) => {
+      calls++
+      m.signal.addEventListener('abort', () => (aborted = true))
+      await sleep(15_000)
+    })
+    await consumer.start()
+    await h.produce(topic, [{ key: 'k', value: 'slow' }])
+    await waitFor(async () => (await committed(groupId, topic))[0] === '1', { timeoutMs: 60_000, message: 'offset committed after the slow handler' })
+    await consumer.stop()
+    expect({ calls, rebalances, crashes, aborted }).toEqual({ calls: 1, rebalances: 0, crashes: 0, aborted: false })
+  })
+
+  it('lets in-flight handlers finish on stop(), commits them, and does not take new messages', async () => {
+    const topic = uniqueName('stop')
+    await h.createTopic(topic)
+    const groupId = uniqueName('g')
+    const done: string[] = []
+    let started!: () => void
+    const firstStarted = new Promise<void>((r) => (started = r))
+    const consumer = h.consumer({ groupId, fromBeginning: true, shutdown: { signals: [], timeoutMs: 20_000 } })
+    consumer.handle(contractFor(topic), async (m) => {
+      started()
+      await sleep(2_000)
+      done.push(m.value!)
+    })
+    await h.produce(topic, [{ value: 'm1' }, { value: 'm2' }, { value: 'm3' }])
+    await consumer.start()
+    await firstStarted
+    await consumer.stop()
+    expect(done).toEqual(['m1'])
+    expect(await committed(groupId, topic)).toEqual(['1'])
+  })
+
+  it('aborts a handler that outlives the shutdown timeout and leaves its message uncommitted', async () => {
+    const topic = uniqueName('abort')
+    await h.createTopic(topic)
+    const groupId = uniqueName('g')
+    let started!: () => void
+    const firstStarted = new Promise<void>((r) => (started = r))
+    let reason: unknown
+    const consumer = h.consumer({ groupId, fromBeginning: true, shutdown: { signals: [], timeoutMs: 500 } })
+    const stopped = new Promise<number>((r) => consumer.on('consumer.stopped', (e) => r(e.aborted)))
+    consumer.handle(contractFor(topic), async ({ signal }) => {
+      started()
+      await sleep(60_000, signal).catch((e) => {
+        reason = e
+        throw e
+      })
+    })
+    await h.produce(topic, [{ value: 'stuck' }])
+    await consumer.start()
+    await firstStarted
+    await consumer.stop()
+    expect(await stopped).toBe(1)
+    expect((reason as { code?: string }).code).toBe('KAFKIT_ABORTED')
+    expect(await committed(groupId, topic)).toEqual(['-1'])
+    // Nothing went to the DLQ on shutdown.
+    expect((await h.admin.fetchTopicOffsets(`${topic}.dlq`)).map((o) => o.high)).toEqual(['0'])
+  })
+})
