@@ -1,6 +1,10 @@
 // `npm test`: unit and integration tests (the integration project starts a real Kafka +
 // ZooKeeper + schema registry), then one closing line computed from vitest's own results:
 // `N passed, N failed, N skipped`.
+//
+// Backend of the shared cluster: KAFKIT_BACKEND when set. Otherwise containers when a Docker
+// engine answers, or when this is a Linux machine where the testkit can run podman (podman
+// installed, or root with apt-get to install it); the JVM backend when none of that works.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -10,9 +14,34 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const out = join(root, '.kafkit', 'test-results.json')
 mkdirSync(dirname(out), { recursive: true })
 rmSync(out, { force: true })
+const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' }
 
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]
-const run = spawnSync('npx', ['--no-install', ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' } })
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+const dockerEngine = Boolean(env.DOCKER_HOST) || existsSync('/var/run/docker.sock')
+const podmanPossible = process.platform === 'linux' && (has('podman') || (process.getuid?.() === 0 && has('apt-get')))
+
+if (!env.KAFKIT_BACKEND) {
+  if (dockerEngine) env.KAFKIT_BACKEND = 'containers'
+  else if (podmanPossible) {
+    const prepared = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['--conditions=@kafkit/source', 'scripts/prepare-engine.ts'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      encoding: 'utf8',
+      timeout: 15 * 60_000,
+    })
+    if (prepared.status === 0) {
+      Object.assign(env, JSON.parse(prepared.stdout.trim().split('\n').pop() ?? '{}'), { KAFKIT_BACKEND: 'containers' })
+    } else {
+      console.error('kafkit: WARNING: the container engine could not be prepared (see above); the tests run on the JVM backend, and the containers backend tests are skipped')
+      env.KAFKIT_BACKEND = 'jvm'
+    }
+  } else env.KAFKIT_BACKEND = 'jvm'
+}
+console.error(`kafkit: integration tests run on the ${env.KAFKIT_BACKEND} backend`)
+
+const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]
+const run = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), args, { cwd: root, stdio: 'inherit', env })
 
 if (!existsSync(out)) {
   console.log('0 passed, 1 failed')
@@ -25,7 +54,7 @@ let failed = 0
 let skipped = 0
 for (const file of results.testResults ?? []) {
   const tests = file.assertionResults ?? []
-  // A file that failed to load (syntax error, failed hook) has no tests but is a failure.
+  // A file that failed to load (syntax error, failed hook) has no failed test but is a failure.
   if (file.status === 'failed' && tests.every((t) => t.status !== 'failed')) failed++
   for (const test of tests) {
     if (test.status === 'passed') passed++

@@ -5,11 +5,12 @@
  * otherwise.
  * @packageDocumentation
  */
-import type { BackendName, KafkaCluster, StartKafkaOptions } from './types.js'
+import type { BackendName, DetachedHandle, KafkaCluster, StartKafkaOptions } from './types.js'
+import { stopOwner } from './internal/processes.js'
 import { TestkitError } from './internal/errors.js'
 import { type ResolvedOptions, startJvmCluster } from './internal/jvm/backend.js'
 
-export type { BackendName, ClusterMode, KafkaCluster, StartKafkaOptions } from './types.js'
+export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, StartKafkaOptions } from './types.js'
 export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
 export { KAFKA_VERSION, cacheRoot } from './internal/cache.js'
 export { uniqueName, waitFor } from './helpers.js'
@@ -21,7 +22,8 @@ function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend
   if (brokers !== 1 && brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, got ${String(brokers)}`)
   const mode = options.mode ?? 'zookeeper'
   if (mode !== 'zookeeper' && mode !== 'kraft') throw new TestkitError('TESTKIT_BAD_OPTIONS', `mode must be 'zookeeper' or 'kraft', got ${String(mode)}`)
-  const backend = (process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined) || options.backend || 'auto'
+  // An explicit backend wins; KAFKIT_BACKEND only decides what `auto` means.
+  const backend = options.backend && options.backend !== 'auto' ? options.backend : (process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined) || 'auto'
   if (!['auto', 'containers', 'jvm'].includes(backend)) {
     throw new TestkitError('TESTKIT_BAD_OPTIONS', `backend (or KAFKIT_BACKEND) must be 'auto', 'containers' or 'jvm', got '${backend}'`)
   }
@@ -42,8 +44,7 @@ function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend
  * (Docker, or podman set up by the testkit), else `jvm`.
  */
 export async function resolveBackend(requested: BackendName | 'auto' = 'auto', log: (line: string) => void = defaultLog): Promise<BackendName> {
-  const env = process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined
-  const wanted = env || requested
+  const wanted = requested !== 'auto' ? requested : (process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined) || 'auto'
   if (wanted !== 'auto') return wanted
   const { prepareContainerEngine } = await import('./internal/containers/engine.js')
   return (await prepareContainerEngine(log, { required: false })) ? 'containers' : 'jvm'
@@ -84,4 +85,14 @@ export async function startDetachedKafka(options: StartKafkaOptions = {}): Promi
     return startContainerCluster(resolved)
   }
   return startJvmCluster({ ...resolved, persistent: true })
+}
+
+/** Stops a cluster started by {@link startDetachedKafka} in another process (`kafka:down`). */
+export async function stopDetachedKafka(handle: DetachedHandle): Promise<void> {
+  if (handle.backend === 'jvm') {
+    await stopOwner(handle.ownerId)
+    return
+  }
+  const { removeContainers } = await import('./internal/containers/backend.js')
+  await removeContainers(handle.containerIds, handle.networkIds)
 }

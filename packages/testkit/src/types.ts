@@ -24,7 +24,7 @@ export interface StartKafkaOptions {
   /**
    * `containers` (testcontainers, needs a Docker-compatible engine), `jvm` (local child
    * processes, needs Java 17 + Maven), or `auto`: containers when an engine answers, else jvm.
-   * Overridden by the `KAFKIT_BACKEND` environment variable.
+   * With `auto`, the `KAFKIT_BACKEND` environment variable decides when set.
    * @default 'auto'
    */
   backend?: BackendName | 'auto'
@@ -43,6 +43,14 @@ export interface StartKafkaOptions {
   /** Where progress lines go (downloads, start-up time). @default lines to stderr */
   log?: (line: string) => void
 }
+
+/**
+ * What `kafka:down` needs to stop a cluster started by another process: the JVM backend's
+ * owner id (its pids are recorded under the cache dir), or the containers' and network's ids.
+ */
+export type DetachedHandle =
+  | { backend: 'jvm'; ownerId: string }
+  | { backend: 'containers'; containerIds: string[]; networkIds: string[] }
 
 /** A running cluster. Everything it started is removed by {@link KafkaCluster.stop}. */
 export interface KafkaCluster {
@@ -64,6 +72,8 @@ export interface KafkaCluster {
   stopBroker(index: number): Promise<void>
   /** Starts broker `index` again on the same address and data, and waits until it serves. */
   startBroker(index: number): Promise<void>
+  /** How another process can stop this cluster (see `stopDetachedKafka`). */
+  readonly detachedHandle?: DetachedHandle
   /** Stops and removes every process or container it started, and its temp dirs. Idempotent. */
   stop(): Promise<void>
 }

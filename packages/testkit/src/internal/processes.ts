@@ -91,6 +91,25 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
+ * Stops what the owner `ownerId` recorded (e.g. a `kafka:up` stack): SIGTERM to each of its
+ * process groups that still carries the owner's marker, SIGKILL after `graceMs`, then its dirs.
+ */
+export async function stopOwner(ownerId: string, graceMs = 15_000): Promise<void> {
+  const path = join(runDir(), `${ownerId}.json`)
+  if (!existsSync(path)) return
+  const record = JSON.parse(readFileSync(path, 'utf8')) as { pids: number[]; dirs: string[] }
+  const marker = ownerMarker(ownerId)
+  const ours = record.pids.filter((pid) => isAlive(pid) && carriesMarker(pid, marker))
+  ours.forEach((pid) => killGroup(pid, 'SIGTERM'))
+  const deadline = Date.now() + graceMs
+  while (ours.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  ours.filter(isAlive).forEach((pid) => killGroup(pid, 'SIGKILL'))
+  while (ours.some(isAlive)) await new Promise((r) => setTimeout(r, 50))
+  for (const dir of record.dirs) rmSync(dir, { recursive: true, force: true })
+  rmSync(path, { force: true })
+}
+
+/**
  * Owns the processes and temp dirs of one cluster: records them for the reaper, and
  * removes them on {@link ProcessGroup.stopAll}, on process exit and on SIGINT/SIGTERM.
  */

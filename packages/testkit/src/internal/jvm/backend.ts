@@ -212,6 +212,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       schemaRegistryUrl,
       logDir,
       startupMs,
+      detachedHandle: { backend: 'jvm', ownerId: group.ownerId },
       async stopBroker(index) {
         const slot = slotAt(index)
         if (!slot.process || slot.process.hasExited()) return
