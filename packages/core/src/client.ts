@@ -1,7 +1,10 @@
 import { KafkitAdmin } from './admin.js'
+import { KafkitConsumer } from './consumer/consumer.js'
+import type { ConsumerOptions } from './consumer/options.js'
 import { type KafkitConfig, kafkitConfigSchema } from './config.js'
 import { parseOptions } from './internal/options.js'
 import { Transport } from './internal/transport/index.js'
+import { createConsumerDeps } from './internal/transport/group-consumer.js'
 import { KafkitProducer, type ProducerOptions } from './producer.js'
 
 /** Anything the client made that holds connections. */
@@ -59,7 +62,16 @@ export class Kafkit {
     return this.#track(new KafkitAdmin(this.#transport))
   }
 
-  // Further factories (consumer, pipeline) follow the same pattern: build the object on
+  /**
+   * A group consumer with typed handlers, retry, retry topics and a dead-letter topic.
+   * Nothing connects before `start()`.
+   * @throws KafkitError `KAFKIT_CONFIG` naming each invalid option path
+   */
+  consumer(options: ConsumerOptions): KafkitConsumer {
+    return this.#track(new KafkitConsumer(createConsumerDeps(this.#transport), options))
+  }
+
+  // Further factories (pipeline) follow the same pattern: build the object on
   // `this.#transport` and pass it through `this.#track(...)` so `close()` reaches it.
 
   /** Disconnects every producer, admin and consumer this client made. Idempotent. */

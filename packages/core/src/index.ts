@@ -31,3 +31,12 @@ export type { KafkitConfig, LogEntry, LogLevel, RetryConfig, SaslConfig } from '
 export { KafkitProducer, type CompressionName, type ProducerOptions, type RecordMetadata, type TopicMessages } from './producer.js'
 export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
 export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'
+
+// Consumer runtime
+export { KafkitConsumer } from './consumer/consumer.js'
+export type { BatchHandler, HandlerContext, Message, MessageHandler } from './consumer/message.js'
+export type { ConsumerOptions, DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './consumer/options.js'
+export type { BackoffOptions } from './consumer/backoff.js'
+export type { Duration } from './consumer/duration.js'
+export type { ConsumerEvents, ConsumerEventName, MessageRef } from './consumer/events.js'
+export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterInfo, type HeaderMode } from './consumer/headers.js'
