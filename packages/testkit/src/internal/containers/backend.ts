@@ -110,7 +110,9 @@ export async function startContainerCluster(
       .withNetworkAliases(name)
       .withWaitStrategy(noWait)
       // Explicit limits, whatever the engine's defaults: Kafka keeps many files and sockets open.
-      .withUlimits({ nofile: { hard: 20_000, soft: 20_000 } })
+      // nproc must be given too: once any ulimit is set, podman's compat API fills nproc from
+      // its own (higher) limit, which runc may not set ("error setting rlimit type 6").
+      .withUlimits({ nofile: { hard: 20_000, soft: 20_000 }, nproc: { hard: 32_768, soft: 32_768 } })
       .withLogConsumer((stream) => {
         streams.push(stream)
         stream.pipe(logs, { end: false })
@@ -132,24 +134,7 @@ export async function startContainerCluster(
     } catch {
       // listing is best effort; the known ids are removed below anyway
     }
-    await Promise.all(
-      [...ids].map((id) =>
-        dockerode
-          .getContainer(id)
-          .remove({ force: true, v: true })
-          .catch((error: unknown) => {
-            if (!/no such container|not found/i.test(String(error))) throw error
-          }),
-      ),
-    )
-    if (network) {
-      await dockerode
-        .getNetwork(network.getId())
-        .remove()
-        .catch((error: unknown) => {
-          if (!/no such network|not found/i.test(String(error))) throw error
-        })
-    }
+    await removeByIds(dockerode, [...ids], network ? [network.getId()] : [])
     await Promise.all(members.map((member) => new Promise<void>((resolve) => member.logs.end(() => resolve()))))
     // Like the jvm backend: stop() leaves nothing behind, unless asked to keep the logs.
     if (!process.env['KAFKIT_KEEP_LOGS']) rmSync(logDir, { recursive: true, force: true })
@@ -231,6 +216,11 @@ export async function startContainerCluster(
       schemaRegistryUrl: registryUrl,
       logDir,
       startupMs,
+      detachedHandle: {
+        backend: 'containers',
+        containerIds: members.map((member) => member.container.getId()),
+        networkIds: network ? [network.getId()] : [],
+      },
       async stopBroker(index: number) {
         const member = brokerAt(brokerMembers, index)
         const container = client.container.getById(member.container.getId())
@@ -271,6 +261,26 @@ export async function startContainerCluster(
     await stop().catch(() => undefined)
     throw error
   }
+}
+
+/**
+ * Removes containers (forced, with their anonymous volumes) and then networks by id; ids that
+ * are already gone are fine. Used by `kafka:down` for a cluster another process started.
+ */
+export async function removeContainers(containerIds: string[], networkIds: string[]): Promise<void> {
+  await prepareContainerEngine(() => undefined, { required: true })
+  const client = await getContainerRuntimeClient()
+  await removeByIds(client.container.dockerode, containerIds, networkIds)
+}
+
+type Dockerode = Awaited<ReturnType<typeof getContainerRuntimeClient>>['container']['dockerode']
+
+async function removeByIds(dockerode: Dockerode, containerIds: string[], networkIds: string[]): Promise<void> {
+  const gone = (pattern: RegExp) => (error: unknown) => {
+    if (!pattern.test(String(error))) throw error
+  }
+  await Promise.all(containerIds.map((id) => dockerode.getContainer(id).remove({ force: true, v: true }).catch(gone(/no such container|not found|404/i))))
+  for (const id of networkIds) await dockerode.getNetwork(id).remove().catch(gone(/no such network|not found|404/i))
 }
 
 /** DOCKER_HOST / docker.sock as they are; else the testkit's podman service (started if needed). */

@@ -26,7 +26,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { cacheRoot, ensureKafkaJars, ensureRegistryDist, KAFKA_VERSION, packageDir, REGISTRY_ARTIFACT } from '../cache.js'
+import { cacheRoot, ensureKafkaJars, ensureRegistryDist, kafkaVersion, packageDir, REGISTRY_ARTIFACT } from '../cache.js'
 import { TestkitError } from '../errors.js'
 import type { ContainerEngine } from './engine.js'
 import { podmanServicePaths } from './engine.js'
@@ -98,7 +98,7 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
     if (libs) {
       const dir = join(packageDir(), 'containers', 'kafka')
       const hash = inputsHash([base, file(dir, 'Containerfile'), file(dir, 'kafkit-kafka.sh'), readdirSync(libs).sort().join('\n')])
-      const kafkaImage = `localhost/kafkit/kafka:${KAFKA_VERSION}-${hash}`
+      const kafkaImage = `localhost/kafkit/kafka:${kafkaVersion()}-${hash}`
       if (!imageExists(kafkaImage)) {
         await ensureBase()
         await buildImage(kafkaImage, join(dir, 'Containerfile'), { BASE_IMAGE: base }, log, (context) => {
@@ -109,7 +109,7 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
       }
       if (needKafka) kafka = kafkaImage
       if (needZookeeper) {
-        zookeeper = `localhost/kafkit/zookeeper:${KAFKA_VERSION}-${inputsHash([kafkaImage, file(dir, 'Containerfile.zookeeper')])}`
+        zookeeper = `localhost/kafkit/zookeeper:${kafkaVersion()}-${inputsHash([kafkaImage, file(dir, 'Containerfile.zookeeper')])}`
         if (!imageExists(zookeeper)) {
           await buildImage(zookeeper, join(dir, 'Containerfile.zookeeper'), { KAFKA_IMAGE: kafkaImage }, log, () => {})
           built = true
