@@ -8,6 +8,9 @@ export default defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@kafkit/source'] } },
   test: {
+    // Two cores: running more test files at once than that only makes brokers slower.
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       {
         extends: true,
@@ -32,9 +35,6 @@ export default defineConfig({
           globalSetup: ['./test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 240_000,
-          // Two cores: running more test files at once than that only makes brokers slower.
-          maxWorkers: 2,
-          minWorkers: 1,
           env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
         },
       },

@@ -44,7 +44,7 @@ async function seedsExample(brokers: string[]): Promise<void> {
     const groupId = uniqueName('my-group')
     const received: string[] = []
     const consumers = ['consumer-a', 'consumer-b'].map((name) =>
-      kafka.consumer({ groupId, fromBeginning: true, handleSignals: false }).handle(Greetings, async ({ key, value, partition, offset }) => {
+      kafka.consumer({ groupId, fromBeginning: true, shutdown: false }).handle(Greetings, async ({ key, value, partition, offset }) => {
         received.push(`${name} ← partition ${partition} offset ${offset} key=${key} "${value.message}" #${value.sequence} (sent ${value.sentAt.toISOString()})`)
       }),
     )
