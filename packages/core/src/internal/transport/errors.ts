@@ -25,9 +25,17 @@ export function toKafkitError(error: unknown, context: KafkitErrorContext = {}, 
   if (isKafkitError(error)) return error
   const engine = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as EngineErrorLike
   const inner = innermost(engine)
-  const type = engine.type ?? inner.type
+  const parts = Array.isArray(engine.errors) ? (engine.errors.filter((part) => typeof part === 'object' && part !== null) as EngineErrorLike[]) : []
+  const partTypes = new Set(parts.map((part) => part.type))
+  const type = engine.type ?? inner.type ?? (partTypes.size === 1 ? [...partTypes][0] : undefined)
   const code: KafkitErrorCode = type !== undefined && FENCED.has(type) ? 'KAFKIT_PRODUCER_FENCED' : 'KAFKIT_KAFKA'
-  const detail = inner !== engine && inner.message && inner.message !== engine.message ? ` (caused by: ${inner.message})` : ''
+  // An aggregate (e.g. per-topic create errors) says little itself: name each part.
+  const detail =
+    parts.length > 0
+      ? `: ${parts.map((part) => `${(part as { topic?: string }).topic ? `${(part as { topic?: string }).topic}: ` : ''}${part.message}`).join('; ')}`
+      : inner !== engine && inner.message && inner.message !== engine.message
+        ? ` (caused by: ${inner.message})`
+        : ''
   return new KafkitError(code, `${action} failed: ${engine.message ?? 'unknown error'}${detail}`, {
     cause: error,
     retriable: code === 'KAFKIT_PRODUCER_FENCED' ? false : retriableOf(engine),
