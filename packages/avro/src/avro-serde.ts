@@ -134,11 +134,17 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
   }
 
   #read(reader: ReaderEntry, id: number, bytes: Buffer, ctx: SerdeContext): TOutput {
+    let decoded: { value: unknown; offset: number }
     try {
-      return this.type.fromBuffer(bytes.subarray(HEADER_BYTES), reader.resolver) as TOutput
+      // decode() at an offset instead of fromBuffer(subarray): no view allocated per message.
+      decoded = this.type.decode(bytes, HEADER_BYTES, reader.resolver)
     } catch (error) {
       throw decodeError(error, ctx, { schemaId: id })
     }
+    if (decoded.offset !== bytes.length) {
+      throw decodeError(new Error(decoded.offset < 0 ? 'truncated buffer' : `trailing data: ${bytes.length - decoded.offset} bytes after the value`), ctx, { schemaId: id })
+    }
+    return decoded.value as TOutput
   }
 
   #writerFor(ctx: SerdeContext): Promise<WriterEntry> {

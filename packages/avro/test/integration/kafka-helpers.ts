@@ -69,3 +69,15 @@ export async function consumeRaw(topic: string, count: number, timeoutMs = 30_00
   }
   return records
 }
+
+/** The end offset (high watermark) of partition 0: how many records the topic holds. */
+export async function endOffset(topic: string): Promise<number> {
+  const admin = client().admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic)
+    return Number(offsets.find((o) => o.partition === 0)?.high ?? -1)
+  } finally {
+    await admin.disconnect()
+  }
+}
