@@ -24,6 +24,11 @@ interface EngineCodec {
 
 let registered = false
 
+/** The codecs kafkit adds, by name (for tests and the registry below). */
+export function engineCodecs(): Record<'snappy' | 'lz4' | 'zstd', EngineCodec> {
+  return { snappy, lz4, zstd }
+}
+
 /** Installs the snappy, lz4 and zstd codecs into kafkajs (a process-wide registry). Idempotent. */
 export function registerCodecs(): void {
   if (registered) return
