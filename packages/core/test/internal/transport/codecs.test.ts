@@ -33,10 +33,10 @@ describe('compression codecs', () => {
     registerCodecs()
     const { CompressionCodecs, CompressionTypes } = kafkajs
     for (const type of [CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD]) {
-      const codec = CompressionCodecs[type]!() as { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+      const codec = (CompressionCodecs as Record<number, () => unknown>)[type]!() as { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
       expect((await codec.decompress(await codec.compress({ buffer: text }))).equals(text)).toBe(true)
     }
-    const gzip = CompressionCodecs[CompressionTypes.GZIP]!() as { decompress(b: Buffer): Promise<Buffer> }
+    const gzip = (CompressionCodecs as Record<number, () => unknown>)[CompressionTypes.GZIP]!() as { decompress(b: Buffer): Promise<Buffer> }
     expect((await gzip.decompress(gzipSync(text))).equals(text)).toBe(true)
   })
 })
