@@ -1,0 +1,52 @@
+// JSON + zod serde throughput: kafkit's json(schema) against the same work done by hand
+// (zod parse, then JSON.stringify; JSON.parse, then zod parse). One core, no I/O.
+import { json, type SerdeContext } from '@kafkit/core'
+import { z } from 'zod'
+import { type BenchContext, interleaved, opsPerSecond, type Row, row } from '../measure.js'
+
+const PageView = z.object({
+  eventId: z.string(),
+  userId: z.string(),
+  action: z.enum(['view', 'click', 'purchase']),
+  url: z.string(),
+  durationMs: z.number().int(),
+  price: z.number(),
+  at: z.number().int(),
+  referrer: z.string().nullable(),
+})
+
+const value: z.input<typeof PageView> = {
+  eventId: '3f2b8c1e-9d4a-4e6b-8f7c-1a2b3c4d5e6f',
+  userId: 'user-000042',
+  action: 'click',
+  url: 'https://shop.example.com/p/12345',
+  durationMs: 1234,
+  price: 19.99,
+  at: 1_700_000_000_000,
+  referrer: null,
+}
+
+const ROUND_MS = 500
+const ROUNDS = 7
+
+export async function run(_context: BenchContext): Promise<Row[]> {
+  const serde = json(PageView)
+  const encodeContext: SerdeContext = { topic: 'bench', field: 'value' }
+  const decodeContext: SerdeContext = { topic: 'bench', field: 'value', partition: 0, offset: '0' }
+  const bytes = serde.encode(value, encodeContext) as Buffer
+
+  const encode = await interleaved(
+    ROUNDS,
+    () => opsPerSecond(() => serde.encode(value, encodeContext), ROUND_MS),
+    () => opsPerSecond(() => Buffer.from(JSON.stringify(PageView.parse(value)), 'utf8'), ROUND_MS),
+  )
+  const decode = await interleaved(
+    ROUNDS,
+    () => opsPerSecond(() => serde.decode(bytes, decodeContext), ROUND_MS),
+    () => opsPerSecond(() => PageView.parse(JSON.parse(bytes.toString('utf8'))), ROUND_MS),
+  )
+  return [
+    row(`JSON+zod encode (${bytes.length} B record)`, 'msg/s', encode, 'zod parse + JSON.stringify by hand'),
+    row(`JSON+zod decode (${bytes.length} B record)`, 'msg/s', decode, 'JSON.parse + zod parse by hand'),
+  ]
+}
