@@ -233,10 +233,20 @@ function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unkn
 }
 
 /**
+ * An {@link AvroSerde} without a registry: plain Avro binary, always synchronous, so its
+ * `encode` and `decode` are typed without a Promise.
+ */
+export type LocalAvroSerde<TOutput, TInput = TOutput> = Omit<AvroSerde<TOutput, TInput>, 'encode' | 'decode'> & {
+  encode(value: TInput, ctx: SerdeContext): Buffer
+  decode(bytes: Buffer, ctx: SerdeContext): TOutput
+}
+
+/**
  * An Avro serde for a contract's key or value.
  *
  * The TypeScript types come from the schema literal (write it inline or `as const`):
- * consumers get {@link AvroValue}, producers send {@link AvroInput}.
+ * consumers get {@link AvroValue}, producers send {@link AvroInput}. Without a registry the
+ * bytes are plain Avro binary and every call is synchronous ({@link LocalAvroSerde}).
  *
  * @example
  * ```ts
@@ -245,6 +255,8 @@ function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unkn
  * ```
  * @throws KafkitError `KAFKIT_CONFIG` when the schema is not valid Avro
  */
-export function avro<const S>(schema: S, options?: AvroOptions): AvroSerde<AvroValue<S>, AvroInput<S>> {
+export function avro<const S>(schema: S, options?: AvroOptions & { registry?: undefined }): LocalAvroSerde<AvroValue<S>, AvroInput<S>>
+export function avro<const S>(schema: S, options: AvroOptions): AvroSerde<AvroValue<S>, AvroInput<S>>
+export function avro<const S>(schema: S, options?: AvroOptions): AvroSerde<AvroValue<S>, AvroInput<S>> | LocalAvroSerde<AvroValue<S>, AvroInput<S>> {
   return new AvroSerde<AvroValue<S>, AvroInput<S>>(schema, options)
 }

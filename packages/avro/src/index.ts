@@ -3,7 +3,7 @@
  * strategies, compatibility checks, and TypeScript types inferred from schema literals.
  * @packageDocumentation
  */
-export { avro, AvroSerde, type AvroOptions } from './avro-serde.js'
+export { avro, AvroSerde, type AvroOptions, type LocalAvroSerde } from './avro-serde.js'
 export type { AvroInput, AvroValue } from './avro-type.js'
 export {
   SchemaRegistry,
