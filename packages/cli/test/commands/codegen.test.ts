@@ -51,7 +51,7 @@ export const address: Equals<Address['zip'], string | null> = true
 export const next: Equals<NonNullable<OrderEvent['next']>['orderId'], string> = true
 // A generated interface is what a serde decodes to.
 export const serde = avro(UserSchema)
-export const decoded: Equals<ReturnType<typeof serde.decode>, User | Promise<User>> = true
+export const decoded: Equals<ReturnType<typeof serde.decode>, User> = true
 `,
     )
     writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { noEmit: true }, include: ['check.ts', 'generated'] }))
