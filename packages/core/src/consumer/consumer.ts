@@ -1,7 +1,8 @@
 import { KafkitError } from '../errors.js'
 import type { ConsumerDeps, ConsumerEngine, EngineBatch } from './engine.js'
 import { type ConsumerEvents, EventHub } from './events.js'
-import type { BatchHandler, ConsumableContract, ContractKey, ContractValue, MessageHandler } from './message.js'
+import type { AnyTopicContract } from '../contract.js'
+import type { BatchHandler, MessageHandler } from './message.js'
 import { type ConsumerOptions, type FailurePolicyOptions, type ResolvedConsumerOptions, resolveConsumerOptions, resolvePolicy } from './options.js'
 import { retryTopicNames, selectPolicy } from './policy.js'
 import { processBatch, type Route, type RuntimeContext } from './runtime.js'
@@ -59,8 +60,8 @@ export class KafkitConsumer {
    * overrides the consumer-wide failure policy part by part.
    * @throws KafkitError `KAFKIT_CONFIG` for invalid policy options, a topic handled twice, or after `start()`
    */
-  handle<C extends ConsumableContract>(contract: C, handler: MessageHandler<ContractKey<C>, ContractValue<C>>, policy?: FailurePolicyOptions): this {
-    return this.#addRoute(contract, { kind: 'message', fn: handler as MessageHandler<unknown, unknown> }, policy)
+  handle<C extends AnyTopicContract>(contract: C, handler: MessageHandler<C>, policy?: FailurePolicyOptions): this {
+    return this.#addRoute(contract, { kind: 'message', fn: handler as MessageHandler<AnyTopicContract> }, policy)
   }
 
   /**
@@ -68,11 +69,11 @@ export class KafkitConsumer {
    * to the whole batch (retried, forwarded or dead-lettered together); poison records
    * are taken out before the handler sees the batch.
    */
-  handleBatch<C extends ConsumableContract>(contract: C, handler: BatchHandler<ContractKey<C>, ContractValue<C>>, policy?: FailurePolicyOptions): this {
-    return this.#addRoute(contract, { kind: 'batch', fn: handler as BatchHandler<unknown, unknown> }, policy)
+  handleBatch<C extends AnyTopicContract>(contract: C, handler: BatchHandler<C>, policy?: FailurePolicyOptions): this {
+    return this.#addRoute(contract, { kind: 'batch', fn: handler as BatchHandler<AnyTopicContract> }, policy)
   }
 
-  #addRoute(contract: ConsumableContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {
+  #addRoute(contract: AnyTopicContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {
     if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'handlers must be added before start()')
     if (typeof handler.fn !== 'function') throw new KafkitError('KAFKIT_CONFIG', `handler for ${contract?.name} must be a function`)
     if (this.#routes.has(contract.name)) throw new KafkitError('KAFKIT_CONFIG', `topic ${contract.name} already has a handler`, { context: { topic: contract.name } })
@@ -134,6 +135,11 @@ export class KafkitConsumer {
   stop(reason = 'stop()'): Promise<void> {
     this.#stopping ??= this.#stop(reason)
     return this.#stopping
+  }
+
+  /** Same as {@link stop}; lets `kafka.close()` stop every consumer it made. */
+  disconnect(): Promise<void> {
+    return this.stop('disconnect()')
   }
 
   async #stop(reason: string): Promise<void> {

@@ -4,17 +4,18 @@ import { describeError, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
 import { KafkitHeaders } from './headers.js'
 import { HeartbeatKeeper, sleep } from './heartbeat.js'
-import { type ConsumableContract, decodeMessage, type BatchHandler, type Message, type MessageHandler } from './message.js'
+import type { AnyTopicContract } from '../contract.js'
+import { decodeMessage, type BatchHandler, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
 import { headerText, type RawRecord } from './records.js'
 
 /** How records of one subscribed topic are handled. */
 export interface Route {
-  contract: ConsumableContract
+  contract: AnyTopicContract
   /** -1 for the contract's topic, `i` for its retry topic `i`. */
   tier: number
-  handler: { kind: 'message'; fn: MessageHandler<unknown, unknown> } | { kind: 'batch'; fn: BatchHandler<unknown, unknown> }
+  handler: { kind: 'message'; fn: MessageHandler<AnyTopicContract> } | { kind: 'batch'; fn: BatchHandler<AnyTopicContract> }
   policy: DecidingPolicy
   settings: ResolvedPolicy
 }
@@ -34,7 +35,7 @@ export interface RuntimeContext {
 }
 
 type Outcome = 'done' | 'aborted'
-interface Decoded { raw: RawRecord; message: Message<unknown, unknown> }
+interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
 
 /**
  * Works through one partition batch in order: each record (or run of records, for batch
@@ -115,7 +116,7 @@ async function processUnit(unit: RawRecord[], route: Route, ctx: RuntimeContext,
     const startedAt = ctx.now()
     try {
       const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
-      if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<unknown, unknown>), signal })
+      if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
       else await route.handler.fn(messages, { signal })
       for (const d of decoded) ctx.events.emit('consumer.handled', { ...ref(ctx, d.raw), durationMs: ctx.now() - startedAt, attempt })
       return 'done'

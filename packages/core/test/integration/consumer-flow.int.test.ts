@@ -26,7 +26,7 @@ describe('retry topics', () => {
     const log: { value: string; from: string; at: number; dueAt?: number }[] = []
     const consumer = h.consumer({ groupId: uniqueName('g'), fromBeginning: true })
     consumer.handle(contractFor(topic), async (m) => {
-      const due = m.headers[KafkitHeaders.retryDueAt]
+      const due = m.rawHeaders[KafkitHeaders.retryDueAt]?.toString()
       log.push({ value: m.value!, from: m.receivedFrom, at: Date.now(), ...(due ? { dueAt: Number(due) } : {}) })
       if (m.value === 'always-fails') throw new Error('still broken')
       if (m.value === 'fails-once' && m.attempt === 1) throw new Error('transient')
@@ -95,7 +95,7 @@ describe('long handlers and shutdown', () => {
       await sleep(2_000)
       done.push(m.value!)
     })
-    await h.produce(topic, [{ value: 'm1' }, { value: 'm2' }, { value: 'm3' }])
+    await h.produce(topic, [{ key: 'k', value: 'm1' }, { key: 'k', value: 'm2' }, { key: 'k', value: 'm3' }])
     await consumer.start()
     await firstStarted
     await consumer.stop()
@@ -119,7 +119,7 @@ describe('long handlers and shutdown', () => {
         throw e
       })
     })
-    await h.produce(topic, [{ value: 'stuck' }])
+    await h.produce(topic, [{ key: 'k', value: 'stuck' }])
     await consumer.start()
     await firstStarted
     await consumer.stop()

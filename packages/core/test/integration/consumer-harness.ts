@@ -1,12 +1,12 @@
 // Shared set-up of the consumer integration tests: a kafkajs client on the run's cluster,
 // topic creation, raw produce, and reading a whole topic back. Not a test file itself.
-import { type Admin, type Kafka, type Producer } from 'kafkajs'
-import { KafkitConsumer } from '../../src/consumer/consumer.js'
-import type { ConsumerOptions } from '../../src/consumer/options.js'
+// Raw kafkajs is used only to write bytes kafkit would refuse (poison) and to read topics back.
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs'
+import { Kafkit, type ConsumerOptions, type KafkitConsumer } from '../../src/index.js'
 import type { RawRecord } from '../../src/consumer/records.js'
-import { createConsumerDeps, createKafkaClient } from '../../src/internal/transport/group-consumer.js'
 
 export interface Harness {
+  kafkit: Kafkit
   kafka: Kafka
   admin: Admin
   producer: Producer
@@ -18,17 +18,19 @@ export interface Harness {
 }
 
 export async function harness(brokers: string[]): Promise<Harness> {
-  const kafka = createKafkaClient({ clientId: 'kafkit-consumer-test', brokers })
+  const kafkit = new Kafkit({ clientId: 'kafkit-consumer-test', brokers, logLevel: 'nothing' })
+  const kafka = new kafkajs.Kafka({ clientId: 'kafkit-consumer-test-raw', brokers, logLevel: kafkajs.logLevel.NOTHING })
   const admin = kafka.admin()
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await Promise.all([admin.connect(), producer.connect()])
   const consumers: KafkitConsumer[] = []
   return {
+    kafkit,
     kafka,
     admin,
     producer,
     consumer(options) {
-      const consumer = new KafkitConsumer(createConsumerDeps(kafka), { shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000, ...options })
+      const consumer = kafkit.consumer({ shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000, ...options })
       consumers.push(consumer)
       return consumer
     },
@@ -61,7 +63,7 @@ export async function harness(brokers: string[]): Promise<Harness> {
     },
     async close() {
       await Promise.allSettled(consumers.map((c) => c.stop()))
-      await Promise.allSettled([admin.disconnect(), producer.disconnect()])
+      await Promise.allSettled([admin.disconnect(), producer.disconnect(), kafkit.close()])
     },
   }
 }

@@ -1,8 +1,10 @@
-import { type Consumer, type EachBatchPayload, Kafka, logLevel as KafkaLogLevel, type Message } from 'kafkajs'
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
+import { createDefaultPartitioner } from '../../partitioner.js'
 import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
 import type { RawRecord } from '../../consumer/records.js'
 import { toKafkitError } from './errors.js'
-import type { TransportConfig } from './types.js'
+import type { KafkajsTransport } from './kafkajs.js'
+import type { WireMessage } from './types.js'
 
 /**
  * The consumer runtime's engine over a kafkajs group consumer. `eachBatch` with
@@ -75,54 +77,43 @@ function toEngineBatch(payload: EachBatchPayload): EngineBatch {
   }
 }
 
-/** A kafkajs client from validated transport settings (used until the shared one lands). */
-export function createKafkaClient(config: Pick<TransportConfig, 'clientId' | 'brokers'> & Partial<TransportConfig>): Kafka {
-  return new Kafka({
-    clientId: config.clientId,
-    brokers: config.brokers,
-    ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
-    ...(config.sasl === undefined ? {} : { sasl: config.sasl as never }),
-    ...(config.connectionTimeoutMs === undefined ? {} : { connectionTimeout: config.connectionTimeoutMs }),
-    ...(config.requestTimeoutMs === undefined ? {} : { requestTimeout: config.requestTimeoutMs }),
-    logLevel: KafkaLogLevel.NOTHING,
-  })
-}
-
 /**
  * Everything a `KafkitConsumer` needs from one kafkajs client: group consumers, an
  * idempotent acks=all producer for retry and dead-letter writes, and an admin to create
  * those topics. The producer and admin connect on first use and close on `release()`.
  */
-export function createConsumerDeps(kafka: Kafka): ConsumerDeps {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
-  const admin = kafka.admin()
+export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
+  // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
+  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: undefined, partitioner: createDefaultPartitioner() })
+  const admin = transport.admin()
   let producerReady: Promise<void> | undefined
   let adminReady: Promise<void> | undefined
-  const withAdmin = async <T>(fn: () => Promise<T>, action: string): Promise<T> => {
+  const withAdmin = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       await (adminReady ??= admin.connect())
-      return await fn()
     } catch (error) {
-      throw toKafkitError(error, {}, action)
+      adminReady = undefined
+      throw error
     }
+    return fn()
   }
   return {
-    createEngine: (config) => createGroupConsumer(kafka, config),
+    createEngine: (config) => createGroupConsumer(transport.engine, config),
     sender: {
       async send(records) {
         try {
           await (producerReady ??= producer.connect())
-          const byTopic = new Map<string, Message[]>()
-          for (const r of records) {
-            const list = byTopic.get(r.topic) ?? []
-            list.push({ key: r.key, value: r.value, headers: r.headers as Message['headers'], ...(r.partition === undefined ? {} : { partition: r.partition }) })
-            byTopic.set(r.topic, list)
-          }
-          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
         } catch (error) {
           producerReady = undefined
-          throw toKafkitError(error, { topic: records[0]?.topic }, 'dead-letter/retry write')
+          throw error
         }
+        const byTopic = new Map<string, WireMessage[]>()
+        for (const r of records) {
+          const list = byTopic.get(r.topic) ?? []
+          list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) })
+          byTopic.set(r.topic, list)
+        }
+        await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1, compression: 'none', timeoutMs: 30_000 })
       },
     },
     topics: {
@@ -130,15 +121,13 @@ export function createConsumerDeps(kafka: Kafka): ConsumerDeps {
         withAdmin(async () => {
           const existing = new Set(await admin.listTopics())
           const missing = topics.filter((t) => !existing.has(t.name))
-          if (missing.length === 0) return
-          await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? -1 })) })
-        }, 'create retry/dead-letter topics'),
+          if (missing.length > 0) await admin.createTopics(missing.map((t) => ({ topic: t.name, partitions: t.partitions ?? -1, replicationFactor: -1, config: {} })), 30_000)
+        }),
       partitionCount: (topic) =>
         withAdmin(async () => {
           if (!(await admin.listTopics()).includes(topic)) return undefined
-          const { topics } = await admin.fetchTopicMetadata({ topics: [topic] })
-          return topics[0]?.partitions.length
-        }, `describe ${topic}`),
+          return (await admin.describeTopics([topic]))[0]?.partitions
+        }),
     },
     release: async () => {
       await Promise.allSettled([producerReady && producer.disconnect(), adminReady && admin.disconnect()])
