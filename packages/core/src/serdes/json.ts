@@ -41,15 +41,15 @@ export function json<S extends z.core.$ZodType>(schema: S, options: JsonSerdeOpt
     format: 'json',
     encode(value, context) {
       const result = safeParse(schema, value)
-      if (result instanceof Promise) return result.then((settled) => stringify(validated(settled, value, context, 'encode'), context))
-      return stringify(validated(result, value, context, 'encode'), context)
+      if (result instanceof Promise) return result.then((settled) => stringify(validated(settled, context, 'encode'), context))
+      return stringify(validated(result, context, 'encode'), context)
     },
     decode(bytes, context) {
       const parsed = parseJson(bytes, context)
       if (!validateOnDecode) return parsed as z.output<S>
       const result = safeParse(schema, parsed)
-      if (result instanceof Promise) return result.then((settled) => validated(settled, parsed, context, 'decode') as z.output<S>)
-      return validated(result, parsed, context, 'decode') as z.output<S>
+      if (result instanceof Promise) return result.then((settled) => validated(settled, context, 'decode') as z.output<S>)
+      return validated(result, context, 'decode') as z.output<S>
     },
   }
 }
@@ -66,7 +66,7 @@ function safeParse(schema: z.core.$ZodType, value: unknown): ParseResult | Promi
   }
 }
 
-function validated(result: ParseResult, _input: unknown, context: SerdeContext, direction: 'encode' | 'decode'): unknown {
+function validated(result: ParseResult, context: SerdeContext, direction: 'encode' | 'decode'): unknown {
   if (result.success) return result.data
   const issues = fromZodIssues(result.error.issues)
   const where = context.offset === undefined ? context.topic : `${context.topic}[${context.partition}]@${context.offset}`
