@@ -1,6 +1,7 @@
 import { KafkitAdmin } from './admin.js'
 import { KafkitConsumer } from './consumer/consumer.js'
 import type { ConsumerOptions } from './consumer/options.js'
+import { DeadLetterTopic } from './consumer/replay.js'
 import { type KafkitConfig, kafkitConfigSchema } from './config.js'
 import { parseOptions } from './internal/options.js'
 import { Transport } from './internal/transport/index.js'
@@ -69,6 +70,11 @@ export class Kafkit {
    */
   consumer(options: ConsumerOptions): KafkitConsumer {
     return this.#track(new KafkitConsumer(createConsumerDeps(this.#transport), options))
+  }
+
+  /** Operator tools for a dead-letter topic: list, inspect, replay (see `kafkit dlq`). */
+  deadLetters(topic: string): DeadLetterTopic {
+    return this.#track(new DeadLetterTopic(topic, createConsumerDeps(this.#transport)))
   }
 
   // Further factories (pipeline) follow the same pattern: build the object on

@@ -59,7 +59,7 @@ export interface RecordSender {
 /** Topic creation for retry and dead-letter topics. */
 export interface TopicEnsurer {
   /** Creates the topics that do not exist yet, with `partitions` each (or the broker default). */
-  ensureTopics(topics: { name: string; partitions?: number }[]): Promise<void>
+  ensureTopics(topics: { name: string; partitions?: number; config?: Record<string, string> }[]): Promise<void>
   /** Partition count of an existing topic, or undefined. */
   partitionCount(topic: string): Promise<number | undefined>
 }
@@ -70,5 +70,13 @@ export interface ConsumerDeps {
   sender: RecordSender
   topics: TopicEnsurer
   /** Called once by `stop()` after the engine disconnected, to release `sender`/`topics` if the consumer owns them. */
+  release?: () => Promise<void>
+}
+
+/** What the dead-letter tools need: a way to read a topic to its current end, write, and create the ledger. */
+export interface DeadLetterDeps {
+  scan(topic: string, onRecord: (record: RawRecord) => void | Promise<void>): Promise<void>
+  sender: RecordSender
+  topics: TopicEnsurer
   release?: () => Promise<void>
 }

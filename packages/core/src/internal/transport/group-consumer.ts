@@ -1,8 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
-import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { ConsumerDeps, DeadLetterDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
 import type { RawRecord } from '../../consumer/records.js'
 import { toKafkitError } from './errors.js'
+import { scanTopic } from './topic-scan.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import type { WireMessage } from './types.js'
 
@@ -82,7 +83,7 @@ function toEngineBatch(payload: EachBatchPayload): EngineBatch {
  * idempotent acks=all producer for retry and dead-letter writes, and an admin to create
  * those topics. The producer and admin connect on first use and close on `release()`.
  */
-export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
+export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & DeadLetterDeps {
   // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
   const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: undefined, partitioner: createDefaultPartitioner() })
   const admin = transport.admin()
@@ -99,6 +100,7 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
   }
   return {
     createEngine: (config) => createGroupConsumer(transport.engine, config),
+    scan: (topic, onRecord) => scanTopic(transport.engine, topic, onRecord),
     sender: {
       async send(records) {
         try {
@@ -121,7 +123,7 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
         withAdmin(async () => {
           const existing = new Set(await admin.listTopics())
           const missing = topics.filter((t) => !existing.has(t.name))
-          if (missing.length > 0) await admin.createTopics(missing.map((t) => ({ topic: t.name, partitions: t.partitions ?? -1, replicationFactor: -1, config: {} })), 30_000)
+          if (missing.length > 0) await admin.createTopics(missing.map((t) => ({ topic: t.name, partitions: t.partitions ?? -1, replicationFactor: -1, config: t.config ?? {} })), 30_000)
         }),
       partitionCount: (topic) =>
         withAdmin(async () => {
