@@ -1,0 +1,175 @@
+import { type DeadLetterEntry, type DeadLetterFilter, isKafkitError, Kafkit } from '@kafkit/core'
+import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
+import { parse } from '../internal/args.js'
+
+const usage = `kafkit dlq list <dlq-topic> [filters] [--json]
+kafkit dlq inspect <dlq-topic> <partition>:<offset> [--json]
+kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--json]
+
+Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
+
+  list     every dead letter with its source, attempts and error
+  inspect  one dead letter in full: key, value, headers, error and stack
+  replay   send dead letters back to their original topic (or --to), with key, value
+           and headers, plus a kafkit-replay-of header. Each replayed record is noted
+           in the compacted ledger topic <dlq-topic>.replayed; a later replay skips it,
+           so running the same replay twice sends nothing the second time.
+
+Filters:
+  --error-code <code>  only this error code (repeatable), e.g. KAFKIT_HANDLER
+  --since <time>       failed at or after (ISO date-time or epoch ms)
+  --until <time>       failed before
+  --partition <n>      only this DLQ partition
+
+Replay:
+  --to <topic>         target topic instead of each record's original topic
+  --dry-run            print what would be replayed, write nothing
+  --rate <n>           at most n records per second (default: no limit)
+  --force              also replay records an earlier replay already sent
+
+Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS.
+
+Exit codes: 0 done, 2 usage error, 3 the cluster failed or could not be reached.`
+
+const shared = {
+  brokers: { type: 'string' },
+  'error-code': { type: 'string', multiple: true },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  partition: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const
+
+function time(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text)
+  if (!Number.isFinite(ms)) throw new UsageError(`${flag} must be an ISO date-time or epoch ms, got "${text}"`)
+  return ms
+}
+
+function filterOf(values: { 'error-code'?: string[]; since?: string; until?: string; partition?: string }): DeadLetterFilter {
+  const filter: DeadLetterFilter = {}
+  if (values['error-code']?.length) filter.errorCodes = values['error-code']
+  const since = time(values.since, '--since')
+  const until = time(values.until, '--until')
+  if (since !== undefined) filter.since = since
+  if (until !== undefined) filter.until = until
+  if (values.partition !== undefined) {
+    if (!/^\d+$/.test(values.partition)) throw new UsageError(`--partition must be a number, got "${values.partition}"`)
+    filter.partition = Number(values.partition)
+  }
+  return filter
+}
+
+function client(brokersFlag: string | undefined, io: CliIo): Kafkit {
+  const brokers = (brokersFlag ?? io.env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean)
+  if (brokers.length === 0) throw new UsageError('give --brokers host:port or set KAFKA_BROKERS')
+  return new Kafkit({ clientId: 'kafkit-cli', brokers, logLevel: 'nothing' })
+}
+
+/** Text when the bytes are printable UTF-8, else `base64:…`. */
+function show(bytes: Buffer | null): string {
+  if (bytes === null) return '(null)'
+  const text = bytes.toString('utf8')
+  return Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u0008\u000e-\u001f]/.test(text) ? text : `base64:${bytes.toString('base64')}`
+}
+
+function toJson(entry: DeadLetterEntry) {
+  const headers = Object.fromEntries(Object.entries(entry.headers).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => show(Buffer.from(x))) : v === undefined ? null : show(Buffer.from(v))]))
+  return { partition: entry.partition, offset: entry.offset, timestamp: new Date(entry.timestamp).toISOString(), key: show(entry.key), value: show(entry.value), headers, replayed: entry.replayed, ...entry.info }
+}
+
+function line(e: DeadLetterEntry): string {
+  const i = e.info
+  const source = i.originalTopic ? `${i.originalTopic}[${i.originalPartition}]@${i.originalOffset}` : '?'
+  const at = new Date(i.failedAt ?? e.timestamp).toISOString()
+  return `${e.partition}:${e.offset}  ${at}  ${source}  key=${show(e.key)}  attempts=${i.attempts ?? '?'}  ${i.errorCode ?? '?'}: ${i.errorMessage ?? ''}${e.replayed ? '  [replayed]' : ''}`
+}
+
+async function run(sub: string | undefined, args: string[], io: CliIo): Promise<number> {
+  if (sub === 'list') {
+    const { values, positionals } = parse(args, shared)
+    if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
+    const kafka = client(values.brokers, io)
+    try {
+      const entries = await kafka.deadLetters(positionals[0] as string).list(filterOf(values))
+      for (const e of entries) io.out(values.json ? JSON.stringify(toJson(e)) : line(e))
+      if (!values.json) io.err(`${entries.length} dead letter(s)`)
+      return ExitCode.ok
+    } finally {
+      await kafka.close()
+    }
+  }
+  if (sub === 'inspect') {
+    const { values, positionals } = parse(args, { brokers: shared.brokers, json: shared.json })
+    const match = /^(\d+):(\d+)$/.exec(positionals[1] ?? '')
+    if (positionals.length !== 2 || !match) throw new UsageError('give a dead-letter topic and <partition>:<offset>')
+    const kafka = client(values.brokers, io)
+    try {
+      const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string)
+      if (!entry) {
+        io.err(`no dead letter at ${positionals[1]} in ${positionals[0]}`)
+        return ExitCode.failed
+      }
+      const json = toJson(entry)
+      if (values.json) io.out(JSON.stringify(json))
+      else {
+        const { errorStack, ...rest } = json
+        for (const [k, v] of Object.entries(rest)) io.out(`${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+        if (errorStack) io.out(`errorStack:\n${errorStack}`)
+      }
+      return ExitCode.ok
+    } finally {
+      await kafka.close()
+    }
+  }
+  if (sub === 'replay') {
+    const { values, positionals } = parse(args, { ...shared, to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, rate: { type: 'string' }, force: { type: 'boolean', default: false } })
+    if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
+    const rate = values.rate === undefined ? 0 : Number(values.rate)
+    if (!(rate >= 0)) throw new UsageError(`--rate must be a non-negative number, got "${values.rate}"`)
+    const kafka = client(values.brokers, io)
+    try {
+      const report = await kafka.deadLetters(positionals[0] as string).replay({
+        ...filterOf(values),
+        ...(values.to ? { to: values.to } : {}),
+        dryRun: values['dry-run'],
+        ratePerSecond: rate,
+        force: values.force,
+      })
+      if (values.json) io.out(JSON.stringify(report))
+      else {
+        for (const r of report.replayed) io.out(`${report.dryRun ? 'would replay' : 'replayed'} ${r.partition}:${r.offset} -> ${r.target}`)
+        const s = report.skipped
+        io.err(`${report.replayed.length} ${report.dryRun ? 'to replay (dry run)' : 'replayed'}; skipped ${s.alreadyReplayed} already replayed, ${s.filtered} filtered out, ${s.noTarget} without a source topic`)
+      }
+      return ExitCode.ok
+    } finally {
+      await kafka.close()
+    }
+  }
+  throw new UsageError(sub ? `unknown subcommand "dlq ${sub}"` : 'missing subcommand')
+}
+
+/** `kafkit dlq …`: list, inspect and replay dead letters. */
+export const dlqCommand: CommandGroup = {
+  name: 'dlq',
+  summary: 'dead-letter topics: list, inspect, replay (once) to the source topic',
+  usage,
+  async run(args, io) {
+    const [sub, ...rest] = args
+    try {
+      return await run(sub, rest, io)
+    } catch (error) {
+      if (isKafkitError(error) && error.code === 'KAFKIT_KAFKA') {
+        io.err(`kafkit dlq ${sub}: ${error.message}`)
+        return ExitCode.unavailable
+      }
+      if (isKafkitError(error) && error.code === 'KAFKIT_CONFIG') {
+        io.err(`kafkit dlq ${sub}: ${error.message}`)
+        return ExitCode.usage
+      }
+      throw error
+    }
+  },
+}
