@@ -77,13 +77,7 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
 
   /** Avro bytes of `value`; a Promise only on the first use of a subject with a registry. */
   encode(value: TInput, ctx: SerdeContext): Buffer | Promise<Buffer> {
-    if (!this.registry) {
-      try {
-        return this.type.toBuffer(value)
-      } catch (error) {
-        throw encodeError(this.type, value, error, ctx)
-      }
-    }
+    if (!this.registry) return this.#write(undefined, value, ctx)
     const writer = this.#writers[ctx.field].get(ctx.topic)
     if (writer) return this.#write(writer, value, ctx)
     return this.#writerFor(ctx).then((entry) => this.#write(entry, value, ctx))
@@ -115,21 +109,23 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
     return this.#readerFor(id, ctx).then((entry) => this.#read(entry, id, bytes, ctx))
   }
 
-  #write(writer: WriterEntry, value: TInput, ctx: SerdeContext): Buffer {
+  /** Writes into the scratch buffer, then copies into an exact-size (pooled) buffer: no zero-fill, no second write. */
+  #write(writer: WriterEntry | undefined, value: TInput, ctx: SerdeContext): Buffer {
+    const start = writer ? HEADER_BYTES : 0
     let end: number
     try {
-      end = this.type.encode(value, this.#scratch, HEADER_BYTES)
+      end = this.type.encode(value, this.#scratch, start)
       while (end < 0) {
         // avsc returns minus the bytes missing: grow and write again.
         this.#scratch = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#scratch.length - end))
-        end = this.type.encode(value, this.#scratch, HEADER_BYTES)
+        end = this.type.encode(value, this.#scratch, start)
       }
     } catch (error) {
-      throw encodeError(this.type, value, error, ctx, { schemaId: writer.id, subject: writer.subject })
+      throw encodeError(this.type, value, error, ctx, writer ? { schemaId: writer.id, subject: writer.subject } : {})
     }
     const out = Buffer.allocUnsafe(end)
-    this.#scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end)
-    writeHeader(out, writer.id)
+    this.#scratch.copy(out, start, start, end)
+    if (writer) writeHeader(out, writer.id)
     return out
   }
 

@@ -75,6 +75,17 @@ describe('avro() without a registry', () => {
     expect(error.message).toContain('nope')
   })
 
+  test('values larger than the scratch buffer (4 KiB) encode whole, and later small ones too', () => {
+    const serde = avro(payment)
+    const big = { id: 'x'.repeat(10_000), cents: 1, note: 'é'.repeat(5_000), tags: [], lines: [] }
+    const bytes = serde.encode(big, ctx)
+    expect(serde.decode(bytes, ctx)).toEqual(big)
+    const small = serde.encode({ id: 's', cents: 2 }, ctx)
+    expect(serde.decode(small, ctx)).toMatchObject({ id: 's', cents: 2 })
+    // Each call returns its own bytes: the first result is not overwritten by the second.
+    expect(serde.decode(bytes, ctx)).toEqual(big)
+  })
+
   test('accepts the schema as JSON text', () => {
     const serde = avro(JSON.stringify(payment))
     expect(serde.decode(serde.encode({ id: 'a', cents: 2 }, ctx) as Buffer, ctx)).toMatchObject({ id: 'a', cents: 2 })

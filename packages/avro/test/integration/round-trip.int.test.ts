@@ -49,6 +49,11 @@ describe('registry-backed Avro through Kafka', () => {
     // The schema is registered as written: logical types survive.
     expect(JSON.parse(registeredValue?.schema ?? '{}').fields[1].type.logicalType).toBe('timestamp-millis')
 
+    // A value bigger than the serde's scratch buffer keeps header and body intact.
+    const big = await value.encode({ ...order, items: Array.from({ length: 2_000 }, (_, i) => `item-${i}`) }, { topic, field: 'value' })
+    expect(big.readInt32BE(1)).toBe(registeredValue?.id)
+    expect(((await value.decode(big, { topic, field: 'value' })) as { items: string[] }).items).toHaveLength(2_000)
+
     // Cache warm: later encodes are synchronous and carry the same id.
     const second = value.encode({ ...order, coupon: 'WELCOME' }, { topic, field: 'value' })
     expect(Buffer.isBuffer(second)).toBe(true)
