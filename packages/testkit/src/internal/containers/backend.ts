@@ -95,6 +95,7 @@ export async function startContainerCluster(
   const internalBootstrap = Array.from({ length: n }, (_, i) => `kafka-${i}:${INTERNAL_PORT}`).join(',')
   const members: Member[] = []
   const brokerMembers: Member[] = []
+  const downBrokers = new Set<number>()
   let network: StartedNetwork | undefined
   let stopped = false
   let stopping: Promise<void> | undefined
@@ -229,6 +230,12 @@ export async function startContainerCluster(
           if (!/not running|is not running|no such process/i.test(String(error))) throw error
         })
         await container.wait().catch(() => undefined)
+        downBrokers.add(index)
+        // Resolve once the rest of the cluster has noticed (session expiry, ~6 s): until then
+        // metadata still names the dead broker as leader or coordinator, and a client that
+        // starts in that window gets ECONNREFUSED instead of a retriable error.
+        const survivors = brokers.filter((_, i) => !downBrokers.has(i))
+        if (survivors.length > 0) await waitForBrokerGone(survivors, index, Date.now() + opts.startTimeoutMs)
       },
       async startBroker(index: number) {
         const member = brokerAt(brokerMembers, index)
@@ -245,6 +252,7 @@ export async function startContainerCluster(
           stream.pipe(member.logs, { end: false })
           try {
             await waitForBrokers(brokers, [index], members, deadline)
+            downBrokers.delete(index)
             return
           } catch (error) {
             // In ZooKeeper mode the killed broker's registration lives until its session expires
@@ -331,6 +339,8 @@ function brokerEnvironment(input: BrokerEnvironmentInput): Record<string, string
     props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT}`
   } else {
     props['node.id'] = String(index)
+    // A crashed node leaves the metadata after this long without heartbeats (default 9 s).
+    props['broker.session.timeout.ms'] = '6000'
     props['process.roles'] = 'broker,controller'
     props['controller.listener.names'] = 'CONTROLLER'
     props['controller.quorum.voters'] = Array.from({ length: brokers }, (_, i) => `${i}@kafka-${i}:${CONTROLLER_PORT}`).join(',')
@@ -356,38 +366,74 @@ function kraftClusterId(): string {
 }
 
 /**
- * Polls the cluster through the Kafka protocol until the metadata lists every broker in
- * `expected`, failing fast with a log tail when one of our containers has exited.
+ * Polls through the Kafka protocol until every broker in `expected`, asked on its own
+ * address, serves metadata that lists all of `expected` and a controller. Asking each broker
+ * itself matters after a restart: the others know the broker is back before it has received
+ * the cluster metadata, and a client bootstrapping from it would see controller -1.
+ * Fails fast with a log tail when one of our containers has exited.
  */
 async function waitForBrokers(brokers: string[], expected: number[], members: Member[], deadline: number): Promise<void> {
+  let lastError = 'no answer yet'
+  const ready = new Set<number>()
+  for (;;) {
+    await assertRunning(members, expected)
+    for (const id of expected) {
+      if (ready.has(id)) continue
+      const kafka = new Kafka({
+        clientId: 'kafkit-readiness',
+        brokers: [brokers[id] as string],
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1000,
+        requestTimeout: 3000,
+        retry: { retries: 0 },
+      })
+      const admin = kafka.admin()
+      try {
+        await admin.connect()
+        const cluster = await admin.describeCluster()
+        const ids = new Set(cluster.brokers.map((broker) => broker.nodeId))
+        if (expected.every((other) => ids.has(other)) && cluster.controller !== null && cluster.controller >= 0) ready.add(id)
+        else lastError = `broker ${id} lists brokers [${[...ids].join(', ')}] and controller ${String(cluster.controller)}`
+      } catch (error) {
+        lastError = `broker ${id}: ${error instanceof Error ? error.message : String(error)}`
+      } finally {
+        await admin.disconnect().catch(() => undefined)
+      }
+    }
+    if (ready.size === expected.length) return
+    if (Date.now() > deadline) {
+      throw new TestkitError(
+        'TESTKIT_NOT_READY',
+        `containers backend: Kafka brokers [${expected.join(', ')}] were not all serving in time (${lastError})\n${logTails(members.filter((m) => m.role !== 'registry'))}`,
+      )
+    }
+    await sleep(250)
+  }
+}
+
+/** Polls the metadata of the live brokers until it no longer lists broker `index`. */
+async function waitForBrokerGone(survivors: string[], index: number, deadline: number): Promise<void> {
   const kafka = new Kafka({
     clientId: 'kafkit-readiness',
-    brokers,
+    brokers: survivors,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: 3000,
     retry: { retries: 0 },
   })
-  let lastError = 'no answer yet'
   for (;;) {
-    await assertRunning(members, expected)
     const admin = kafka.admin()
     try {
       await admin.connect()
       const cluster = await admin.describeCluster()
-      const ids = new Set(cluster.brokers.map((broker) => broker.nodeId))
-      if (expected.every((id) => ids.has(id)) && cluster.controller !== null && cluster.controller >= 0) return
-      lastError = `metadata lists brokers [${[...ids].join(', ')}], waiting for [${expected.join(', ')}]`
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error)
+      if (!cluster.brokers.some((broker) => broker.nodeId === index)) return
+    } catch {
+      // a survivor busy electing leaders: ask again
     } finally {
       await admin.disconnect().catch(() => undefined)
     }
     if (Date.now() > deadline) {
-      throw new TestkitError(
-        'TESTKIT_NOT_READY',
-        `containers backend: Kafka did not report brokers [${expected.join(', ')}] in time (${lastError})\n${logTails(members.filter((m) => m.role !== 'registry'))}`,
-      )
+      throw new TestkitError('TESTKIT_NOT_READY', `containers backend: the cluster still lists the stopped broker ${index} after the start timeout`)
     }
     await sleep(250)
   }
