@@ -1,4 +1,5 @@
 // Contract: dead letters can be listed with their diagnostics and filtered by error code and time; a replay sends them back to their source topic with key, value and headers, a dry run writes nothing, and a second replay sends nothing again.
+import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
@@ -69,5 +70,39 @@ describe('dead-letter replay', () => {
     expect((await dlq.list({ errorCodes: ['KAFKIT_VALIDATION'] }))[0]!.replayed).toBe(false)
     await consumer.stop()
     expect(handled.filter((x) => x.replayOf)).toHaveLength(2)
+  })
+
+  it('does the same through `kafkit dlq list|inspect|replay`', async () => {
+    const topic = uniqueName('cli-replay')
+    await h.createTopic(topic)
+    const contract = defineTopic({ name: topic, key: string(), value: string() })
+    const consumer = h.consumer({ groupId: uniqueName('g'), fromBeginning: true, retry: false })
+    const dead = new Promise<void>((r) => consumer.on('dlq.dispatched', () => r()))
+    consumer.handle(contract, async () => {
+      throw new Error('nope')
+    })
+    await consumer.start()
+    await h.produce(topic, [{ key: 'x', value: 'payload' }])
+    await dead
+    await consumer.stop()
+    const cli = async (...args: string[]) => {
+      const out: string[] = []
+      const err: string[] = []
+      const code = await runCli(['dlq', ...args, '--brokers', brokers.join(',')], { out: (l) => out.push(l), err: (l) => err.push(l), env: {}, cwd: process.cwd() })
+      return { code, out, err }
+    }
+    const list = await cli('list', `${topic}.dlq`, '--json')
+    expect(list.code).toBe(0)
+    expect(list.out.map((l) => JSON.parse(l))).toMatchObject([{ partition: 0, offset: '0', key: 'x', value: 'payload', errorCode: 'KAFKIT_HANDLER', errorMessage: 'nope', originalTopic: topic, replayed: false }])
+    const inspect = await cli('inspect', `${topic}.dlq`, '0:0')
+    expect(inspect.out.join('\n')).toContain('errorStack:')
+    expect((await cli('replay', `${topic}.dlq`, '--dry-run')).out).toEqual([`would replay 0:0 -> ${topic}`])
+    expect((await cli('replay', `${topic}.dlq`)).out).toEqual([`replayed 0:0 -> ${topic}`])
+    const again = await cli('replay', `${topic}.dlq`)
+    expect(again.out).toEqual([])
+    expect(again.err.join('')).toContain('skipped 1 already replayed')
+    expect((await cli('list', `${topic}.dlq`, '--error-code', 'KAFKIT_SERDE_DECODE')).out).toEqual([])
+    expect((await cli('list', `${topic}.dlq`, '--since', 'yesterday')).code).toBe(2)
+    expect((await h.admin.fetchTopicOffsets(topic)).map((o) => o.high)).toEqual(['2'])
   })
 })
