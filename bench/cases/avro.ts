@@ -2,16 +2,7 @@
 // wire format) against avsc alone on the same ~100-byte record. One core, no I/O per message.
 import avsc from 'avsc'
 import { avro, SchemaRegistry } from '@kafkit/avro'
-
-/** One line of the benchmark table. */
-export interface Row {
-  case: string
-  unit: string
-  kafkit: number
-  baseline: number
-  baselineName: string
-  ratio: number
-}
+import { type BenchContext, interleaved, opsPerSecond, type Row, row } from '../measure.js'
 
 const schema = {
   type: 'record',
@@ -41,46 +32,10 @@ const value = {
 }
 
 const ROUNDS = 7
-const ROUND_MS = 300
-
-/** Operations per second of `op`, measured over about `ROUND_MS`. */
-function measure(op: () => unknown): number {
-  let iterations = 0
-  let batch = 1_000
-  const start = process.hrtime.bigint()
-  const deadline = start + BigInt(ROUND_MS) * 1_000_000n
-  let now = start
-  while (now < deadline) {
-    for (let i = 0; i < batch; i++) op()
-    iterations += batch
-    now = process.hrtime.bigint()
-    batch = Math.min(batch * 2, 100_000)
-  }
-  return (iterations * 1e9) / Number(now - start)
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)] as number
-}
-
-/** Interleaves rounds of both sides (after a warm-up) and reports medians. */
-function compare(name: string, kafkit: () => unknown, baseline: () => unknown, baselineName: string): Row {
-  measure(kafkit)
-  measure(baseline)
-  const ours: number[] = []
-  const theirs: number[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    ours.push(measure(kafkit))
-    theirs.push(measure(baseline))
-  }
-  const k = Math.round(median(ours))
-  const b = Math.round(median(theirs))
-  return { case: name, unit: 'msg/s', kafkit: k, baseline: b, baselineName, ratio: Number((k / b).toFixed(3)) }
-}
+const ROUND_MS = 500
 
 /** Runs the Avro cases; registry-backed when `schemaRegistryUrl` is given, else plain Avro. */
-export async function run(ctx: { brokers: string[]; schemaRegistryUrl?: string }): Promise<Row[]> {
+export async function run(ctx: BenchContext): Promise<Row[]> {
   const registry = ctx.schemaRegistryUrl ? new SchemaRegistry({ url: ctx.schemaRegistryUrl }) : undefined
   const serde = avro(schema, registry ? { registry } : {})
   const topic = `bench-avro-${process.pid}-${Date.now()}`
@@ -94,11 +49,22 @@ export async function run(ctx: { brokers: string[]; schemaRegistryUrl?: string }
   const mode = registry ? 'registry, cache warm' : 'no registry'
   const size = `${bytes.length} B`
 
-  let sink: unknown
+  if (serde.encode(value, serdeCtx) instanceof Promise || serde.decode(bytes, serdeCtx) instanceof Promise) {
+    throw new Error('avro bench: a warm serde returned a Promise')
+  }
+  const encode = await interleaved(
+    ROUNDS,
+    () => opsPerSecond(() => serde.encode(value, serdeCtx), ROUND_MS),
+    () => opsPerSecond(() => type.toBuffer(value), ROUND_MS),
+  )
+  const decode = await interleaved(
+    ROUNDS,
+    () => opsPerSecond(() => serde.decode(bytes, serdeCtx), ROUND_MS),
+    () => opsPerSecond(() => type.fromBuffer(body), ROUND_MS),
+  )
   const rows = [
-    compare(`avro encode (${size}, ${mode})`, () => (sink = serde.encode(value, serdeCtx)), () => (sink = type.toBuffer(value)), 'avsc toBuffer'),
-    compare(`avro decode (${size}, ${mode})`, () => (sink = serde.decode(bytes, serdeCtx)), () => (sink = type.fromBuffer(body)), 'avsc fromBuffer'),
+    row(`Avro encode (${size} record, ${mode})`, 'msg/s', encode, 'avsc toBuffer alone'),
+    row(`Avro decode (${size} record, ${mode})`, 'msg/s', decode, 'avsc fromBuffer alone'),
   ]
-  if (sink instanceof Promise) throw new Error('avro bench: a warm serde returned a Promise')
   return rows
 }
