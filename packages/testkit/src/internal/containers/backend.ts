@@ -47,6 +47,8 @@ const CONTROLLER_PORT = 9093
 const EXTERNAL_CONTAINER_PORT = 19092
 const REGISTRY_PORT = 8081
 const ZOOKEEPER_PORT = 2181
+/** Re-resolve container names after 1 s: restarted containers get new addresses. */
+const JVM_DNS_TTL = '-Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0'
 
 /** testcontainers must not wait on ports or logs: readiness is checked through Kafka itself. */
 const noWait: WaitStrategy = {
@@ -194,6 +196,7 @@ export async function startContainerCluster(
               .join(','),
             SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR: String(Math.min(3, n)),
             SCHEMA_REGISTRY_HEAP_OPTS: '-Xmx384m -Xms64m',
+            SCHEMA_REGISTRY_OPTS: JVM_DNS_TTL,
           })
           .withExposedPorts({ container: REGISTRY_PORT, host: registryPort }),
       )
@@ -347,7 +350,12 @@ function brokerEnvironment(input: BrokerEnvironmentInput): Record<string, string
     props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT},CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`
   }
   Object.assign(props, input.brokerConfig)
-  const env: Record<string, string> = { KAFKA_HEAP_OPTS: input.heap }
+  const env: Record<string, string> = {
+    KAFKA_HEAP_OPTS: input.heap,
+    // A restarted container comes back with a new IP on the network; the JVM's default 30 s
+    // DNS cache made the controller dial the old one for 20 s before it saw the broker again.
+    KAFKA_OPTS: JVM_DNS_TTL,
+  }
   if (input.clusterId) env['CLUSTER_ID'] = input.clusterId
   for (const [key, value] of Object.entries(props)) env[propertyToEnv(key)] = value
   return env
