@@ -36,6 +36,7 @@ function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend
     startTimeoutMs: options.startTimeoutMs ?? 120_000,
     stopOnExit: options.stopOnExit ?? true,
     log: options.log ?? defaultLog,
+    saslSsl: options.saslSsl,
   }
 }
 

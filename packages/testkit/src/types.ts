@@ -28,6 +28,12 @@ export interface StartKafkaOptions {
    * @default 'auto'
    */
   backend?: BackendName | 'auto'
+  /**
+   * Adds a SASL_SSL listener to every broker (JVM backend): TLS with a CA made for this
+   * cluster, SASL with SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN, and these users created before
+   * the brokers start. The plaintext listener stays, for inter-broker traffic and tooling.
+   */
+  saslSsl?: { users: { username: string; password: string }[] }
   /** Extra `server.properties` entries for every broker, e.g. `{ 'num.partitions': '3' }`. */
   brokerConfig?: Record<string, string>
   /**
@@ -60,6 +66,8 @@ export interface KafkaCluster {
   readonly bootstrapServers: string
   /** The same as an array, for kafkajs' `brokers`. */
   readonly brokers: string[]
+  /** The SASL_SSL listener, when asked for with `saslSsl`. */
+  readonly saslSsl?: { readonly brokers: string[]; readonly caPem: string }
   /** `host:port` of ZooKeeper in `zookeeper` mode. */
   readonly zookeeper: string | undefined
   /** Base URL of the Confluent-compatible schema registry API, when asked for. */

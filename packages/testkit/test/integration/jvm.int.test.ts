@@ -90,6 +90,23 @@ describe('jvm backend', () => {
     expect(pids.filter(isAlive)).toEqual([])
   })
 
+  it('adds a SASL_SSL listener with a per-run CA and SCRAM users created before start', async () => {
+    const cluster = await start({ mode: 'zookeeper', saslSsl: { users: [{ username: 'alice', password: 'alice-secret' }] } })
+    const secure = cluster.saslSsl
+    expect(secure?.caPem).toMatch(/^-----BEGIN CERTIFICATE-----/)
+    const connect = async (sasl: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string }) => {
+      const admin = new Kafka({ brokers: secure?.brokers ?? [], ssl: { ca: [secure?.caPem ?? ''] }, sasl: sasl as never, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin()
+      await admin.connect()
+      const { brokers } = await admin.describeCluster()
+      await admin.disconnect()
+      return brokers.length
+    }
+    for (const mechanism of ['scram-sha-512', 'scram-sha-256', 'plain'] as const) {
+      expect(await connect({ mechanism, username: 'alice', password: 'alice-secret' })).toBe(1)
+    }
+    await expect(connect({ mechanism: 'scram-sha-512', username: 'alice', password: 'wrong' })).rejects.toThrow(/authentication failed/i)
+  })
+
   it('fails with the broker log tail when the broker cannot start, and leaves nothing behind', async () => {
     const error = await startKafka({ backend: 'jvm', log: () => undefined, brokerConfig: { 'num.network.threads': 'not-a-number' } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TestkitError)

@@ -9,10 +9,13 @@ import { assertPortFree, freePort } from '../ports.js'
 import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../processes.js'
 import { clusterHasBrokers, registryAnswers, waitUntil } from '../readiness.js'
 import { requireCommand } from '../tools.js'
+import { makeCertificates } from '../tls.js'
 import { LOG4J_PROPERTIES, clusterSizedDefaults, renderProperties } from './properties.js'
+import { saslSslListenerConfig, scramCredentialArgs } from './security.js'
 
 /** Options after defaults, as the backends receive them. */
-export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend'>> & {
+export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend' | 'saslSsl'>> & {
+  saslSsl?: StartKafkaOptions['saslSsl']
   /** Processes outlive this Node process (`kafka:up`). */
   persistent?: boolean
 }
@@ -22,6 +25,8 @@ const HOST = '127.0.0.1'
 interface BrokerSlot {
   index: number
   port: number
+  /** The SASL_SSL listener's port, when one was asked for. */
+  securePort: number | undefined
   controllerPort: number
   configFile: string
   logFile: string
@@ -81,6 +86,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       slots.push({
         index,
         port: await freePort(),
+        securePort: options.saslSsl ? await freePort() : undefined,
         controllerPort: await freePort(),
         configFile: join(root, `broker-${index}.properties`),
         logFile: join(logDir, `broker-${index}.log`),
@@ -114,6 +120,19 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       await waitUntil(() => zookeeperAnswers(HOST, zkPort), { timeoutMs: options.startTimeoutMs, watch, what: 'ZooKeeper', logFile: zkLog })
     }
 
+    const certificates = options.saslSsl ? makeCertificates(root, [HOST, 'localhost']) : undefined
+    const users = options.saslSsl?.users ?? []
+    if (options.mode === 'zookeeper') {
+      // SCRAM credentials live in ZooKeeper; they must exist before a client authenticates.
+      for (const user of users) {
+        const configLog = join(logDir, 'scram-users.log')
+        const tool = java(`SCRAM user ${user.username}`, 'kafka.admin.ConfigCommand', ['--zookeeper', zookeeper as string, '--alter', '--add-config', scramCredentialArgs(user.password), '--entity-type', 'users', '--entity-name', user.username], 256, configLog)
+        const code = await tool.exited
+        group.forget(tool)
+        if (code !== '0') throw new TestkitError('TESTKIT_PROCESS_EXITED', `creating SCRAM user ${user.username} failed (${code}); see ${configLog}`)
+      }
+    }
+
     const clusterId = randomBytes(16).toString('base64url')
     const voters = slots.map((s) => `${s.index}@${HOST}:${s.controllerPort}`).join(',')
     for (const slot of slots) {
@@ -140,10 +159,18 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
               'controller.listener.names': 'CONTROLLER',
               'controller.quorum.voters': voters,
             }
-      writeFileSync(slot.configFile, renderProperties({ ...common, ...modeConfig, ...options.brokerConfig }))
+      const secure = certificates && slot.securePort !== undefined ? saslSslListenerConfig(HOST, slot.securePort, certificates, users) : {}
+      if (secure['listeners']) {
+        modeConfig['listeners'] = `${modeConfig['listeners']},${secure['listeners']}`
+        common['advertised.listeners'] = `${common['advertised.listeners']},${secure['advertised.listeners']}`
+        common['listener.security.protocol.map'] = `${common['listener.security.protocol.map']},SASL_SSL:SASL_SSL`
+        delete secure['listeners']
+        delete secure['advertised.listeners']
+      }
+      writeFileSync(slot.configFile, renderProperties({ ...common, ...modeConfig, ...secure, ...options.brokerConfig }))
       if (options.mode === 'kraft') {
         const formatLog = join(logDir, `broker-${slot.index}-format.log`)
-        const format = java(`storage format of broker ${slot.index}`, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', slot.configFile, '--ignore-formatted'], 256, formatLog)
+        const format = java(`storage format of broker ${slot.index}`, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', slot.configFile, '--ignore-formatted', ...users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`, '--add-scram', `SCRAM-SHA-256=[name=${u.username},password=${u.password}]`])], 256, formatLog)
         const code = await format.exited
         group.forget(format)
         if (code !== '0') {
@@ -210,6 +237,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       brokers,
       zookeeper,
       schemaRegistryUrl,
+      saslSsl: certificates ? { brokers: slots.map((s) => `${HOST}:${s.securePort}`), caPem: certificates.caPem } : undefined,
       logDir,
       startupMs,
       detachedHandle: { backend: 'jvm', ownerId: group.ownerId },
