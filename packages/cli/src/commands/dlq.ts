@@ -4,7 +4,7 @@ import { parse } from '../internal/args.js'
 
 const usage = `kafkit dlq list <dlq-topic> [filters] [--json]
 kafkit dlq inspect <dlq-topic> <partition>:<offset> [--json]
-kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--json]
+kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--all-groups] [--json]
 
 Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
 
@@ -26,6 +26,8 @@ Replay:
   --dry-run            print what would be replayed, write nothing
   --rate <n>           at most n records per second (default: no limit)
   --force              also replay records an earlier replay already sent
+  --all-groups         let every consumer group of the target handle the replay (default:
+                       only the group that failed it; kafkit consumers of other groups skip it)
 
 Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS.
 
@@ -124,7 +126,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     }
   }
   if (sub === 'replay') {
-    const { values, positionals } = parse(args, { ...shared, to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, rate: { type: 'string' }, force: { type: 'boolean', default: false } })
+    const { values, positionals } = parse(args, { ...shared, to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, rate: { type: 'string' }, force: { type: 'boolean', default: false }, 'all-groups': { type: 'boolean', default: false } })
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
     const rate = values.rate === undefined ? 0 : Number(values.rate)
     if (!(rate >= 0)) throw new UsageError(`--rate must be a non-negative number, got "${values.rate}"`)
@@ -136,6 +138,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
         dryRun: values['dry-run'],
         ratePerSecond: rate,
         force: values.force,
+        audience: values['all-groups'] ? 'all-groups' : 'original-group',
       })
       if (values.json) io.out(JSON.stringify(report))
       else {

@@ -21,6 +21,8 @@ export const KafkitHeaders = {
   retryDueAt: 'kafkit-retry-due-at',
   /** On a replayed record: `<dlq topic>/<partition>/<offset>` it came from. */
   replayOf: 'kafkit-replay-of',
+  /** On a replayed record: the only consumer group that handles it (others skip it). */
+  replayGroup: 'kafkit-replay-group',
 } as const
 
 /**
@@ -179,7 +181,7 @@ export function parseDeadLetterHeaders(headers: RawHeaders): DeadLetterInfo {
 
 /** Names of all diagnostic headers, removed again when a record is replayed. */
 export const diagnosticHeaderNames: ReadonlySet<string> = new Set<string>([
-  ...Object.values(KafkitHeaders).filter((n) => n !== KafkitHeaders.replayOf),
+  ...Object.values(KafkitHeaders).filter((n) => n !== KafkitHeaders.replayOf && n !== KafkitHeaders.replayGroup),
   ...Object.values(SpringHeaders),
 ])
 

@@ -41,6 +41,13 @@ export interface ReplayOptions extends DeadLetterFilter {
   ratePerSecond?: number
   /** Replay again records an earlier replay already sent. @default false */
   force?: boolean
+  /**
+   * Who handles a replayed record. `original-group`: only the consumer group that failed
+   * it (the record carries `kafkit-replay-group`; kafkit consumers of other groups skip
+   * it, so e.g. analytics does not count a replayed purchase twice). `all-groups`: every
+   * consumer of the target topic. @default 'original-group'
+   */
+  audience?: 'original-group' | 'all-groups'
 }
 
 /** What a replay did. */
@@ -165,7 +172,10 @@ export class DeadLetterTopic {
           nextAt = Math.max(nextAt, Date.now()) + intervalMs
         }
         const ref = `${this.topic}/${entry.partition}/${entry.offset}`
-        const record: OutgoingRecord = { topic: target, key: entry.key, value: entry.value, headers: { ...entry.headers, [KafkitHeaders.replayOf]: ref } }
+        const headers: RawHeaders = { ...entry.headers, [KafkitHeaders.replayOf]: ref }
+        delete headers[KafkitHeaders.replayGroup]
+        if ((options.audience ?? 'original-group') === 'original-group' && entry.info.groupId) headers[KafkitHeaders.replayGroup] = entry.info.groupId
+        const record: OutgoingRecord = { topic: target, key: entry.key, value: entry.value, headers }
         await this.deps.sender.send([record])
         await this.deps.sender.send([{ topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 }])
       }

@@ -97,7 +97,18 @@ function takeDue(records: readonly RawRecord[], from: number, tier: number, now:
   return unit
 }
 
-async function processUnit(unit: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
+/** A replay addressed to one group (the one that failed the record) is not for the others. */
+function isForOtherGroup(record: RawRecord, groupId: string): boolean {
+  const group = headerText(record.headers, KafkitHeaders.replayGroup)
+  return group !== undefined && group !== groupId
+}
+
+async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
+  const unit = all.filter((raw) => {
+    if (!isForOtherGroup(raw, ctx.groupId)) return true
+    ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason: 'replay-for-other-group' })
+    return false
+  })
   // Decode first: a record that does not decode is poison and leaves at once, the rest go on.
   const decoded: Decoded[] = []
   for (const raw of unit) {

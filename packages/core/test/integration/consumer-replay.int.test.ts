@@ -29,6 +29,13 @@ describe('dead-letter replay', () => {
       handled.push({ key: m.key, value: m.value, replayOf: m.rawHeaders[KafkitHeaders.replayOf]?.toString(), trace: m.rawHeaders['trace']?.toString() })
     })
     await consumer.start()
+    // Another group on the same topic (think: analytics) handles everything once and must not see the replays.
+    const otherSeen: string[] = []
+    let otherSkipped = 0
+    const other = h.consumer({ groupId: uniqueName('other'), fromBeginning: true, deadLetter: { topic: (t) => `${t}.other.dlq` } })
+    other.on('consumer.skipped', () => otherSkipped++)
+    other.handle(contract, async (m) => void otherSeen.push(m.value))
+    await other.start()
     await h.produce(topic, [
       { key: 'a', value: 'needs-fix-1', headers: { trace: 't-a' } },
       { key: 'b', value: 'fine' },
@@ -68,8 +75,11 @@ describe('dead-letter replay', () => {
     expect(second.skipped.alreadyReplayed).toBe(2)
     // The filtered-out poison record stays replayable.
     expect((await dlq.list({ errorCodes: ['KAFKIT_VALIDATION'] }))[0]!.replayed).toBe(false)
-    await consumer.stop()
+    await waitFor(() => otherSkipped === 2, { message: 'the other group passed over both replays' })
+    await Promise.all([consumer.stop(), other.stop()])
     expect(handled.filter((x) => x.replayOf)).toHaveLength(2)
+    expect(otherSeen.sort()).toEqual(['fine', 'needs-fix-1', 'needs-fix-2'])
+    expect((await h.kafkit.deadLetters(`${topic}.other.dlq`).list()).map((e) => e.info.errorCode)).toEqual(['KAFKIT_VALIDATION'])
   })
 
   it('does the same through `kafkit dlq list|inspect|replay`', async () => {
