@@ -1,3 +1,4 @@
+/// <reference path="./modules.d.ts" />
 import kafkajs from 'kafkajs'
 
 /**
