@@ -1,4 +1,4 @@
-// Contract: a consumer process killed with SIGKILL in the middle of a batch loses nothing: after a restart in the same group every message was handled at least once.
+// Contract: a consumer process killed with SIGKILL in the middle of a batch loses nothing: after a restart in the same group every message was handled at least once; on SIGTERM a consumer finishes its in-flight handler, commits it and exits by the signal.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,9 +21,9 @@ afterAll(async () => {
   await h?.close()
 })
 
-function startConsumer(topic: string, groupId: string, outFile: string): ChildProcess {
+function startConsumer(topic: string, groupId: string, outFile: string, mode = 'crash'): ChildProcess {
   // tsx runs the TypeScript fixture; the @kafkit/source condition resolves workspace sources.
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kafkit/source', script, brokers.join(','), topic, groupId, outFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kafkit/source', script, brokers.join(','), topic, groupId, outFile, mode], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
   return child
 }
@@ -55,5 +55,24 @@ describe('crash recovery', () => {
     await secondExited
     const seen = new Set(handledValues(outFile))
     expect(values.filter((v) => !seen.has(v))).toEqual([])
+  })
+
+  it('on SIGTERM finishes the in-flight handler, commits it, leaves and exits by the signal', async () => {
+    const topic = uniqueName('sigterm')
+    await h.createTopic(topic)
+    const groupId = uniqueName('g')
+    const outFile = join(mkdtempSync(join(tmpdir(), 'kafkit-term-')), 'handled.txt')
+    await h.produce(topic, ['s1', 's2', 's3'].map((value) => ({ key: 'k', value })))
+    const child = startConsumer(topic, groupId, outFile, 'graceful')
+    await waitFor(() => handledValues(outFile).includes('start s1'), { timeoutMs: 60_000, message: 'first handler running' })
+    const exit = new Promise<{ code: number | null; signal: string | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })))
+    process.kill(child.pid!, 'SIGTERM')
+    expect(await exit).toEqual({ code: null, signal: 'SIGTERM' })
+    expect(handledValues(outFile)).toEqual(['start s1', 's1'])
+    const [offsets] = await h.admin.fetchOffsets({ groupId, topics: [topic] })
+    expect(offsets!.partitions[0]!.offset).toBe('1')
+    // The group was left, not timed out: it is empty right away.
+    const { groups } = await h.admin.describeGroups([groupId])
+    expect(groups[0]!.members).toEqual([])
   })
 })
