@@ -103,4 +103,30 @@ describe('consumer retry and dead-letter', () => {
     expect(info).toMatchObject({ mode: 'spring', originalTopic: topic, originalOffset: '1', errorCode: 'KAFKIT_SERDE_DECODE', attempts: 1 })
     expect(byKey.get('bad-shape')!.headers[SpringHeaders.exceptionMessage]?.toString()).toMatch(/not valid/)
   })
+
+  it('batch handlers get poison-free batches in order; a failed batch is retried whole, then dead-lettered whole', async () => {
+    const topic = uniqueName('batch')
+    await h.createTopic(topic)
+    const batches: number[][] = []
+    let failNext = 1
+    const dead: string[] = []
+    const consumer = h.consumer({ groupId: uniqueName('g'), fromBeginning: true, retry: { attempts: 1, backoff: { initialMs: 10, maxMs: 10 } } })
+    consumer.on('dlq.dispatched', (e) => dead.push(e.offset))
+    consumer.handleBatch(contractFor(topic), async (messages) => {
+      batches.push(messages.map((m) => m.value.n))
+      if (messages.some((m) => m.value.n === 99)) throw new Error('batch with 99 refused')
+      if (failNext-- > 0) throw new Error('first try fails')
+    })
+    // Written before start, so the first fetch sees them as one batch.
+    await h.produce(topic, [1, 2].map((n) => ({ key: 'k', value: JSON.stringify({ n }) })).concat([{ key: 'k', value: 'not json' }, { key: 'k', value: JSON.stringify({ n: 3 }) }]))
+    await consumer.start()
+    await waitFor(() => batches.length >= 2, { message: 'batch retried' })
+    await h.produce(topic, [{ key: 'k', value: JSON.stringify({ n: 99 }) }, { key: 'k', value: JSON.stringify({ n: 100 }) }])
+    await waitFor(() => dead.length >= 3, { message: 'poison and the refused batch dead-lettered' })
+    await consumer.stop()
+    expect(batches.slice(0, 2)).toEqual([[1, 2, 3], [1, 2, 3]])
+    // The refused batch [99, 100] was tried twice (one retry), then both records were dead-lettered.
+    expect(batches.slice(2)).toEqual([[99, 100], [99, 100]])
+    expect(dead).toEqual(['2', '4', '5'])
+  })
 })
