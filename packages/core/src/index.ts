@@ -32,6 +32,10 @@ export { KafkitProducer, type CompressionName, type ProducerOptions, type Record
 export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
 export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'
 
+// Transactions
+export type { Transaction, TransactionOptions, TransactionTopicMessages } from './transaction.js'
+export type { TransactionEventName, TransactionEvents } from './transaction-events.js'
+
 // Consumer runtime
 export { KafkitConsumer } from './consumer/consumer.js'
 export type { BatchHandler, HandlerContext, Message, MessageHandler } from './consumer/message.js'

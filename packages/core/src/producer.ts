@@ -1,10 +1,14 @@
 import { z } from 'zod'
 import type { AnyTopicContract, OutgoingMessage } from './contract.js'
+import { EventHub } from './consumer/events.js'
 import { KafkitError } from './errors.js'
 import { ms, parseOptions } from './internal/options.js'
 import { encodeRecords } from './internal/record.js'
 import type { CompressionName, RecordMetadata, Transport, TransportProducer, WireMessage, WireTopicMessages } from './internal/transport/index.js'
+import { createTransactionalProducer } from './internal/transport/transactions.js'
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js'
+import type { TransactionEvents } from './transaction-events.js'
+import { type Transaction, type TransactionOptions, TransactionRunner } from './transaction.js'
 
 export type { CompressionName, RecordMetadata }
 
@@ -49,6 +53,18 @@ export interface ProducerOptions {
   ackTimeoutMs?: number
   /** Requests in flight per broker connection. @default 1 when idempotent, else unlimited */
   maxInFlightRequests?: number
+  /**
+   * Makes the producer transactional: {@link KafkitProducer.transaction} works, plain
+   * `send` does not. The id names one producer *instance* across restarts: a new instance
+   * registering the same id fences the old one (its writes fail with
+   * `KAFKIT_PRODUCER_FENCED`) and aborts what it left open. Derive it from something
+   * stable and unique per instance, e.g. the pod name of a StatefulSet
+   * (`orders-${process.env.HOSTNAME}`); never share one between live instances. Needs
+   * idempotence and one request in flight per broker, which kafkit sets. See docs/transactions.md.
+   */
+  transactionalId?: string
+  /** How long the broker lets a transaction stay open before aborting it. @default 60_000 */
+  transactionTimeoutMs?: number
 }
 
 const producerOptionsSchema = z
@@ -60,6 +76,8 @@ const producerOptionsSchema = z
     allowAutoTopicCreation: z.boolean().default(false),
     ackTimeoutMs: ms().default(30_000),
     maxInFlightRequests: z.number().int().positive().optional(),
+    transactionalId: z.string().min(1).max(255).optional(),
+    transactionTimeoutMs: ms().default(60_000),
   })
   .superRefine((options, check) => {
     if (options.idempotent && options.acks !== 'all') {
@@ -67,6 +85,12 @@ const producerOptionsSchema = z
     }
     if (options.idempotent && options.maxInFlightRequests !== undefined && options.maxInFlightRequests > 5) {
       check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be at most 5 for an idempotent producer' })
+    }
+    if (options.transactionalId !== undefined) {
+      if (!options.idempotent) check.addIssue({ code: 'custom', path: ['idempotent'], message: 'must be true for a transactional producer' })
+      if (options.maxInFlightRequests !== undefined && options.maxInFlightRequests !== 1) {
+        check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be 1 for a transactional producer (kafkajs keeps sequences right only then)' })
+      }
     }
   })
 
@@ -84,6 +108,8 @@ export interface TopicMessages<C extends AnyTopicContract> {
  */
 export class KafkitProducer {
   readonly #engine: TransportProducer
+  readonly #transactions: TransactionRunner | undefined
+  readonly #events = new EventHub<TransactionEvents>((error) => process.emitWarning(`kafkit producer event listener threw: ${String(error)}`))
   readonly #acks: -1 | 0 | 1
   readonly #compression: CompressionName
   readonly #ackTimeoutMs: number
@@ -102,12 +128,60 @@ export class KafkitProducer {
       maxInFlightRequests: parsed.maxInFlightRequests ?? (parsed.idempotent ? 1 : undefined),
       partitioner: parsed.partitioner ?? createDefaultPartitioner(),
     })
+    if (parsed.transactionalId !== undefined) {
+      const engine = createTransactionalProducer(transport, {
+        transactionalId: parsed.transactionalId,
+        transactionTimeoutMs: parsed.transactionTimeoutMs,
+        allowAutoTopicCreation: parsed.allowAutoTopicCreation,
+        partitioner: parsed.partitioner ?? createDefaultPartitioner(),
+      })
+      this.#transactions = new TransactionRunner(engine, encodeBatch, { compression: this.#compression, timeoutMs: this.#ackTimeoutMs }, this.#events)
+    }
   }
 
-  /** Connects now rather than on the first send (to fail fast at start-up). */
+  /** The transactional id, for a transactional producer. */
+  get transactionalId(): string | undefined {
+    return this.#transactions?.transactionalId
+  }
+
+  /** Subscribes to a transaction event (`producer.txn.commit`, `producer.txn.abort`…); returns the unsubscribe function. */
+  on<K extends keyof TransactionEvents>(name: K, listener: (payload: TransactionEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /**
+   * Runs `callback` in a transaction: everything it sends through `tx` is committed
+   * together when it returns (visible at once to `read_committed` readers, on every
+   * topic), or aborted when it throws, and the error rethrown. Transactions of one
+   * producer run one after the other; sends inside one are queued in call order.
+   *
+   * @example
+   * ```ts
+   * const producer = kafka.producer({ transactionalId: `payments-${process.env.HOSTNAME}` })
+   * await producer.transaction(async (tx) => {
+   *   await tx.send(Orders, order)
+   *   await tx.send(Payments, payment)
+   * })
+   * ```
+   * @returns what the callback returned, once committed
+   * @throws what the callback threw (after the abort); KafkitError `KAFKIT_PRODUCER_FENCED`
+   *   once another instance took the transactional id over (every later call too);
+   *   `KAFKIT_KAFKA` when the transaction failed (transient failures before the commit are
+   *   retried first, see {@link TransactionOptions.retry}); `KAFKIT_CONFIG` without a `transactionalId`
+   */
+  transaction<T>(callback: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected'))
+    if (this.#transactions === undefined) {
+      return Promise.reject(new KafkitError('KAFKIT_CONFIG', 'producer.transaction() needs a transactional producer: kafka.producer({ transactionalId })'))
+    }
+    return this.#transactions.run(callback, options)
+  }
+
+  /** Connects now rather than on the first send (to fail fast at start-up); a transactional producer also registers its id. */
   connect(): Promise<void> {
     if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected'))
-    this.#connecting ??= this.#engine.connect().catch((error: unknown) => {
+    // A transactional producer registers its id now: an older instance is fenced at start-up.
+    this.#connecting ??= (this.#transactions?.init() ?? this.#engine.connect()).catch((error: unknown) => {
       this.#connecting = undefined
       throw error
     })
@@ -147,6 +221,9 @@ export class KafkitProducer {
    *   topic, the message `index` and the zod issue paths
    */
   async sendBatch<const T extends readonly AnyTopicContract[]>(batch: { readonly [I in keyof T]: TopicMessages<T[I]> }): Promise<RecordMetadata[]> {
+    if (this.#transactions !== undefined) {
+      throw new KafkitError('KAFKIT_CONFIG', `producer '${this.#transactions.transactionalId}' is transactional: send inside producer.transaction(async (tx) => tx.send(...))`)
+    }
     const wire = encodeBatch(batch as readonly TopicMessages<AnyTopicContract>[])
     const encoded = wire instanceof Promise ? await wire : wire
     if (encoded.length === 0) return []
@@ -158,17 +235,21 @@ export class KafkitProducer {
   async disconnect(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    await this.#transactions?.close()
     const connecting = this.#connecting
     this.#connecting = undefined
-    if (connecting !== undefined) {
+    if (connecting !== undefined && this.#transactions === undefined) {
       await connecting.catch(() => {})
       await this.#engine.disconnect()
     }
   }
 }
 
-/** Encodes every entry (sync when every serde is); throws on the first invalid message. */
-function encodeBatch(batch: readonly TopicMessages<AnyTopicContract>[]): WireTopicMessages[] | Promise<WireTopicMessages[]> {
+/**
+ * Encodes every entry (sync when every serde is); throws on the first invalid message.
+ * @internal shared with transactions and pipelines
+ */
+export function encodeBatch(batch: readonly TopicMessages<AnyTopicContract>[]): WireTopicMessages[] | Promise<WireTopicMessages[]> {
   const byTopic = new Map<string, (WireMessage[] | Promise<WireMessage[]>)[]>()
   let async = false
   for (const entry of batch) {

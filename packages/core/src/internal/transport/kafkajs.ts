@@ -33,7 +33,7 @@ const LEVEL_NAMES = new Map<number, LogEntry['level']>([
   [EngineLogLevel.DEBUG, 'debug'],
 ])
 
-const COMPRESSION: Record<CompressionName, number> = {
+export const COMPRESSION: Record<CompressionName, number> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
   snappy: CompressionTypes.Snappy,
@@ -105,7 +105,7 @@ export class KafkajsTransport {
 }
 
 /** Adapts a kafkit partitioner to kafkajs; an explicit `partition` on a message always wins. */
-function adaptPartitioner(partitioner: Partitioner) {
+export function adaptPartitioner(partitioner: Partitioner) {
   return ({ topic, partitionMetadata, message }: { topic: string; partitionMetadata: { partitionId: number; leader: number }[]; message: { key?: Buffer | string | null; partition?: number } }) => {
     if (message.partition !== undefined && message.partition !== null) return message.partition
     const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key)

@@ -99,6 +99,47 @@ export interface TransportProducerOptions {
   transactionalId?: string
 }
 
+/** Engine settings of a transactional producer, already validated. */
+export interface TransportTransactionalOptions {
+  transactionalId: string
+  /** How long the broker lets a transaction stay open before it aborts it. */
+  transactionTimeoutMs: number
+  allowAutoTopicCreation: boolean
+  partitioner: Partitioner
+}
+
+/** Where a consumer group stands on one partition: the next offset to read. */
+export interface TopicPartitionOffset {
+  topic: string
+  partition: number
+  /** The next offset to consume, as a decimal string. */
+  offset: string
+}
+
+/** One open transaction. Calls must not overlap; the caller serializes them. */
+export interface TransportTransaction {
+  send(batch: WireTopicMessages[], options: Omit<TransportSendOptions, 'acks'>): Promise<RecordMetadata[]>
+  /** Adds a consumer group's offsets to the transaction: committed if and only if it commits. */
+  sendOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+/**
+ * A transactional engine producer. After a commit or abort fails the engine producer is
+ * dropped and the next `init()`/`begin()` registers the transactional id again, which
+ * makes the broker finish (commit or abort) whatever the failed transaction left open.
+ */
+export interface TransportTransactionalProducer {
+  readonly transactionalId: string
+  /** Connects and registers the transactional id: fences older instances with the same id and finishes their open transaction. */
+  init(): Promise<void>
+  begin(): Promise<TransportTransaction>
+  /** Drops the engine producer (after a failure whose outcome is unknown). */
+  reset(): Promise<void>
+  disconnect(): Promise<void>
+}
+
 /** Per-send settings. */
 export interface TransportSendOptions {
   acks: -1 | 0 | 1

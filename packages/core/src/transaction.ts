@@ -1,0 +1,335 @@
+import type { AnyTopicContract, OutgoingMessage } from './contract.js'
+import { type BackoffOptions, backoffDelayMs, defaultBackoff } from './consumer/backoff.js'
+import type { EventHub } from './consumer/events.js'
+import { sleep } from './consumer/heartbeat.js'
+import { KafkitError, isKafkitError } from './errors.js'
+import type { CompressionName, RecordMetadata, TransportTransaction, TransportTransactionalProducer, WireTopicMessages } from './internal/transport/index.js'
+import type { TransactionEvents } from './transaction-events.js'
+
+/** One topic's share of {@link Transaction.sendBatch}. */
+export interface TransactionTopicMessages<C extends AnyTopicContract> {
+  topic: C
+  messages: readonly OutgoingMessage<C>[]
+}
+
+/**
+ * The open transaction a `producer.transaction(callback)` callback gets. Everything sent
+ * through it is committed together when the callback returns, or aborted when it throws.
+ * Sends are queued one after the other (kafkajs cannot run two requests of one transaction
+ * at once), so `Promise.all([tx.send(A, a), tx.send(B, b)])` is fine.
+ */
+export interface Transaction {
+  /** The producer's transactional id. */
+  readonly transactionalId: string
+  /**
+   * Sends typed messages to a contract's topic as part of the transaction.
+   * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` (nothing sent, the
+   *   transaction stays usable), `KAFKIT_KAFKA` (the transaction will abort),
+   *   `KAFKIT_PRODUCER_FENCED`, `KAFKIT_ABORTED` after the transaction ended
+   */
+  send<C extends AnyTopicContract>(topic: C, message: OutgoingMessage<C> | readonly OutgoingMessage<C>[]): Promise<RecordMetadata[]>
+  /** Sends to several topics in one request; all messages are validated first. */
+  sendBatch<const T extends readonly AnyTopicContract[]>(batch: { readonly [I in keyof T]: TransactionTopicMessages<T[I]> }): Promise<RecordMetadata[]>
+}
+
+/** Options of one `producer.transaction(callback, options)`. */
+export interface TransactionOptions {
+  /**
+   * Runs the callback again, in a new transaction, when the transaction failed on a
+   * transient Kafka error before its commit (the aborted try is invisible to
+   * `read_committed` readers). Only safe when the callback has no side effects outside the
+   * transaction; `false` to surface the error at once. Errors the callback itself throws
+   * and failed commits (outcome unknown) are never retried.
+   * @default { attempts: 3, backoff: { initialMs: 200, maxMs: 10_000 } }
+   */
+  retry?: false | { attempts?: number; backoff?: Partial<BackoffOptions> }
+}
+
+/** Encodes a batch of typed messages; provided by the producer. */
+export type BatchEncoder = (batch: readonly TransactionTopicMessages<AnyTopicContract>[]) => WireTopicMessages[] | Promise<WireTopicMessages[]>
+
+/** Send settings every transactional write uses. */
+export interface TransactionSendSettings {
+  compression: CompressionName
+  timeoutMs: number
+}
+
+const FATAL_KAFKA_ERRORS = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'INVALID_TRANSACTION_TIMEOUT',
+  'UNSUPPORTED_VERSION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'SASL_AUTHENTICATION_FAILED',
+])
+
+/**
+ * How a transaction failure is handled: `fenced` (stop for good), `fatal` (surface, never
+ * retry: authorization, configuration, records the broker refuses) or `transient` (abort,
+ * back off and try again).
+ * @internal
+ */
+export function classifyTransactionError(error: unknown): 'fenced' | 'fatal' | 'transient' {
+  if (!isKafkitError(error)) return 'fatal'
+  if (error.code === 'KAFKIT_PRODUCER_FENCED') return error.context.kafkaError === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' ? 'fatal' : 'fenced'
+  if (error.code !== 'KAFKIT_KAFKA') return 'fatal'
+  return FATAL_KAFKA_ERRORS.has(String(error.context.kafkaError)) ? 'fatal' : 'transient'
+}
+
+/**
+ * The clear error of a fenced producer, wrapping the engine's.
+ * @internal
+ */
+export function fencedError(transactionalId: string, error: KafkitError): KafkitError {
+  if (error.context.fenced === true) return error
+  return new KafkitError(
+    'KAFKIT_PRODUCER_FENCED',
+    `Producer fenced: another instance registered transactional id '${transactionalId}', so this one may not write any more and stops. ` +
+      'Run each instance with its own transactionalId (see docs/transactions.md). ' +
+      `Engine: ${error.message}`,
+    { cause: error, retriable: false, context: { ...error.context, transactionalId, fenced: true } },
+  )
+}
+
+/**
+ * An open transaction handed to user code: queues sends one after the other, remembers
+ * the first engine failure (which dooms the transaction) and refuses work once ended.
+ * @internal
+ */
+export class OpenTransaction implements Transaction {
+  readonly transactionalId: string
+  /** The first engine failure: the transaction can only abort now. */
+  failure: KafkitError | undefined
+  records = 0
+  readonly topics = new Set<string>()
+  readonly #txn: TransportTransaction
+  readonly #encode: BatchEncoder
+  readonly #settings: TransactionSendSettings
+  #chain: Promise<unknown> = Promise.resolve()
+  #ended = false
+
+  constructor(transactionalId: string, txn: TransportTransaction, encode: BatchEncoder, settings: TransactionSendSettings) {
+    this.transactionalId = transactionalId
+    this.#txn = txn
+    this.#encode = encode
+    this.#settings = settings
+  }
+
+  send<C extends AnyTopicContract>(topic: C, message: OutgoingMessage<C> | readonly OutgoingMessage<C>[]): Promise<RecordMetadata[]> {
+    const messages = Array.isArray(message) ? (message as readonly OutgoingMessage<C>[]) : [message as OutgoingMessage<C>]
+    return this.sendBatch([{ topic, messages }] as const)
+  }
+
+  sendBatch<const T extends readonly AnyTopicContract[]>(batch: { readonly [I in keyof T]: TransactionTopicMessages<T[I]> }): Promise<RecordMetadata[]> {
+    if (this.#ended) {
+      return Promise.reject(new KafkitError('KAFKIT_ABORTED', `transaction of '${this.transactionalId}' already ended: await every tx.send() inside the transaction callback`))
+    }
+    let encoded: WireTopicMessages[] | Promise<WireTopicMessages[]>
+    try {
+      encoded = this.#encode(batch as readonly TransactionTopicMessages<AnyTopicContract>[])
+    } catch (error) {
+      // Invalid data: nothing was sent, the transaction goes on (the callback decides).
+      return Promise.reject(error)
+    }
+    return this.sendWire(encoded)
+  }
+
+  /** Queues already-encoded records. */
+  sendWire(encoded: WireTopicMessages[] | Promise<WireTopicMessages[]>): Promise<RecordMetadata[]> {
+    const op = this.#chain.then(async () => {
+      const wire = await encoded
+      if (this.failure !== undefined) throw this.failure
+      if (this.#ended) throw new KafkitError('KAFKIT_ABORTED', `transaction of '${this.transactionalId}' already ended`)
+      if (wire.length === 0) return []
+      try {
+        const written = await this.#txn.send(wire, this.#settings)
+        for (const entry of wire) {
+          this.records += entry.messages.length
+          this.topics.add(entry.topic)
+        }
+        return written
+      } catch (error) {
+        this.failure ??= error as KafkitError
+        throw error
+      }
+    })
+    this.#chain = op.catch(() => {})
+    return op
+  }
+
+  /** Adds consumed offsets (queued behind the sends). */
+  sendOffsets(groupId: string, offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+    const op = this.#chain.then(async () => {
+      if (this.failure !== undefined) throw this.failure
+      try {
+        await this.#txn.sendOffsets(groupId, offsets)
+      } catch (error) {
+        this.failure ??= error as KafkitError
+        throw error
+      }
+    })
+    this.#chain = op.catch(() => {})
+    return op
+  }
+
+  /** Waits for every queued call; throws the transaction's failure if one happened. */
+  async settle(): Promise<void> {
+    await this.#chain
+    if (this.failure !== undefined) throw this.failure
+  }
+
+  /** Refuses further sends and waits for the queued ones. */
+  async end(): Promise<void> {
+    this.#ended = true
+    await this.#chain
+  }
+
+  commit(): Promise<void> {
+    return this.#txn.commit()
+  }
+
+  /** Aborts; a failed abort is not an error of its own (the engine re-registers the id). */
+  async abort(): Promise<void> {
+    await this.#txn.abort().catch(() => {})
+  }
+}
+
+/**
+ * Runs `producer.transaction` callbacks one at a time on one transactional producer:
+ * begin, callback, commit; abort and rethrow when the callback throws; retry transient
+ * failures; stop for good once fenced.
+ * @internal
+ */
+export class TransactionRunner {
+  readonly #producer: TransportTransactionalProducer
+  readonly #encode: BatchEncoder
+  readonly #settings: TransactionSendSettings
+  readonly #events: EventHub<TransactionEvents>
+  #queue: Promise<unknown> = Promise.resolve()
+  #fenced: KafkitError | undefined
+
+  constructor(producer: TransportTransactionalProducer, encode: BatchEncoder, settings: TransactionSendSettings, events: EventHub<TransactionEvents>) {
+    this.#producer = producer
+    this.#encode = encode
+    this.#settings = settings
+    this.#events = events
+  }
+
+  get transactionalId(): string {
+    return this.#producer.transactionalId
+  }
+
+  /** Registers the transactional id (fencing older instances). */
+  async init(): Promise<void> {
+    try {
+      await this.#producer.init()
+    } catch (error) {
+      if (classifyTransactionError(error) !== 'fenced') throw error
+      this.#fenced = fencedError(this.transactionalId, error as KafkitError)
+      throw this.#fenced
+    }
+  }
+
+  /** Waits for the running transaction, then disconnects. */
+  async close(): Promise<void> {
+    await this.#queue
+    await this.#producer.disconnect()
+  }
+
+  /** Serialized: a second call waits for the first transaction to end. */
+  run<T>(callback: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+    if (typeof callback !== 'function') return Promise.reject(new KafkitError('KAFKIT_CONFIG', 'producer.transaction(callback): callback must be a function'))
+    const result = this.#queue.then(() => this.#runWithRetry(callback, options))
+    this.#queue = result.catch(() => {})
+    return result
+  }
+
+  async #runWithRetry<T>(callback: (tx: Transaction) => Promise<T> | T, options: TransactionOptions): Promise<T> {
+    const retry = options.retry === false ? { attempts: 0, backoff: defaultBackoff } : { attempts: options.retry?.attempts ?? 3, backoff: { ...defaultBackoff, ...options.retry?.backoff } }
+    for (let attempt = 1; ; attempt++) {
+      if (this.#fenced !== undefined) throw this.#fenced
+      const outcome = await this.#once(callback, attempt)
+      if (outcome.ok) return outcome.value
+      if (outcome.retriable && attempt <= retry.attempts) {
+        const delayMs = backoffDelayMs(attempt, retry.backoff)
+        outcome.emitAbort?.(delayMs)
+        await sleep(delayMs)
+        continue
+      }
+      if (outcome.retriable) outcome.emitAbort?.()
+      throw outcome.error
+    }
+  }
+
+  async #once<T>(
+    callback: (tx: Transaction) => Promise<T> | T,
+    attempt: number,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retriable: boolean; emitAbort?: (retryInMs?: number) => void }> {
+    const transactionalId = this.transactionalId
+    const startedAt = Date.now()
+    let txn: TransportTransaction
+    try {
+      txn = await this.#producer.begin()
+    } catch (error) {
+      return this.#engineFailure(error, () => {})
+    }
+    this.#events.emit('producer.txn.begin', { transactionalId, attempt })
+    const tx = new OpenTransaction(transactionalId, txn, this.#encode, this.#settings)
+    let value: T
+    try {
+      value = await callback(tx)
+      await tx.settle()
+    } catch (error) {
+      await tx.end()
+      await tx.abort()
+      // A failed send dooms the transaction whatever the callback made of it.
+      const cause = tx.failure ?? error
+      const emitAbort = (retryInMs?: number) =>
+        this.#events.emit('producer.txn.abort', {
+          transactionalId,
+          attempt,
+          reason: tx.failure === undefined ? 'callback-error' : 'kafka-error',
+          errorCode: isKafkitError(cause) ? cause.code : 'KAFKIT_HANDLER',
+          errorMessage: cause instanceof Error ? cause.message : String(cause),
+          durationMs: Date.now() - startedAt,
+          ...(retryInMs === undefined ? {} : { retryInMs }),
+        })
+      if (tx.failure === undefined) {
+        emitAbort()
+        return { ok: false, error, retriable: false }
+      }
+      return this.#engineFailure(tx.failure, emitAbort)
+    }
+    await tx.end()
+    try {
+      await tx.commit()
+    } catch (error) {
+      const kind = classifyTransactionError(error)
+      if (kind === 'fenced') return this.#engineFailure(error, () => {})
+      this.#events.emit('producer.txn.commit-unknown', { transactionalId, error: error as KafkitError })
+      // The commit may have happened: running the callback again could write twice.
+      return { ok: false, error, retriable: false }
+    }
+    this.#events.emit('producer.txn.commit', { transactionalId, attempt, records: tx.records, topics: [...tx.topics], durationMs: Date.now() - startedAt })
+    return { ok: true, value }
+  }
+
+  #engineFailure(error: unknown, emitAbort: (retryInMs?: number) => void): { ok: false; error: unknown; retriable: boolean; emitAbort: (retryInMs?: number) => void } {
+    const kind = classifyTransactionError(error)
+    if (kind === 'fenced') {
+      const fenced = fencedError(this.transactionalId, error as KafkitError)
+      this.#fenced = fenced
+      emitAbort()
+      this.#events.emit('producer.txn.fenced', { transactionalId: this.transactionalId, error: fenced })
+      return { ok: false, error: fenced, retriable: false, emitAbort: () => {} }
+    }
+    const retriable = kind === 'transient' && isKafkitError(error) && error.retriable
+    if (!retriable) emitAbort()
+    return { ok: false, error, retriable, emitAbort }
+  }
+}

@@ -1,0 +1,73 @@
+// Plain kafkajs readers for the transaction and pipeline integration tests, with an
+// explicit isolation level, so what a read_committed consumer can see is checked without
+// going through kafkit. Not a test file.
+import { uniqueName, waitFor } from '@kafkit/testkit'
+import kafkajs from 'kafkajs'
+
+export interface SeenRecord {
+  topic: string
+  partition: number
+  offset: string
+  key: string | null
+  value: string
+}
+
+function client(brokers: string[]) {
+  return new kafkajs.Kafka({ clientId: 'kafkit-txn-test-reader', brokers, logLevel: kafkajs.logLevel.NOTHING })
+}
+
+/**
+ * Reads `topics` from the beginning with the given isolation level until `done(records)`
+ * holds, and returns everything read by then.
+ */
+export async function readUntil(
+  brokers: string[],
+  topics: string[],
+  done: (records: SeenRecord[]) => boolean,
+  options: { readUncommitted?: boolean; timeoutMs?: number; message?: string } = {},
+): Promise<SeenRecord[]> {
+  const consumer = client(brokers).consumer({
+    groupId: uniqueName('txn-reader'),
+    readUncommitted: options.readUncommitted ?? false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 200,
+  })
+  const records: SeenRecord[] = []
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true })
+    await consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        records.push({ topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null, value: message.value?.toString('utf8') ?? '' })
+      },
+    })
+    await waitFor(() => done(records), { timeoutMs: options.timeoutMs ?? 60_000, message: options.message ?? `records of ${topics.join(', ')}` })
+  } finally {
+    await consumer.disconnect()
+  }
+  return records
+}
+
+/** Committed offsets of a group on a topic, by partition (`-1`: none). */
+export async function committedOffsets(brokers: string[], groupId: string, topic: string): Promise<Map<number, string>> {
+  const admin = client(brokers).admin()
+  await admin.connect()
+  try {
+    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] })
+    return new Map((entry?.partitions ?? []).map((p) => [p.partition, p.offset]))
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** Last stable offsets (what read_committed readers may read up to), by partition. */
+export async function lastStableOffsets(brokers: string[], topic: string): Promise<Map<number, string>> {
+  const admin = client(brokers).admin()
+  await admin.connect()
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]))
+  } finally {
+    await admin.disconnect()
+  }
+}
