@@ -330,6 +330,10 @@ function brokerEnvironment(input: BrokerEnvironmentInput): Record<string, string
     'offsets.topic.replication.factor': rf,
     'transaction.state.log.replication.factor': rf,
     'transaction.state.log.min.isr': String(Math.min(2, brokers)),
+    // 50 partitions each (the defaults) make the first group or transaction on a fresh or
+    // just-restarted 3-broker cluster wait seconds for coordinators to load on small machines.
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.num.partitions': '10',
     // Tests create and join groups constantly; the 3 s default only delays them.
     'group.initial.rebalance.delay.ms': '0',
   }
@@ -391,7 +395,7 @@ async function waitForBrokers(brokers: string[], expected: number[], members: Me
         clientId: 'kafkit-readiness',
         brokers: [brokers[id] as string],
         logLevel: logLevel.NOTHING,
-        connectionTimeout: 1000,
+        connectionTimeout: 3000,
         requestTimeout: 3000,
         retry: { retries: 0 },
       })
@@ -425,7 +429,7 @@ async function waitForBrokerGone(survivors: string[], index: number, deadline: n
     clientId: 'kafkit-readiness',
     brokers: survivors,
     logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
+    connectionTimeout: 3000,
     requestTimeout: 3000,
     retry: { retries: 0 },
   })
