@@ -191,14 +191,19 @@ export class KafkitConsumer {
     }
   }
 
+  /** Retry and dead-letter topics get the source topic's partition count and replication factor. */
   async #ensureTopics(): Promise<void> {
-    const wanted = new Map<string, number | undefined>()
+    type Spec = { name: string; partitions?: number; replicationFactor?: number }
+    const wanted = new Map<string, Spec>()
     for (const [topic, route] of this.#routes) {
-      const partitions = await this.#deps.topics.partitionCount(route.contract.name)
-      if (route.tier >= 0) wanted.set(topic, partitions)
-      if (route.settings.deadLetter) wanted.set(route.settings.deadLetter.topic(route.contract.name), partitions)
+      const source = await this.#deps.topics.describe(route.contract.name)
+      const spec = (name: string): Spec => (source ? { name, partitions: source.partitions, replicationFactor: source.replicationFactor } : { name })
+      if (route.tier >= 0) wanted.set(topic, spec(topic))
+      if (route.settings.deadLetter) {
+        const dlq = route.settings.deadLetter.topic(route.contract.name)
+        wanted.set(dlq, spec(dlq))
+      }
     }
-    const list = [...wanted].map(([name, partitions]) => (partitions === undefined ? { name } : { name, partitions }))
-    if (list.length > 0) await this.#deps.topics.ensureTopics(list)
+    if (wanted.size > 0) await this.#deps.topics.ensureTopics([...wanted.values()])
   }
 }

@@ -59,9 +59,9 @@ export interface RecordSender {
 /** Topic creation for retry and dead-letter topics. */
 export interface TopicEnsurer {
   /** Creates the topics that do not exist yet, with `partitions` each (or the broker default). */
-  ensureTopics(topics: { name: string; partitions?: number; config?: Record<string, string> }[]): Promise<void>
-  /** Partition count of an existing topic, or undefined. */
-  partitionCount(topic: string): Promise<number | undefined>
+  ensureTopics(topics: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }[]): Promise<void>
+  /** Partitions and replication factor of an existing topic, or undefined. */
+  describe(topic: string): Promise<{ partitions: number; replicationFactor: number } | undefined>
 }
 
 /** What a consumer is built from: the engine pieces, supplied by the `Kafkit` client. */

@@ -121,9 +121,9 @@ export class DeadLetterTopic {
 
   /** Dead letters matching `filter`, oldest first per partition. */
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
-    const existing = await this.deps.topics.partitionCount(this.topic)
+    const existing = await this.deps.topics.describe(this.topic)
     if (existing === undefined) return []
-    const ledger = (await this.deps.topics.partitionCount(ledgerTopicOf(this.topic))) === undefined ? new Set<string>() : await this.#ledger()
+    const ledger = (await this.deps.topics.describe(ledgerTopicOf(this.topic))) === undefined ? new Set<string>() : await this.#ledger()
     const entries: DeadLetterEntry[] = []
     await this.deps.scan(this.topic, (record) => {
       const entry = toEntry(record, ledger)
@@ -145,7 +145,10 @@ export class DeadLetterTopic {
   async replay(options: ReplayOptions = {}): Promise<ReplayReport> {
     const dryRun = options.dryRun ?? false
     const ledgerTopic = ledgerTopicOf(this.topic)
-    if (!dryRun) await this.deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, config: { 'cleanup.policy': 'compact' } }])
+    if (!dryRun) {
+      const dlq = await this.deps.topics.describe(this.topic)
+      await this.deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, ...(dlq ? { replicationFactor: dlq.replicationFactor } : {}), config: { 'cleanup.policy': 'compact' } }])
+    }
     const report: ReplayReport = { dryRun, replayed: [], skipped: { filtered: 0, alreadyReplayed: 0, noTarget: 0 } }
     const intervalMs = options.ratePerSecond && options.ratePerSecond > 0 ? 1_000 / options.ratePerSecond : 0
     let nextAt = 0

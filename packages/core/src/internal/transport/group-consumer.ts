@@ -123,12 +123,13 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & 
         withAdmin(async () => {
           const existing = new Set(await admin.listTopics())
           const missing = topics.filter((t) => !existing.has(t.name))
-          if (missing.length > 0) await admin.createTopics(missing.map((t) => ({ topic: t.name, partitions: t.partitions ?? -1, replicationFactor: -1, config: t.config ?? {} })), 30_000)
+          if (missing.length > 0) await admin.createTopics(missing.map((t) => ({ topic: t.name, partitions: t.partitions ?? -1, replicationFactor: t.replicationFactor ?? -1, config: t.config ?? {} })), 30_000)
         }),
-      partitionCount: (topic) =>
+      describe: (topic) =>
         withAdmin(async () => {
           if (!(await admin.listTopics()).includes(topic)) return undefined
-          return (await admin.describeTopics([topic]))[0]?.partitions
+          const description = (await admin.describeTopics([topic]))[0]
+          return description && { partitions: description.partitions, replicationFactor: description.replicationFactor }
         }),
     },
     release: async () => {
