@@ -46,9 +46,12 @@ describe('clear errors for a machine that lacks something', () => {
     await expect(assertPortFree(port)).resolves.toBeUndefined()
   })
 
-  it('hands out distinct free ports', async () => {
+  it('hands out distinct free ports below the ephemeral range, where no client socket can take them', async () => {
     const ports = await Promise.all(Array.from({ length: 10 }, () => freePort()))
     expect(new Set(ports).size).toBe(10)
+    const { readFileSync } = await import('node:fs')
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    for (const port of ports) expect(port).toBeLessThan(low)
   })
 
   it('turns a failed Maven resolution into a download error with Maven’s own words, leaving no partial cache', async () => {
