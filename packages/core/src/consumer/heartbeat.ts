@@ -1,3 +1,4 @@
+import { KafkitError } from '../errors.js'
 import type { EngineBatch } from './engine.js'
 
 /**
@@ -8,6 +9,7 @@ import type { EngineBatch } from './engine.js'
  */
 export class HeartbeatKeeper {
   #error: unknown
+  #reason: KafkitError | undefined
   #timer: NodeJS.Timeout
   readonly #controllers = new Set<AbortController>()
 
@@ -30,7 +32,7 @@ export class HeartbeatKeeper {
   /** Aborts `controller` too when the partition is revoked. */
   track(controller: AbortController): () => void {
     this.#controllers.add(controller)
-    if (this.revoked) controller.abort(this.#error)
+    if (this.revoked) controller.abort(this.#reason)
     return () => void this.#controllers.delete(controller)
   }
 
@@ -41,7 +43,13 @@ export class HeartbeatKeeper {
     } catch (error) {
       if (this.revoked) return
       this.#error = error
-      for (const controller of this.#controllers) controller.abort(error)
+      // Handlers see one kind of abort reason, whatever the engine said.
+      this.#reason = new KafkitError('KAFKIT_ABORTED', `partition ${this.batch.topic}[${this.batch.partition}] revoked: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+        retriable: true,
+        context: { topic: this.batch.topic, partition: this.batch.partition },
+      })
+      for (const controller of this.#controllers) controller.abort(this.#reason)
       this.onRevoked(error)
     }
   }

@@ -1,4 +1,4 @@
-// Contract: retry topics delay a failing message by their tier's delay (handled no earlier than its due time, within a tolerance) without stalling the main partition; a handler running longer than the session timeout keeps its membership; stop() lets in-flight handlers finish, commits them, and aborts what outlives the timeout without committing it.
+// Contract: a rebalance aborts in-flight handlers through their signal and their message is handled again by the new owner; retry topics delay a failing message by their tier's delay (handled no earlier than its due time, within a tolerance) without stalling the main partition; a handler running longer than the session timeout keeps its membership; stop() lets in-flight handlers finish, commits them, and aborts what outlives the timeout without committing it.
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
@@ -128,5 +128,43 @@ describe('long handlers and shutdown', () => {
     expect(await committed(groupId, topic)).toEqual(['-1'])
     // Nothing went to the DLQ on shutdown.
     expect((await h.admin.fetchTopicOffsets(`${topic}.dlq`)).map((o) => o.high)).toEqual(['0'])
+  })
+
+  it('aborts in-flight handlers when a rebalance revokes their partition; the message is handled again', async () => {
+    const topic = uniqueName('revoke')
+    await h.createTopic(topic)
+    const groupId = uniqueName('g')
+    let started!: () => void
+    const firstStarted = new Promise<void>((r) => (started = r))
+    const reasons: unknown[] = []
+    const completed: string[] = []
+    let calls = 0
+    const handler = async ({ value, signal }: { value: string; signal: AbortSignal }) => {
+      if (++calls === 1) {
+        started()
+        await sleep(60_000, signal).catch((e) => {
+          reasons.push(e)
+          throw e
+        })
+      }
+      completed.push(value)
+    }
+    const a = h.consumer({ groupId, fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 })
+    let rebalances = 0
+    a.on('consumer.rebalancing', () => rebalances++)
+    a.handle(contractFor(topic), handler)
+    await h.produce(topic, [{ key: 'k', value: 'contested' }])
+    await a.start()
+    await firstStarted
+    const b = h.consumer({ groupId, fromBeginning: true, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 300 })
+    b.handle(contractFor(topic), handler)
+    await b.start()
+    await waitFor(() => completed.length === 1, { timeoutMs: 60_000, message: 'message handled by the new owner' })
+    await Promise.all([a.stop(), b.stop()])
+    expect(reasons).toHaveLength(1)
+    expect(reasons[0]).toMatchObject({ code: 'KAFKIT_ABORTED', message: expect.stringContaining('revoked') })
+    expect(rebalances).toBeGreaterThanOrEqual(1)
+    expect(completed).toEqual(['contested'])
+    expect(await committed(groupId, topic)).toEqual(['1'])
   })
 })
