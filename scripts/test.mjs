@@ -62,5 +62,11 @@ for (const file of results.testResults ?? []) {
     else skipped++
   }
 }
+// vitest also fails a run for errors outside any test (an unhandled rejection, a failed
+// global setup): count that as one failure, so the line never says 0 failed on a red run.
+if (failed === 0 && run.status !== 0) {
+  failed = 1
+  console.error(`kafkit: vitest exited with ${run.status ?? run.signal} although no test failed: an error outside the tests (see "Unhandled Errors" above)`)
+}
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
-process.exit(failed > 0 ? 1 : (run.status ?? 1))
+process.exit(failed > 0 ? 1 : 0)
