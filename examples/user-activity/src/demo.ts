@@ -30,7 +30,7 @@ export async function runDemo({ brokers, log }: { brokers: string[]; schemaRegis
   const notifications = new NotificationService(kafka, topic, failures, log, `notifications-${run}`)
   const dlqTopic = `${topic.name}.dlq`
   try {
-    log(`\n== 2. User activity tracker (topic ${topic.name})`)
+    log(`[demo]          topic ${topic.name} (a fresh namespace per run)`)
     await kafka.admin().ensureTopics([topic])
     await Promise.all([analytics.start(), notifications.start()])
     log('[demo]          analytics and notifications started (retry topic and DLQ created by the consumer)')
