@@ -107,6 +107,15 @@ describe('jvm backend', () => {
     await expect(connect({ mechanism: 'scram-sha-512', username: 'alice', password: 'wrong' })).rejects.toThrow(/authentication failed/i)
   })
 
+  it('gives up on a cluster that is not ready in time, naming it, and leaves nothing behind', async () => {
+    const error = await startKafka({ backend: 'jvm', log: () => undefined, startTimeoutMs: 300 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TESTKIT_NOT_READY' })
+    expect((error as Error).message).toMatch(/was not ready within 300 ms/)
+    const dir = /last lines of (\S+)\/logs\//.exec((error as Error).message)?.[1]
+    expect(dir).toBeDefined()
+    expect(ownedBy(dir as string)).toEqual([])
+  })
+
   it('fails with the broker log tail when the broker cannot start, and leaves nothing behind', async () => {
     const error = await startKafka({ backend: 'jvm', log: () => undefined, brokerConfig: { 'num.network.threads': 'not-a-number' } }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(TestkitError)

@@ -27,6 +27,13 @@ describe('clear errors for a machine that lacks something', () => {
     expect((error as Error).message).toMatch(/java is required.*install Java 17/)
   })
 
+  it('names a container engine that does not answer, instead of hanging', async () => {
+    process.env['DOCKER_HOST'] = 'unix:///nonexistent/kafkit-test-docker.sock'
+    const error = await startKafka({ backend: 'containers', log: () => undefined, startTimeoutMs: 20_000 }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'TESTKIT_ENGINE_UNAVAILABLE' })
+    expect((error as Error).message).toMatch(/DOCKER_HOST=unix:\/\/\/nonexistent\/kafkit-test-docker\.sock does not answer/)
+  }, 30_000)
+
   it('rejects options it cannot honour, naming them', async () => {
     await expect(startKafka({ brokers: 2 as 1 })).rejects.toThrow(/brokers must be 1 or 3, got 2/)
     await expect(startKafka({ mode: 'raft' as 'kraft' })).rejects.toThrow(/mode must be 'zookeeper' or 'kraft'/)
