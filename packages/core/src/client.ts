@@ -6,6 +6,9 @@ import { type KafkitConfig, kafkitConfigSchema } from './config.js'
 import { parseOptions } from './internal/options.js'
 import { Transport } from './internal/transport/index.js'
 import { createConsumerDeps } from './internal/transport/group-consumer.js'
+import { createPipelineDeps } from './internal/transport/pipeline-deps.js'
+import type { PipelineOptions } from './pipeline/options.js'
+import { KafkitPipeline } from './pipeline/pipeline.js'
 import { KafkitProducer, type ProducerOptions } from './producer.js'
 
 /** Anything the client made that holds connections. */
@@ -77,7 +80,22 @@ export class Kafkit {
     return this.#track(new DeadLetterTopic(topic, createConsumerDeps(this.#transport)))
   }
 
-  // Further factories (pipeline) follow the same pattern: build the object on
+  /**
+   * An exactly-once consume-transform-produce pipeline: `.from(Input).to(Output, transform)`.
+   * Reads with `read_committed`; each transaction carries the outputs, dead letters and
+   * consumed offsets together. Nothing connects before `start()`.
+   *
+   * @example
+   * ```ts
+   * await kafka.pipeline({ groupId: 'enricher' }).from(UserActivity).to(Enriched, (m) => ({ key: m.key, value: enrich(m.value) })).start()
+   * ```
+   * @throws KafkitError `KAFKIT_CONFIG` naming each invalid option path
+   */
+  pipeline(options: PipelineOptions): KafkitPipeline {
+    return this.#track(new KafkitPipeline(createPipelineDeps(this.#transport), options))
+  }
+
+  // Further factories follow the same pattern: build the object on
   // `this.#transport` and pass it through `this.#track(...)` so `close()` reaches it.
 
   /** Disconnects every producer, admin and consumer this client made. Idempotent. */

@@ -36,6 +36,11 @@ export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type To
 export type { Transaction, TransactionOptions, TransactionTopicMessages } from './transaction.js'
 export type { TransactionEventName, TransactionEvents } from './transaction-events.js'
 
+// Exactly-once pipelines
+export { KafkitPipeline, type PipelineOutput, type PipelineOutputs, type PipelineResults, type PipelineSource, type PipelineTransform } from './pipeline/pipeline.js'
+export type { PipelineOptions } from './pipeline/options.js'
+export type { PipelineEvents, PipelineOwnEvents } from './pipeline/events.js'
+
 // Consumer runtime
 export { KafkitConsumer } from './consumer/consumer.js'
 export type { BatchHandler, HandlerContext, Message, MessageHandler } from './consumer/message.js'

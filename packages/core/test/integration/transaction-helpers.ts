@@ -71,3 +71,42 @@ export async function lastStableOffsets(brokers: string[], topic: string): Promi
     await admin.disconnect()
   }
 }
+
+/**
+ * Reads a whole topic as a read_committed consumer sees it: from the start up to the last
+ * stable offset each partition had when the read began (transaction markers included in
+ * the reach, so a partition ending in a marker or an aborted batch still completes).
+ */
+export async function readCommitted(brokers: string[], topic: string): Promise<SeenRecord[]> {
+  const ends = new Map([...(await lastStableOffsets(brokers, topic))].filter(([, end]) => BigInt(end) > 0n).map(([p, end]) => [p, BigInt(end)]))
+  const records: SeenRecord[] = []
+  if (ends.size === 0) return records
+  const consumer = client(brokers).consumer({ groupId: uniqueName('txn-scan'), readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 500 })
+  const pending = new Set(ends.keys())
+  await consumer.connect()
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const end = ends.get(batch.partition)
+        if (end === undefined || !pending.has(batch.partition)) return
+        for (const m of batch.messages) {
+          if (BigInt(m.offset) >= end) break
+          records.push({ topic, partition: batch.partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value?.toString('utf8') ?? '' })
+        }
+        if (BigInt(batch.lastOffset()) + 1n >= end) pending.delete(batch.partition)
+      },
+    })
+    await waitFor(() => pending.size === 0, { timeoutMs: 60_000, message: `read ${topic} to its last stable offsets` })
+  } finally {
+    await consumer.disconnect()
+  }
+  return records
+}
+
+/** True once the group committed every input partition up to its end. */
+export async function groupCaughtUp(brokers: string[], groupId: string, topic: string): Promise<boolean> {
+  const [committed, ends] = await Promise.all([committedOffsets(brokers, groupId, topic), lastStableOffsets(brokers, topic)])
+  return [...ends].every(([partition, end]) => BigInt(end) === 0n || committed.get(partition) === end)
+}

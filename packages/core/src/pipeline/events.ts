@@ -1,0 +1,26 @@
+import type { ConsumerEvents } from '../consumer/events.js'
+import type { KafkitError } from '../errors.js'
+import type { TransactionEvents } from '../transaction-events.js'
+
+/** Events only a pipeline emits. */
+export interface PipelineOwnEvents {
+  'pipeline.started': { groupId: string; transactionalId: string; topic: string; outputs: string[] }
+  /**
+   * One transaction committed: the outputs (and dead letters) of `inputs` records and the
+   * group's offset `nextOffset` of `topic`/`partition`, all or nothing.
+   */
+  'pipeline.committed': { groupId: string; transactionalId: string; topic: string; partition: number; inputs: number; outputs: number; nextOffset: string; durationMs: number }
+  /** After an uncertain failure: the work resumes from the group's committed offset. */
+  'pipeline.resumed': { groupId: string; topic: string; partition: number; committedOffset: string | undefined }
+  /** A fatal error (fenced, unauthorized, refused records): the pipeline stops and `done` rejects with it. */
+  'pipeline.failed': { groupId: string; transactionalId: string; error: KafkitError }
+  'pipeline.stopping': { groupId: string; reason: string }
+  'pipeline.stopped': { groupId: string; error?: KafkitError }
+}
+
+/**
+ * Every event of a pipeline: its own, the transaction events (`producer.txn.*`) and the
+ * consumer runtime's per-message events (`consumer.handled`, `consumer.retry`,
+ * `dlq.dispatched`… where "dispatched" means written in the open transaction).
+ */
+export type PipelineEvents = PipelineOwnEvents & TransactionEvents & ConsumerEvents

@@ -1,0 +1,449 @@
+import type { AnyTopicContract, OutgoingMessage } from '../contract.js'
+import { backoffDelayMs } from '../consumer/backoff.js'
+import type { ConsumerEngine, EngineBatch } from '../consumer/engine.js'
+import { EventHub } from '../consumer/events.js'
+import { sleep } from '../consumer/heartbeat.js'
+import type { HandlerContext, Message } from '../consumer/message.js'
+import { selectPolicy } from '../consumer/policy.js'
+import type { OutgoingRecord, RawRecord } from '../consumer/records.js'
+import { processBatch, type Route, type RuntimeContext } from '../consumer/runtime.js'
+import { onSignals } from '../consumer/shutdown.js'
+import { KafkitError, isKafkitError } from '../errors.js'
+import type { TransportTransactionalProducer, WireTopicMessages } from '../internal/transport/index.js'
+import { createDefaultPartitioner } from '../partitioner.js'
+import { encodeBatch } from '../producer.js'
+import { classifyTransactionError, fencedError, OpenTransaction } from '../transaction.js'
+import type { PipelineDeps } from './engine.js'
+import type { PipelineEvents } from './events.js'
+import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from './options.js'
+
+/** What a transform returns for one output contract: one message, several, or none (`null`/`undefined`/`[]`). */
+export type PipelineOutput<C extends AnyTopicContract> = OutgoingMessage<C> | readonly OutgoingMessage<C>[] | null | undefined | void
+
+/** Several output contracts, by a name of your choosing. */
+export type PipelineOutputs = Record<string, AnyTopicContract>
+
+/** What a transform with several outputs returns: per output name, its message(s); leave a name out for none. */
+export type PipelineResults<O extends PipelineOutputs> = { [K in keyof O]?: PipelineOutput<O[K]> }
+
+/** The transform: one consumed input in, typed output records out. Throw to fail the input (the failure policy decides). */
+export type PipelineTransform<In extends AnyTopicContract, R> = (message: Message<In> & HandlerContext) => R | Promise<R>
+
+/** The builder step after `from()`: say where the results go. */
+export interface PipelineSource<In extends AnyTopicContract> {
+  /**
+   * One output topic: `transform` returns a message, several, or none.
+   * @throws KafkitError `KAFKIT_CONFIG` when called twice or after `start()`
+   */
+  to<Out extends AnyTopicContract>(output: Out, transform: PipelineTransform<In, PipelineOutput<Out>>): KafkitPipeline
+  /** Several output topics by name: `transform` returns `{ name: message(s) }`. */
+  to<O extends PipelineOutputs>(outputs: O, transform: PipelineTransform<In, PipelineResults<O> | null | undefined | void>): KafkitPipeline
+}
+
+const isContract = (value: unknown): value is AnyTopicContract =>
+  typeof value === 'object' && value !== null && typeof (value as AnyTopicContract).name === 'string' && typeof (value as AnyTopicContract).value?.encode === 'function'
+
+type Buffered = Map<string, WireTopicMessages['messages']>
+type TransformFn = (message: Message<AnyTopicContract> & HandlerContext, buffer: Buffered) => Promise<void>
+
+/**
+ * Exactly-once consume-transform-produce: reads an input topic with `read_committed`,
+ * runs a typed transform, and writes its results together with the consumed offsets in
+ * one transaction per batch (at most `maxRecordsPerTransaction` inputs). Poison or failing
+ * inputs follow the failure policy (retry in place, then the dead-letter topic), and the
+ * dead letter is part of the same transaction. Made by `kafka.pipeline(options)`.
+ *
+ * @example
+ * ```ts
+ * const pipeline = kafka
+ *   .pipeline({ groupId: 'enricher', transactionalId: `enricher-${process.env.HOSTNAME}` })
+ *   .from(UserActivity)
+ *   .to(Enriched, async ({ key, value }) => ({ key, value: { ...value, country: await geo(value.ip) } }))
+ * await pipeline.start()
+ * ```
+ */
+export class KafkitPipeline {
+  readonly #options: ResolvedPipelineOptions
+  readonly #deps: PipelineDeps
+  readonly #events = new EventHub<PipelineEvents>((error) => process.emitWarning(`kafkit pipeline event listener threw: ${String(error)}`))
+  readonly #inFlight = new Set<AbortController>()
+  readonly #floors = new Map<string, bigint>()
+  readonly #stopSignal = new AbortController()
+  #input: AnyTopicContract | undefined
+  #outputs: string[] = []
+  #route: Omit<Route, 'handler'> | undefined
+  #transform: TransformFn | undefined
+  #producer: TransportTransactionalProducer | undefined
+  #engine: ConsumerEngine | undefined
+  #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
+  #stopping: Promise<void> | undefined
+  #fatal: KafkitError | undefined
+  #removeSignals: () => void = () => {}
+  #unsubscribeEngine: (() => void)[] = []
+  #settle!: { resolve: () => void; reject: (error: unknown) => void }
+  /**
+   * Settles when the pipeline stopped: resolves after `stop()`, rejects with the
+   * `KafkitError` that stopped it otherwise (`KAFKIT_PRODUCER_FENCED` when another instance
+   * took the transactional id over, or another fatal error).
+   */
+  readonly done: Promise<void>
+
+  /** @internal Use `kafka.pipeline(options)`. */
+  constructor(deps: PipelineDeps, options: PipelineOptions) {
+    this.#options = resolvePipelineOptions(options)
+    this.#deps = deps
+    this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }))
+    // Awaiting `done` is optional: an unobserved failure must not crash the process on its own.
+    this.done.catch(() => {})
+  }
+
+  /** The consumer group. */
+  get groupId(): string {
+    return this.#options.groupId
+  }
+
+  /** The transactional id this instance registers. */
+  get transactionalId(): string {
+    return this.#options.transactionalId
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof PipelineEvents>(name: K, listener: (payload: PipelineEvents[K]) => void): () => void {
+    return this.#events.on(name, listener)
+  }
+
+  /**
+   * The input topic, read with `read_committed`.
+   * @throws KafkitError `KAFKIT_CONFIG` when called twice or after `start()`
+   */
+  from<In extends AnyTopicContract>(input: In): PipelineSource<In> {
+    if (this.#state !== 'idle' || this.#input !== undefined) throw new KafkitError('KAFKIT_CONFIG', 'pipeline.from() may be called once, before start()')
+    if (!isContract(input)) throw new KafkitError('KAFKIT_CONFIG', 'pipeline.from(contract): expected a topic contract from defineTopic()')
+    this.#input = input
+    const settings = this.#options.policy
+    this.#route = { contract: input, tier: -1, policy: selectPolicy(settings), settings }
+    return { to: (outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<In, unknown>) => this.#to(outputs, transform as PipelineTransform<AnyTopicContract, unknown>) } as PipelineSource<In>
+  }
+
+  #to(outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<AnyTopicContract, unknown>): KafkitPipeline {
+    if (this.#transform !== undefined || this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to() may be called once, before start()')
+    if (typeof transform !== 'function') throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to(output, transform): transform must be a function')
+    const single = isContract(outputs)
+    const named = single ? { '': outputs } : (outputs as PipelineOutputs)
+    const entries = Object.entries(named)
+    if (entries.length === 0 || entries.some(([, c]) => !isContract(c))) {
+      throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to(): expected a topic contract or an object of topic contracts')
+    }
+    this.#outputs = entries.map(([, c]) => c.name)
+    this.#transform = async (message, buffer) => {
+      const result = await transform(message)
+      if (result === null || result === undefined) return
+      const batch: { topic: AnyTopicContract; messages: readonly OutgoingMessage<AnyTopicContract>[] }[] = []
+      const add = (contract: AnyTopicContract, out: unknown) => {
+        if (out === null || out === undefined) return
+        batch.push({ topic: contract, messages: Array.isArray(out) ? out : [out as OutgoingMessage<AnyTopicContract>] })
+      }
+      if (single) add(outputs as AnyTopicContract, result)
+      else {
+        for (const [name, out] of Object.entries(result as Record<string, unknown>)) {
+          const contract = named[name]
+          if (contract === undefined) throw new KafkitError('KAFKIT_VALIDATION', `transform returned an unknown output '${name}' (known: ${Object.keys(named).join(', ')})`)
+          add(contract, out)
+        }
+      }
+      // Encode before buffering: an invalid result fails this input alone (policy: dead letter).
+      const wire = await encodeBatch(batch)
+      for (const entry of wire) {
+        const list = buffer.get(entry.topic)
+        if (list === undefined) buffer.set(entry.topic, [...entry.messages])
+        else list.push(...entry.messages)
+      }
+    }
+    return this
+  }
+
+  /**
+   * Registers the transactional id (fencing an older instance with the same id and
+   * settling its open transaction), creates a missing dead-letter topic, joins the group
+   * and starts. Resolves once running.
+   * @throws KafkitError `KAFKIT_CONFIG` without `from().to()`, `KAFKIT_PRODUCER_FENCED`, `KAFKIT_KAFKA`
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', `start() called on a ${this.#state} pipeline`)
+    const input = this.#input
+    const route = this.#route
+    if (input === undefined || route === undefined || this.#transform === undefined) throw new KafkitError('KAFKIT_CONFIG', 'pipeline: call from(input).to(output, transform) before start()')
+    this.#state = 'starting'
+    const o = this.#options
+    try {
+      if (route.settings.deadLetter) {
+        // The dead-letter topic gets the input's partition count and replication factor.
+        const source = await this.#deps.topics.describe(input.name)
+        const name = route.settings.deadLetter.topic(input.name)
+        await this.#deps.topics.ensureTopics([source ? { name, partitions: source.partitions, replicationFactor: source.replicationFactor } : { name }])
+      }
+      this.#producer = this.#deps.createProducer({
+        transactionalId: o.transactionalId,
+        transactionTimeoutMs: o.transactionTimeoutMs,
+        allowAutoTopicCreation: false,
+        partitioner: createDefaultPartitioner(),
+      })
+      // Before joining the group: whatever an older instance with this id left open is
+      // committed or aborted by now, so the offsets we are about to read are settled.
+      await this.#producer.init()
+      const engine = this.#deps.createEngine({
+        groupId: o.groupId,
+        sessionTimeoutMs: o.sessionTimeoutMs,
+        heartbeatIntervalMs: o.heartbeatIntervalMs,
+        rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+        maxWaitTimeMs: o.maxWaitTimeMs,
+        partitionsConcurrently: o.partitionsConcurrently,
+        isolationLevel: 'read_committed',
+      })
+      this.#engine = engine
+      this.#unsubscribeEngine = [
+        engine.on('rebalancing', () => {
+          this.#floors.clear()
+          this.#events.emit('consumer.rebalancing', { groupId: o.groupId })
+        }),
+        engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
+      ]
+      await engine.connect()
+      await engine.subscribe([input.name], o.fromBeginning)
+      await engine.run((batch) => this.#onBatch(batch))
+    } catch (error) {
+      const wrapped = isKafkitError(error) && classifyTransactionError(error) === 'fenced' ? fencedError(o.transactionalId, error) : error
+      await this.#cleanup()
+      this.#state = 'stopped'
+      this.#settle.reject(wrapped)
+      throw wrapped
+    }
+    this.#state = 'running'
+    if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
+    this.#events.emit('pipeline.started', { groupId: o.groupId, transactionalId: o.transactionalId, topic: input.name, outputs: this.#outputs })
+  }
+
+  /**
+   * Stops gracefully: no new fetches; the transform in flight gets `shutdown.timeoutMs` to
+   * finish; what is finished is committed in a last transaction; the group is left.
+   * Safe to call more than once.
+   */
+  stop(reason = 'stop()'): Promise<void> {
+    this.#stopping ??= this.#stop(reason)
+    return this.#stopping
+  }
+
+  /** Same as {@link stop}; lets `kafka.close()` stop every pipeline it made. */
+  disconnect(): Promise<void> {
+    return this.stop('disconnect()')
+  }
+
+  async #stop(reason: string): Promise<void> {
+    const previous = this.#state
+    this.#state = 'stopping'
+    this.#removeSignals()
+    this.#events.emit('pipeline.stopping', { groupId: this.groupId, reason })
+    const timeoutMs = this.#options.shutdown ? this.#options.shutdown.timeoutMs : 30_000
+    const timer = setTimeout(() => {
+      const why = new KafkitError('KAFKIT_ABORTED', `pipeline ${this.groupId} stopping (${reason}): transform did not finish within ${timeoutMs} ms`)
+      for (const controller of this.#inFlight) controller.abort(why)
+      this.#stopSignal.abort(why)
+    }, timeoutMs)
+    try {
+      if (this.#engine && previous !== 'idle') await this.#engine.stop()
+    } finally {
+      clearTimeout(timer)
+      this.#stopSignal.abort()
+      await this.#cleanup()
+      this.#state = 'stopped'
+      this.#events.emit('pipeline.stopped', { groupId: this.groupId, ...(this.#fatal === undefined ? {} : { error: this.#fatal }) })
+      if (this.#fatal === undefined) this.#settle.resolve()
+      else this.#settle.reject(this.#fatal)
+    }
+  }
+
+  async #cleanup(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribeEngine) unsubscribe()
+    this.#unsubscribeEngine = []
+    await this.#engine?.disconnect().catch(() => {})
+    await this.#producer?.disconnect().catch(() => {})
+    await this.#deps.release().catch(() => {})
+  }
+
+  #isStopping(): boolean {
+    return this.#state === 'stopping' || this.#state === 'stopped' || this.#fatal !== undefined
+  }
+
+  /** One partition batch: split into transactions of at most `maxRecordsPerTransaction` inputs. */
+  async #onBatch(batch: EngineBatch): Promise<void> {
+    const max = this.#options.maxRecordsPerTransaction
+    let i = 0
+    while (i < batch.records.length) {
+      if (!batch.isRunning() || batch.isStale() || this.#isStopping()) return
+      const chunk = batch.records.slice(i, i + max)
+      const last = await this.#transact(batch, chunk)
+      if (last === undefined) return
+      batch.resolveOffset(last)
+      const consumed = chunk.findIndex((record) => record.offset === last) + 1
+      if (consumed < chunk.length) return
+      i += consumed
+    }
+  }
+
+  /**
+   * Runs one chunk in one transaction until it commits: its outputs, dead letters and the
+   * next offset. Returns the offset of the last record committed, or `undefined` when it
+   * stopped first (stopping, fenced, fatal error).
+   * @throws the rebalance error, after the abort, so the engine rejoins the group
+   */
+  async #transact(batch: EngineBatch, chunk: RawRecord[]): Promise<string | undefined> {
+    const o = this.#options
+    const producer = this.#producer as TransportTransactionalProducer
+    const route = this.#route as Omit<Route, 'handler'>
+    const key = `${batch.topic}:${batch.partition}`
+    for (let attempt = 1; ; attempt++) {
+      const floor = this.#floors.get(key)
+      const pending = floor === undefined ? chunk : chunk.filter((record) => BigInt(record.offset) >= floor)
+      // A commit whose answer was lost did happen: these records are done.
+      if (pending.length === 0) return (chunk[chunk.length - 1] as RawRecord).offset
+      const startedAt = Date.now()
+      const buffer: Buffered = new Map()
+      let resolved: string | undefined
+      let tx: OpenTransaction | undefined
+      let phase: 'begin' | 'handle' | 'write' | 'commit' = 'begin'
+      try {
+        tx = new OpenTransaction(o.transactionalId, await producer.begin(), encodeBatch, { compression: o.compression, timeoutMs: 30_000 })
+        this.#events.emit('producer.txn.begin', { transactionalId: o.transactionalId, attempt })
+        phase = 'handle'
+        await processBatch(this.#subBatch(batch, pending, (offset) => (resolved = offset)), this.#routeFor(buffer, route), this.#runtime(buffer))
+        if (resolved === undefined) {
+          await tx.abort()
+          this.#emitAbort(attempt, startedAt, 'stopping', new KafkitError('KAFKIT_ABORTED', 'stopping before any input was done'))
+          return undefined
+        }
+        phase = 'write'
+        const wire = [...buffer].map(([topic, messages]) => ({ topic, messages }))
+        if (wire.length > 0) void tx.sendWire(wire).catch(() => {})
+        void tx.sendOffsets(o.groupId, [{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(resolved) + 1n) }]).catch(() => {})
+        await tx.settle()
+        phase = 'commit'
+        await tx.commit()
+      } catch (error) {
+        if (phase === 'handle' || phase === 'write') await tx?.abort()
+        // Only a lost group membership escapes the runtime's handler: abort, let the engine rejoin.
+        if (phase === 'handle') {
+          this.#emitAbort(attempt, startedAt, 'revoked', error)
+          throw error
+        }
+        const kind = classifyTransactionError(error)
+        if (kind !== 'transient') {
+          const fatal = kind === 'fenced' ? fencedError(o.transactionalId, error as KafkitError) : (error as KafkitError)
+          this.#emitAbort(attempt, startedAt, 'kafka-error', fatal)
+          if (kind === 'fenced') this.#events.emit('producer.txn.fenced', { transactionalId: o.transactionalId, error: fatal })
+          this.#fail(fatal)
+          return undefined
+        }
+        if (phase === 'commit') this.#events.emit('producer.txn.commit-unknown', { transactionalId: o.transactionalId, error: error as KafkitError })
+        const delayMs = backoffDelayMs(attempt, o.transactionBackoff)
+        this.#emitAbort(attempt, startedAt, 'kafka-error', error, delayMs)
+        try {
+          await sleep(delayMs, this.#stopSignal.signal)
+          // The group's committed offset is the truth: after an uncertain failure, resume there.
+          await producer.init()
+          const committed = await this.#deps.committedOffset(o.groupId, batch.topic, batch.partition)
+          if (committed === undefined) this.#floors.delete(key)
+          else this.#floors.set(key, committed)
+          this.#events.emit('pipeline.resumed', { groupId: o.groupId, topic: batch.topic, partition: batch.partition, committedOffset: committed?.toString() })
+        } catch (recovery) {
+          if (this.#isStopping()) return undefined
+          const kind = classifyTransactionError(recovery)
+          if (kind === 'fenced') {
+            const fatal = fencedError(o.transactionalId, recovery as KafkitError)
+            this.#events.emit('producer.txn.fenced', { transactionalId: o.transactionalId, error: fatal })
+            this.#fail(fatal)
+            return undefined
+          }
+        }
+        if (this.#isStopping() || !batch.isRunning() || batch.isStale()) return undefined
+        continue
+      }
+      this.#floors.set(key, BigInt(resolved) + 1n)
+      const outputs = [...buffer.values()].reduce((sum, list) => sum + list.length, 0)
+      const durationMs = Date.now() - startedAt
+      this.#events.emit('producer.txn.commit', { transactionalId: o.transactionalId, attempt, records: outputs, topics: [...buffer.keys()], durationMs })
+      this.#events.emit('pipeline.committed', {
+        groupId: o.groupId,
+        transactionalId: o.transactionalId,
+        topic: batch.topic,
+        partition: batch.partition,
+        inputs: pending.findIndex((record) => record.offset === resolved) + 1,
+        outputs,
+        nextOffset: String(BigInt(resolved) + 1n),
+        durationMs,
+      })
+      return resolved
+    }
+  }
+
+  #emitAbort(attempt: number, startedAt: number, reason: 'callback-error' | 'kafka-error' | 'stopping' | 'revoked', error: unknown, retryInMs?: number): void {
+    this.#events.emit('producer.txn.abort', {
+      transactionalId: this.#options.transactionalId,
+      attempt,
+      reason,
+      errorCode: isKafkitError(error) ? error.code : 'KAFKIT_KAFKA',
+      errorMessage: error instanceof Error ? error.message : String(error),
+      durationMs: Date.now() - startedAt,
+      ...(retryInMs === undefined ? {} : { retryInMs }),
+    })
+  }
+
+  /** Stops the pipeline for good with `error` (from inside a batch: the stop must not wait for it). */
+  #fail(error: KafkitError): void {
+    if (this.#fatal !== undefined) return
+    this.#fatal = error
+    this.#events.emit('pipeline.failed', { groupId: this.groupId, transactionalId: this.transactionalId, error })
+    void this.stop(`fatal: ${error.code}`)
+  }
+
+  #subBatch(batch: EngineBatch, records: RawRecord[], resolve: (offset: string) => void): EngineBatch {
+    return {
+      topic: batch.topic,
+      partition: batch.partition,
+      records,
+      resolveOffset: resolve,
+      heartbeat: () => batch.heartbeat(),
+      // Offsets are committed by the transaction only.
+      commitIfNecessary: async () => {},
+      pause: () => batch.pause(),
+      isRunning: () => batch.isRunning(),
+      isStale: () => batch.isStale(),
+    }
+  }
+
+  #routeFor(buffer: Buffered, route: Omit<Route, 'handler'>): Route {
+    const transform = this.#transform as TransformFn
+    return { ...route, handler: { kind: 'message', fn: (message) => transform(message, buffer) } }
+  }
+
+  #runtime(buffer: Buffered): RuntimeContext {
+    return {
+      groupId: this.groupId,
+      events: this.#events as unknown as RuntimeContext['events'],
+      // Dead letters join the open transaction: written if and only if it commits.
+      sender: {
+        send: async (records: OutgoingRecord[]) => {
+          for (const r of records) {
+            const list = buffer.get(r.topic) ?? []
+            list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) })
+            buffer.set(r.topic, list)
+          }
+        },
+      },
+      heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      inFlight: this.#inFlight,
+      isStopping: () => this.#isStopping(),
+      now: () => Date.now(),
+      resumeAt: () => {},
+    }
+  }
+}
