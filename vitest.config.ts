@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config'
 
 // Tests run against package sources: the `@kafkit/source` export condition maps each
-// `@kafkit/*` import to its `src/index.ts`, so no build is needed first.
-const conditions = ['@kafkit/source', 'module', 'node', 'import', 'default']
+// `@kafkit/*` import to its `src/index.ts`, so no build is needed first. No `module`
+// condition: packages such as @opentelemetry/api map it to a bundler-only build (imports
+// without file extensions) that Node cannot load.
+const conditions = ['@kafkit/source', 'node', 'import', 'default']
 
 export default defineConfig({
   resolve: { conditions },

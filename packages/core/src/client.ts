@@ -3,6 +3,11 @@ import { KafkitConsumer } from './consumer/consumer.js'
 import type { ConsumerOptions } from './consumer/options.js'
 import { DeadLetterTopic } from './consumer/replay.js'
 import { type KafkitConfig, kafkitConfigSchema } from './config.js'
+import { type EnvVariable, readEnvConfig, type SchemaRegistryConnection } from './config/env.js'
+import type { HealthOptions, HealthReport } from './instrumentation/health.js'
+import { setUpObservability } from './instrumentation/setup.js'
+import type { Telemetry } from './instrumentation/telemetry.js'
+import type { KafkitLogger } from './logging/logger.js'
 import { parseOptions } from './internal/options.js'
 import { Transport } from './internal/transport/index.js'
 import { createConsumerDeps } from './internal/transport/group-consumer.js'
@@ -33,12 +38,40 @@ interface Closeable {
 export class Kafkit {
   /** The client id every connection announces. */
   readonly clientId: string
+  /** Where `SCHEMA_REGISTRY_URL` and its credentials (or `config.schemaRegistry`) point: pass it to `@kafkit/avro`'s `new SchemaRegistry(...)`. */
+  readonly schemaRegistry: SchemaRegistryConnection | undefined
   readonly #transport: Transport
+  readonly #telemetry: Telemetry
   readonly #open = new Set<Closeable>()
+
+  /**
+   * A client configured from environment variables (`KAFKA_BROKERS`, `KAFKA_CLIENT_ID`,
+   * `KAFKA_SSL*`, `KAFKA_SASL_*`, timeouts, `SCHEMA_REGISTRY_*`; see `docs/production.md`),
+   * with `overrides` from code winning over the environment.
+   *
+   * @example
+   * ```ts
+   * const kafka = Kafkit.fromEnv({ clientId: 'activity-service', logger: pino() })
+   * ```
+   * @param env @default process.env
+   * @throws KafkitError `KAFKIT_CONFIG` listing every invalid or missing variable by name,
+   *   never quoting a value
+   */
+  static fromEnv(overrides: Partial<KafkitConfig> = {}, env: Readonly<Record<string, string | undefined>> = process.env): Kafkit {
+    const required: EnvVariable[] = []
+    if (overrides.brokers === undefined) required.push('KAFKA_BROKERS')
+    if (overrides.clientId === undefined) required.push('KAFKA_CLIENT_ID')
+    const fromEnv = readEnvConfig(env, required)
+    const retry = fromEnv.retry === undefined && overrides.retry === undefined ? {} : { retry: { ...fromEnv.retry, ...overrides.retry } }
+    return new Kafkit({ ...fromEnv, ...overrides, ...retry } as KafkitConfig)
+  }
 
   constructor(config: KafkitConfig) {
     const parsed = parseOptions('Kafkit', kafkitConfigSchema, config)
     this.clientId = parsed.clientId
+    this.schemaRegistry = parsed.schemaRegistry
+    const observability = setUpObservability(parsed)
+    this.#telemetry = observability.telemetry
     this.#transport = new Transport({
       clientId: parsed.clientId,
       brokers: parsed.brokers,
@@ -47,9 +80,31 @@ export class Kafkit {
       connectionTimeoutMs: parsed.connectionTimeoutMs,
       requestTimeoutMs: parsed.requestTimeoutMs,
       retry: parsed.retry,
-      logLevel: parsed.logLevel,
-      logger: parsed.logger,
+      logLevel: observability.engineLogLevel,
+      logger: observability.engineLogger,
+      interceptSend: observability.telemetry.interceptSend,
     })
+  }
+
+  /** The logger kafkit writes to (the one given, or the default pino logger). */
+  get logger(): KafkitLogger {
+    return this.#telemetry.logger
+  }
+
+  /**
+   * The prom-client registry holding this client's metrics (Prometheus text:
+   * `await kafka.prometheus.metrics()`), unless `metrics.prometheus` is `false`.
+   */
+  get prometheus(): import('prom-client').Registry | undefined {
+    return this.#telemetry.prometheus?.registry
+  }
+
+  /**
+   * A readiness/liveness view of the consumers this client made, for Kubernetes probes
+   * (see `startOpsServer` for ready HTTP endpoints).
+   */
+  health(options: HealthOptions = {}): HealthReport {
+    return this.#telemetry.health(options)
   }
 
   /**
@@ -72,7 +127,7 @@ export class Kafkit {
    * @throws KafkitError `KAFKIT_CONFIG` naming each invalid option path
    */
   consumer(options: ConsumerOptions): KafkitConsumer {
-    return this.#track(new KafkitConsumer(createConsumerDeps(this.#transport), options))
+    return this.#track(this.#telemetry.consumer(createConsumerDeps(this.#transport), (deps) => new KafkitConsumer(deps, options)))
   }
 
   /** Operator tools for a dead-letter topic: list, inspect, replay (see `kafkit dlq`). */

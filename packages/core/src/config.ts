@@ -1,9 +1,9 @@
 import type { ConnectionOptions } from 'node:tls'
 import { z } from 'zod'
+import type { SchemaRegistryConnection } from './config/env.js'
+import type { MetricsOptions, TracingOptions } from './instrumentation/telemetry.js'
 import { ms } from './internal/options.js'
-import type { LogEntry, LogLevel } from './internal/transport/index.js'
-
-export type { LogEntry, LogLevel }
+import type { KafkitLogger, KafkitLogLevel } from './logging/logger.js'
 
 /** SASL credentials. */
 export interface SaslConfig {
@@ -38,14 +38,33 @@ export interface KafkitConfig {
   requestTimeoutMs?: number
   /** Retries of retriable engine errors. */
   retry?: RetryConfig
-  /** Engine log lines at this level and above reach `logger`. @default 'warn' */
-  logLevel?: LogLevel
-  /** Where engine log lines go. @default one JSON line per entry on stderr */
-  logger?: (entry: LogEntry) => void
-}
-
-const defaultLogger = (entry: LogEntry): void => {
-  process.stderr.write(`${JSON.stringify({ level: entry.level, namespace: entry.namespace, message: entry.message, ...entry.extra })}\n`)
+  /**
+   * Lines below this level are not logged: kafkit's own and the engine's (kafkajs). `nothing`
+   * is an alias of `silent`.
+   * @default the level of `logger`; `'info'` for the default logger
+   */
+  logLevel?: KafkitLogLevel | 'nothing'
+  /**
+   * Where kafkit and kafkajs log: a pino logger (or anything with pino's `child`, `error`,
+   * `warn`, `info`, `debug`). kafkajs lines carry `component: 'kafkajs'` and `namespace`;
+   * kafkit's carry `component: 'kafkit'` and `group`, `topic`, `partition`, `offset` where
+   * they apply.
+   * @default pino at `logLevel`, one JSON line per entry on stdout, secrets redacted
+   */
+  logger?: KafkitLogger
+  /** Metrics: OpenTelemetry (always, a no-op without an SDK) and a Prometheus registry. */
+  metrics?: MetricsOptions
+  /**
+   * Tracing through the OpenTelemetry API: `send`/`process` spans, W3C trace context in
+   * headers. A no-op until an OpenTelemetry SDK is registered; `false` turns it off.
+   * @default true
+   */
+  tracing?: boolean | TracingOptions
+  /**
+   * How to reach the schema registry, for `@kafkit/avro`'s `new SchemaRegistry(kafka.schemaRegistry)`.
+   * `Kafkit.fromEnv()` fills it from `SCHEMA_REGISTRY_URL` and its credentials.
+   */
+  schemaRegistry?: SchemaRegistryConnection
 }
 
 const broker = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
@@ -73,6 +92,29 @@ export const kafkitConfigSchema = z.strictObject({
       maxRetryTimeMs: ms().default(30_000),
     })
     .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000 }),
-  logLevel: z.enum(['nothing', 'error', 'warn', 'info', 'debug']).default('warn'),
-  logger: z.custom<(entry: LogEntry) => void>((value) => typeof value === 'function', 'must be a function').default(() => defaultLogger),
+  logLevel: z.enum(['silent', 'nothing', 'error', 'warn', 'info', 'debug', 'trace']).optional(),
+  logger: z
+    .custom<KafkitLogger>((value) => typeof value === 'object' && value !== null && typeof (value as KafkitLogger).child === 'function' && typeof (value as KafkitLogger).error === 'function', 'must be a pino logger (child, error, warn, info, debug)')
+    .optional(),
+  metrics: z
+    .strictObject({
+      meterProvider: z.custom<NonNullable<MetricsOptions['meterProvider']>>((value) => typeof value === 'object' && value !== null && typeof (value as { getMeter?: unknown }).getMeter === 'function', 'must be an OpenTelemetry MeterProvider').optional(),
+      prometheus: z.union([z.boolean(), z.custom<Exclude<MetricsOptions['prometheus'], boolean | undefined>>((value) => typeof value === 'object' && value !== null && typeof (value as { metrics?: unknown }).metrics === 'function', 'must be a prom-client Registry')]).optional(),
+    })
+    .optional(),
+  tracing: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        tracerProvider: z.custom<NonNullable<TracingOptions['tracerProvider']>>((value) => typeof value === 'object' && value !== null && typeof (value as { getTracer?: unknown }).getTracer === 'function', 'must be an OpenTelemetry TracerProvider').optional(),
+      }),
+    ])
+    .optional(),
+  schemaRegistry: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+      auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+      requestTimeoutMs: ms().optional(),
+    })
+    .optional(),
 })

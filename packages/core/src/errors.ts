@@ -20,6 +20,11 @@ export const KafkitErrorCodes = [
   'KAFKIT_CONFIG',
   /** An existing topic differs from its contract (partitions, config). */
   'KAFKIT_TOPIC_DRIFT',
+  /**
+   * Authentication or authorization failed: wrong SASL credentials or mechanism, a broker
+   * certificate the client does not trust, a missing ACL. Never retriable.
+   */
+  'KAFKIT_AUTH',
   /** The broker or the client engine failed; `cause` holds the engine error. */
   'KAFKIT_KAFKA',
   /** A transactional producer was fenced by a newer instance with the same id. */

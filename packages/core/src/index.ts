@@ -27,7 +27,7 @@ export { buffer } from './serdes/buffer.js'
 
 // Client, producer, admin
 export { Kafkit } from './client.js'
-export type { KafkitConfig, LogEntry, LogLevel, RetryConfig, SaslConfig } from './config.js'
+export type { KafkitConfig, RetryConfig, SaslConfig } from './config.js'
 export { KafkitProducer, type CompressionName, type ProducerOptions, type RecordMetadata, type TopicMessages } from './producer.js'
 export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
 export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'
@@ -40,6 +40,15 @@ export type { TransactionEventName, TransactionEvents } from './transaction-even
 export { KafkitPipeline, type PipelineOutput, type PipelineOutputs, type PipelineResults, type PipelineSource, type PipelineTransform } from './pipeline/pipeline.js'
 export type { PipelineOptions } from './pipeline/options.js'
 export type { PipelineEvents, PipelineOwnEvents } from './pipeline/events.js'
+
+// Operations: configuration from the environment, logging, metrics, tracing, health
+export { ENV_VARIABLES, readEnvConfig, type EnvConfig, type EnvVariable, type SchemaRegistryConnection } from './config/env.js'
+export { createDefaultLogger, type KafkitLogFn, type KafkitLogger, type KafkitLogLevel } from './logging/logger.js'
+export { engineLineLevel } from './logging/engine-log.js'
+export type { LogEntry } from './internal/transport/index.js'
+export type { MetricsOptions, TracingOptions } from './instrumentation/telemetry.js'
+export type { ConsumerHealth, HealthOptions, HealthReport } from './instrumentation/health.js'
+export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions, type OpsSource } from './instrumentation/ops-server.js'
 
 // Consumer runtime
 export { KafkitConsumer } from './consumer/consumer.js'

@@ -176,6 +176,7 @@ export class KafkitConsumer {
       events: this.#events,
       sender: this.#deps.sender,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      ...(this.#deps.aroundHandler === undefined ? {} : { aroundHandler: this.#deps.aroundHandler }),
       inFlight: this.#inFlight,
       isStopping: () => this.#state === 'stopping' || this.#state === 'stopped',
       now: () => Date.now(),

@@ -37,6 +37,15 @@ export interface EngineConsumerConfig {
 export interface EngineConsumerEvents {
   rebalancing: () => void
   crash: (error: unknown, restart: boolean) => void
+  /** Connected to the cluster (also after a restart). */
+  connect: () => void
+  disconnect: () => void
+  /** Joined the group with these partitions, by topic. */
+  'group-join': (assignment: Record<string, number[]>) => void
+  /** A fetch (poll) completed, with or without records. */
+  fetch: () => void
+  /** A partition batch was handled; `lag` is what is left behind it in the partition. */
+  'batch-end': (batch: { topic: string; partition: number; size: number; lag: number }) => void
 }
 
 /** A group consumer. Offsets are committed only as the runtime resolves them. */
@@ -71,6 +80,11 @@ export interface ConsumerDeps {
   topics: TopicEnsurer
   /** Called once by `stop()` after the engine disconnected, to release `sender`/`topics` if the consumer owns them. */
   release?: () => Promise<void>
+  /**
+   * Wraps each handler call (tracing span, duration metric). Must call `run` once and
+   * return or throw its outcome.
+   */
+  aroundHandler?: <T>(records: readonly RawRecord[], groupId: string, run: () => Promise<T>) => Promise<T>
 }
 
 /** What the dead-letter tools need: a way to read a topic to its current end, write, and create the ledger. */

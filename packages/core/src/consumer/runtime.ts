@@ -1,5 +1,5 @@
 import { buildDeadLetterRecord, buildRetryRecord } from './dead-letter.js'
-import type { EngineBatch, RecordSender } from './engine.js'
+import type { ConsumerDeps, EngineBatch, RecordSender } from './engine.js'
 import { describeError, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
 import { KafkitHeaders } from './headers.js'
@@ -32,6 +32,8 @@ export interface RuntimeContext {
   /** Resumes a paused retry partition at `dueAt`. */
   resumeAt(topic: string, partition: number, dueAt: number, resume: () => void): void
   now(): number
+  /** Wraps each handler call (instrumentation: tracing span, duration). */
+  aroundHandler?: ConsumerDeps['aroundHandler']
 }
 
 type Outcome = 'done' | 'aborted'
@@ -127,8 +129,11 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
     const startedAt = ctx.now()
     try {
       const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
-      if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
-      else await route.handler.fn(messages, { signal })
+      const call = async () => {
+        if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
+        else await route.handler.fn(messages, { signal })
+      }
+      await (ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call) : call())
       for (const d of decoded) ctx.events.emit('consumer.handled', { ...ref(ctx, d.raw), durationMs: ctx.now() - startedAt, attempt })
       return 'done'
     } catch (error) {

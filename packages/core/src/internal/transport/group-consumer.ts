@@ -20,8 +20,10 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     heartbeatInterval: config.heartbeatIntervalMs,
     rebalanceTimeout: config.rebalanceTimeoutMs,
     maxWaitTimeInMs: config.maxWaitTimeMs,
-    // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop.
-    retry: { restartOnFailure: async () => true },
+    // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop. But
+    // rejected credentials stay rejected: restarting would only hammer the broker (the crash
+    // event and the health view report it).
+    retry: { restartOnFailure: async (error) => error.name !== 'KafkaJSSASLAuthenticationError' },
   })
   return {
     connect: async () => {
@@ -48,8 +50,25 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     stop: () => consumer.stop(),
     disconnect: () => consumer.disconnect(),
     on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
-      if (event === 'rebalancing') return consumer.on(consumer.events.REBALANCING, () => (listener as EngineConsumerEvents['rebalancing'])())
-      return consumer.on(consumer.events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+      const { events } = consumer
+      switch (event) {
+        case 'rebalancing':
+          return consumer.on(events.REBALANCING, () => (listener as EngineConsumerEvents['rebalancing'])())
+        case 'connect':
+          return consumer.on(events.CONNECT, () => (listener as EngineConsumerEvents['connect'])())
+        case 'disconnect':
+          return consumer.on(events.DISCONNECT, () => (listener as EngineConsumerEvents['disconnect'])())
+        case 'group-join':
+          return consumer.on(events.GROUP_JOIN, (e) => (listener as EngineConsumerEvents['group-join'])(e.payload.memberAssignment))
+        case 'fetch':
+          return consumer.on(events.FETCH, () => (listener as EngineConsumerEvents['fetch'])())
+        case 'batch-end':
+          return consumer.on(events.END_BATCH_PROCESS, (e) =>
+            (listener as EngineConsumerEvents['batch-end'])({ topic: e.payload.topic, partition: e.payload.partition, size: e.payload.batchSize, lag: Math.max(0, Number(e.payload.offsetLag)) }),
+          )
+        default:
+          return consumer.on(events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+      }
     },
   }
 }

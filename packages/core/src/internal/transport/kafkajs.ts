@@ -1,4 +1,6 @@
 import kafkajs, { type Admin, type Producer } from 'kafkajs'
+// kafkajs' table of Kafka protocol errors (type, message, retriable); kafkajs has no exports map.
+import protocolErrorTable from 'kafkajs/src/protocol/error.js'
 import { registerCodecs } from './codecs.js'
 import { toKafkitError } from './errors.js'
 import type {
@@ -7,6 +9,7 @@ import type {
   LogLevel,
   Partitioner,
   RecordMetadata,
+  SendInterceptor,
   TopicDescription,
   TopicSpec,
   TransportAdmin,
@@ -45,6 +48,12 @@ export const COMPRESSION: Record<CompressionName, number> = {
 // does) rather than retrying forever; kafkajs warns about that on every producer.
 const SILENCED = ['Limiting retries for the idempotent producer']
 
+// The Kafka protocol errors by the message kafkajs logs for them (`error` of a
+// `Response …` line), so the log sink can tell a coordinator hiccup from a real failure.
+const PROTOCOL_ERRORS = new Map<string, { type: string; retriable: boolean }>(
+  (protocolErrorTable.errorCodes as { type: string; message: string; retriable: boolean }[]).map((e) => [e.message, { type: e.type, retriable: e.retriable }]),
+)
+
 /**
  * The kafkajs engine: one `Kafka` instance per kafkit client. Everything else in kafkit
  * reaches Kafka through this class, so swapping the engine means rewriting this folder.
@@ -69,7 +78,9 @@ export class KafkajsTransport {
       logCreator: () => (entry) => {
         const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as { message: string; timestamp: string; logger?: string }
         if (SILENCED.some((text) => message.startsWith(text))) return
-        sink({ level: LEVEL_NAMES.get(entry.level) ?? 'info', namespace: entry.namespace, message, extra })
+        const errorText = (extra as { error?: unknown }).error
+        const protocolError = entry.namespace === 'Connection' && typeof errorText === 'string' ? PROTOCOL_ERRORS.get(errorText) : undefined
+        sink({ level: LEVEL_NAMES.get(entry.level) ?? 'info', namespace: entry.namespace, message, extra, ...(protocolError === undefined ? {} : { protocolError }) })
       },
     })
   }
@@ -88,7 +99,7 @@ export class KafkajsTransport {
       retry: { retries: this.#config.retry.retries, initialRetryTime: this.#config.retry.initialRetryTimeMs, maxRetryTime: this.#config.retry.maxRetryTimeMs },
       createPartitioner: () => adaptPartitioner(options.partitioner),
     })
-    return new KafkajsProducer(producer)
+    return new KafkajsProducer(producer, this.#config.interceptSend)
   }
 
   admin(): TransportAdmin {
@@ -117,9 +128,11 @@ export function adaptPartitioner(partitioner: Partitioner) {
 
 class KafkajsProducer implements TransportProducer {
   readonly #producer: Producer
+  readonly #intercept: SendInterceptor | undefined
 
-  constructor(producer: Producer) {
+  constructor(producer: Producer, intercept?: SendInterceptor) {
     this.#producer = producer
+    this.#intercept = intercept
   }
 
   async connect(): Promise<void> {
@@ -134,7 +147,11 @@ class KafkajsProducer implements TransportProducer {
     await this.#producer.disconnect()
   }
 
-  async send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
+  send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
+    return this.#intercept ? this.#intercept(batch, () => this.#send(batch, options)) : this.#send(batch, options)
+  }
+
+  async #send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
     try {
       const written = await this.#producer.sendBatch({
         topicMessages: batch,

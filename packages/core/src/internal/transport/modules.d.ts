@@ -6,3 +6,9 @@ declare module 'kafkajs-snappy' {
   }
   export = createSnappyCodec
 }
+
+// kafkajs' protocol error table (no types of its own): every Kafka error code kafkajs knows.
+declare module 'kafkajs/src/protocol/error.js' {
+  const table: { errorCodes: { type: string; code: number; retriable: boolean; message: string }[] }
+  export default table
+}

@@ -74,7 +74,19 @@ export interface LogEntry {
   message: string
   /** Structured extras (broker, clientId, error…). */
   extra: Record<string, unknown>
+  /**
+   * For a broker's error answer the engine logged (`Response Heartbeat(…)`): the Kafka
+   * protocol error and whether the engine retries it by itself.
+   */
+  protocolError?: { type: string; retriable: boolean }
 }
+
+/**
+ * Wraps every write to Kafka (plain and transactional sends, dead-letter and retry
+ * writes): instrumentation adds trace headers to `batch`, times `send` and counts it.
+ * It must call `send` exactly once and return (or throw) its outcome.
+ */
+export type SendInterceptor = (batch: WireTopicMessages[], send: () => Promise<RecordMetadata[]>) => Promise<RecordMetadata[]>
 
 /** Engine connection settings, already validated. */
 export interface TransportConfig {
@@ -87,6 +99,8 @@ export interface TransportConfig {
   retry: { retries: number; initialRetryTimeMs: number; maxRetryTimeMs: number }
   logLevel: LogLevel
   logger: (entry: LogEntry) => void
+  /** Sees every write; see {@link SendInterceptor}. */
+  interceptSend?: SendInterceptor
 }
 
 /** Engine producer settings, already validated. */

@@ -1,0 +1,133 @@
+/** One consumer's state, as a probe sees it. */
+export interface ConsumerHealth {
+  groupId: string
+  /** `starting` until joined; `crashed` after an engine crash it does not restart from. */
+  state: 'starting' | 'running' | 'rebalancing' | 'restarting' | 'crashed' | 'stopped'
+  /** The engine holds a connection to the cluster. */
+  connected: boolean
+  /** Partitions assigned at the last group join, by topic. Empty is legitimate (more members than partitions). */
+  assignment: Record<string, number[]>
+  /** Total of {@link assignment}. */
+  assignedPartitions: number
+  /** Last completed fetch (a poll), ISO time; undefined before the first. */
+  lastPollAt: string | undefined
+  /** Milliseconds since {@link lastPollAt}. */
+  lastPollAgeMs: number | undefined
+  /** Message of the last crash, if any. */
+  lastError: string | undefined
+}
+
+/** A readiness/liveness view of a client, for Kubernetes probes. */
+export interface HealthReport {
+  /**
+   * False when a consumer crashed for good, or a running consumer has not completed a
+   * poll within `maxPollIntervalMs`: restarting the process is the cure (liveness probe).
+   */
+  live: boolean
+  /** True when every consumer is connected and a member of its group (readiness probe). */
+  ready: boolean
+  /** Why `live` or `ready` is false, one sentence each. */
+  problems: string[]
+  consumers: ConsumerHealth[]
+}
+
+/** Options of `kafka.health()`. */
+export interface HealthOptions {
+  /**
+   * A running consumer that has not completed a fetch for this long is reported not live
+   * (as the Java client's `max.poll.interval.ms`). A fetch completes every
+   * `maxWaitTimeMs` even when there is nothing to read, but a handler that runs longer
+   * than this blocks it: keep it above your slowest handler.
+   * @default 300_000
+   */
+  maxPollIntervalMs?: number
+}
+
+/** Tracks one consumer's state from its events. @internal */
+export class ConsumerHealthTracker {
+  readonly groupId: string
+  #state: ConsumerHealth['state'] = 'starting'
+  #connected = false
+  #assignment: Record<string, number[]> = {}
+  #lastPollAt: number | undefined
+  #lastError: string | undefined
+
+  constructor(groupId: string, private readonly now: () => number = Date.now) {
+    this.groupId = groupId
+  }
+
+  connected(): void {
+    this.#connected = true
+  }
+
+  disconnected(): void {
+    this.#connected = false
+  }
+
+  joined(assignment: Record<string, number[]>): void {
+    this.#assignment = assignment
+    if (this.#state !== 'stopped') this.#state = 'running'
+  }
+
+  rebalancing(): void {
+    if (this.#state === 'running') this.#state = 'rebalancing'
+  }
+
+  polled(): void {
+    this.#lastPollAt = this.now()
+  }
+
+  crashed(error: unknown, restart: boolean): void {
+    this.#lastError = error instanceof Error ? error.message : String(error)
+    this.#state = restart ? 'restarting' : 'crashed'
+  }
+
+  stopped(): void {
+    this.#state = 'stopped'
+    this.#connected = false
+  }
+
+  snapshot(): ConsumerHealth {
+    const assignedPartitions = Object.values(this.#assignment).reduce((sum, partitions) => sum + partitions.length, 0)
+    return {
+      groupId: this.groupId,
+      state: this.#state,
+      connected: this.#connected,
+      assignment: this.#assignment,
+      assignedPartitions,
+      lastPollAt: this.#lastPollAt === undefined ? undefined : new Date(this.#lastPollAt).toISOString(),
+      lastPollAgeMs: this.#lastPollAt === undefined ? undefined : this.now() - this.#lastPollAt,
+      lastError: this.#lastError,
+    }
+  }
+}
+
+/**
+ * Judges consumers' snapshots. Not ready while starting, rebalancing, restarting or
+ * disconnected, or after a stop (the process is shutting down); not live after a crash the
+ * engine does not restart from, or when a running consumer stopped polling.
+ */
+export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions = {}): HealthReport {
+  const maxPollIntervalMs = options.maxPollIntervalMs ?? 300_000
+  const problems: string[] = []
+  let live = true
+  let ready = true
+  for (const c of consumers) {
+    const who = `consumer ${c.groupId}`
+    if (c.state === 'crashed') {
+      live = false
+      problems.push(`${who} crashed and does not restart: ${c.lastError ?? 'unknown error'}`)
+    } else if (c.state === 'running' && c.lastPollAgeMs !== undefined && c.lastPollAgeMs > maxPollIntervalMs) {
+      live = false
+      problems.push(`${who} has not completed a poll for ${c.lastPollAgeMs} ms (limit ${maxPollIntervalMs} ms)`)
+    }
+    if (c.state !== 'running') {
+      ready = false
+      if (c.state !== 'crashed') problems.push(`${who} is ${c.state}`)
+    } else if (!c.connected) {
+      ready = false
+      problems.push(`${who} is not connected`)
+    }
+  }
+  return { live, ready: ready && live, problems, consumers }
+}

@@ -1,0 +1,145 @@
+import { type Attributes, type Meter, type MeterProvider, metrics as otelMetrics } from '@opentelemetry/api'
+import { PrometheusMetrics } from './prometheus.js'
+import { VERSION } from './version.js'
+
+/** Where a produce happened. */
+export interface ProduceSample {
+  topic: string
+  messages: number
+  durationS: number
+  /** The KafkitError code when the send failed. */
+  errorCode?: string
+}
+
+/** One handler run (a message, or a batch for batch handlers). */
+export interface ProcessSample {
+  groupId: string
+  topic: string
+  messages: number
+  durationS: number
+  errorCode?: string
+}
+
+/**
+ * Records kafkit's metrics into the OpenTelemetry metrics API (a no-op until an SDK
+ * registers a MeterProvider) and, when asked, into a Prometheus registry. The names follow
+ * the OpenTelemetry messaging conventions where they define one
+ * (`messaging.client.sent.messages`, `messaging.client.operation.duration`,
+ * `messaging.client.consumed.messages`, `messaging.process.duration`) and `kafkit.*`
+ * otherwise. One per client; the same Prometheus registry can serve several clients
+ * (series carry `client_id`).
+ * @internal
+ */
+export class MetricsRecorder {
+  readonly #clientId: string
+  readonly #otel: OtelInstruments
+  readonly #prometheus: PrometheusMetrics | undefined
+  /** Last known lag by `group topic partition`, read by the OTel gauge's callback. */
+  readonly #lag = new Map<string, { groupId: string; topic: string; partition: number; lag: number }>()
+
+  constructor(clientId: string, options: { meterProvider?: MeterProvider; prometheus?: PrometheusMetrics }) {
+    this.#clientId = clientId
+    this.#prometheus = options.prometheus
+    const meter = (options.meterProvider ?? otelMetrics).getMeter('@kafkit/core', VERSION)
+    this.#otel = createOtelInstruments(meter, this.#lag, clientId)
+  }
+
+  produced(sample: ProduceSample): void {
+    const attributes: Attributes = { ...base(this.#clientId), 'messaging.operation.name': 'send', 'messaging.operation.type': 'send', 'messaging.destination.name': sample.topic }
+    if (sample.errorCode !== undefined) attributes['error.type'] = sample.errorCode
+    this.#otel.sent.add(sample.messages, attributes)
+    this.#otel.operationDuration.record(sample.durationS, attributes)
+    this.#otel.produceBatch.record(sample.messages, attributes)
+    this.#prometheus?.produced(this.#clientId, sample)
+  }
+
+  consumedBatch(groupId: string, topic: string, partition: number, size: number, lag: number): void {
+    const attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'receive' }
+    if (size > 0) {
+      this.#otel.consumed.add(size, attributes)
+      this.#otel.consumeBatch.record(size, attributes)
+    }
+    this.#lag.set(`${groupId} ${topic} ${partition}`, { groupId, topic, partition, lag })
+    this.#prometheus?.consumedBatch(this.#clientId, groupId, topic, partition, size, lag)
+  }
+
+  processed(sample: ProcessSample): void {
+    const attributes: Attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': sample.groupId, 'messaging.destination.name': sample.topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }
+    if (sample.errorCode !== undefined) attributes['error.type'] = sample.errorCode
+    this.#otel.processDuration.record(sample.durationS, attributes)
+    this.#prometheus?.processed(this.#clientId, sample)
+  }
+
+  /** A message's handling failed (it is retried, moved to a retry topic, dead-lettered or dropped). */
+  failed(groupId: string, topic: string, errorCode: string): void {
+    this.#otel.failed.add(1, { ...consumerAttributes(this.#clientId, groupId, topic), 'error.type': errorCode })
+    this.#prometheus?.failed(this.#clientId, groupId, topic, errorCode)
+  }
+
+  retried(groupId: string, topic: string, mode: 'in-place' | 'retry-topic'): void {
+    this.#otel.retried.add(1, { ...consumerAttributes(this.#clientId, groupId, topic), 'kafkit.retry.mode': mode })
+    this.#prometheus?.retried(this.#clientId, groupId, topic, mode)
+  }
+
+  deadLettered(groupId: string, topic: string, errorCode: string): void {
+    this.#otel.deadLettered.add(1, { ...consumerAttributes(this.#clientId, groupId, topic), 'error.type': errorCode })
+    this.#prometheus?.deadLettered(this.#clientId, groupId, topic)
+  }
+
+  rebalanced(groupId: string): void {
+    this.#otel.rebalances.add(1, { ...base(this.#clientId), 'messaging.consumer.group.name': groupId })
+    this.#prometheus?.rebalanced(this.#clientId, groupId)
+  }
+
+  /** A consumer stopped: its lag series end (they would otherwise report a stale value forever). */
+  forgetGroup(groupId: string): void {
+    for (const [key, entry] of this.#lag) {
+      if (entry.groupId !== groupId) continue
+      this.#lag.delete(key)
+      this.#prometheus?.forgetLag(this.#clientId, entry.groupId, entry.topic, entry.partition)
+    }
+  }
+}
+
+function base(clientId: string): Attributes {
+  return { 'messaging.system': 'kafka', 'messaging.client.id': clientId }
+}
+
+function consumerAttributes(clientId: string, groupId: string, topic: string): Attributes {
+  return { ...base(clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic }
+}
+
+type OtelInstruments = ReturnType<typeof createOtelInstruments>
+
+function createOtelInstruments(meter: Meter, lag: Map<string, { groupId: string; topic: string; partition: number; lag: number }>, clientId: string) {
+  const instruments = {
+    sent: meter.createCounter('messaging.client.sent.messages', { description: 'Messages the producer tried to send (error.type set when the send failed)', unit: '{message}' }),
+    operationDuration: meter.createHistogram('messaging.client.operation.duration', {
+      description: 'Duration of a send request, until the broker acknowledged',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
+    }),
+    produceBatch: meter.createHistogram('kafkit.producer.batch.size', { description: 'Messages per send request', unit: '{message}', advice: { explicitBucketBoundaries: BATCH_BUCKETS } }),
+    consumed: meter.createCounter('messaging.client.consumed.messages', { description: 'Messages fetched and handed to the consumer runtime', unit: '{message}' }),
+    consumeBatch: meter.createHistogram('kafkit.consumer.batch.size', { description: 'Messages per fetched partition batch', unit: '{message}', advice: { explicitBucketBoundaries: BATCH_BUCKETS } }),
+    processDuration: meter.createHistogram('messaging.process.duration', {
+      description: 'Duration of one handler run (one message, or one batch for batch handlers)',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] },
+    }),
+    failed: meter.createCounter('kafkit.consumer.messages.failed', { description: 'Failed handler runs, per message (error.type: the KafkitError code)', unit: '{message}' }),
+    retried: meter.createCounter('kafkit.consumer.messages.retried', { description: 'Messages retried in place or moved to a retry topic', unit: '{message}' }),
+    deadLettered: meter.createCounter('kafkit.consumer.messages.dead_lettered', { description: 'Messages written to a dead-letter topic', unit: '{message}' }),
+    rebalances: meter.createCounter('kafkit.consumer.rebalances', { description: 'Consumer group rebalances this member went through', unit: '{rebalance}' }),
+    lag: meter.createObservableGauge('kafkit.consumer.lag', { description: 'Messages between the last handled offset and the partition end, per partition', unit: '{message}' }),
+  }
+  instruments.lag.addCallback((result) => {
+    for (const entry of lag.values()) {
+      result.observe(entry.lag, { ...consumerAttributes(clientId, entry.groupId, entry.topic), 'messaging.destination.partition.id': String(entry.partition) })
+    }
+  })
+  return instruments
+}
+
+/** Buckets of message counts per batch. */
+export const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]

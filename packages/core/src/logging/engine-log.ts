@@ -1,0 +1,68 @@
+import type { LogEntry } from '../internal/transport/index.js'
+import { enabled, type KafkitLogger, type KafkitLogLevel } from './logger.js'
+import { scrubber } from './redact.js'
+
+/**
+ * Protocol errors the engine answers by itself (finding the coordinator again, rejoining,
+ * waiting for a leader) that kafkajs nevertheless logs at ERROR. A healthy service sees
+ * them at every start and rebalance; they are logged at `debug`. If the engine gives up,
+ * the operation fails and that failure is reported (and logged) where it surfaces.
+ */
+const EXPECTED_CHURN = new Set([
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'GROUP_LOAD_IN_PROGRESS',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'REBALANCE_IN_PROGRESS',
+  'MEMBER_ID_REQUIRED',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+])
+
+/**
+ * The level kafkit logs an engine line at. kafkajs logs every error answer of a broker at
+ * ERROR, including the ones it retries and recovers from:
+ *
+ * - expected churn (coordinator moving or loading, rebalance in progress, leader election,
+ *   a member id handshake): `debug`;
+ * - any other error the engine retries by itself: `warn`;
+ * - `Topic creation errors` (kafkit's `ensureTopics` racing another creator: the topic
+ *   exists, which is what was wanted; a real failure is thrown by ensureTopics): `debug`.
+ *
+ * Everything else keeps its level.
+ */
+export function engineLineLevel(entry: LogEntry): LogEntry['level'] {
+  if (entry.level !== 'error') return entry.level
+  const problem = entry.protocolError
+  if (problem !== undefined) {
+    if (EXPECTED_CHURN.has(problem.type)) return 'debug'
+    if (problem.retriable) return 'warn'
+  }
+  if (entry.extra.error === 'Topic creation errors') return 'debug'
+  return entry.level
+}
+
+/** Options of {@link engineLogSink}. */
+export interface EngineLogSinkOptions {
+  /** Lines below this level are dropped. */
+  level: KafkitLogLevel
+  /** Strings that must never reach a log line (passwords, keys): replaced by `[redacted]`. */
+  secrets?: readonly string[]
+}
+
+/**
+ * Where the engine's (kafkajs) log lines go: one pino line each, at the level
+ * {@link engineLineLevel} decides, with kafkajs' fields kept as structured fields and
+ * `component: 'kafkajs'`, `namespace` (Connection, Consumer, …) added.
+ */
+export function engineLogSink(logger: KafkitLogger, options: EngineLogSinkOptions): (entry: LogEntry) => void {
+  const engine = logger.child({ component: 'kafkajs' })
+  const scrub = scrubber(options.secrets ?? [])
+  return (entry) => {
+    const level = engineLineLevel(entry)
+    if (!enabled(options.level, level)) return
+    const fields: Record<string, unknown> = { namespace: entry.namespace, ...scrub(entry.extra) }
+    if (entry.protocolError !== undefined) fields.kafkaError = entry.protocolError.type
+    engine[level](fields, scrub(entry.message))
+  }
+}
