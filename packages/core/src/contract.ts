@@ -47,6 +47,12 @@ export interface TopicDefinition<TName extends string, TValue extends AnySerde, 
   replicationFactor?: number
   /** Topic-level configuration (`retention.ms`, `cleanup.policy`…), as Kafka's string values. */
   config?: Record<string, string>
+  /**
+   * The topic is written in transactions (`producer.transaction`, a pipeline's output):
+   * consumers of it must read `read_committed`, and kafkit refuses a `read_uncommitted`
+   * consumer for it. @default false
+   */
+  transactional?: boolean
 }
 
 /**
@@ -67,6 +73,8 @@ export interface TopicContract<
   readonly partitions: number | undefined
   readonly replicationFactor: number | undefined
   readonly config: Readonly<Record<string, string>>
+  /** Written in transactions: read it `read_committed` (see {@link TopicDefinition.transactional}). */
+  readonly transactional: boolean
 }
 
 /** Any contract, whatever its types: the constraint of APIs that take one. */
@@ -171,6 +179,7 @@ export function defineTopic<
     partitions: definition.partitions,
     replicationFactor: definition.replicationFactor,
     config: Object.freeze({ ...(definition.config ?? {}) }),
+    transactional: definition.transactional ?? false,
   })
 }
 
@@ -194,6 +203,7 @@ function checkDefinition(definition: TopicDefinition<string, AnySerde, AnySerde 
     const value = definition[field]
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) issues.push({ path: [field], message: 'must be a positive integer' })
   }
+  if (definition.transactional !== undefined && typeof definition.transactional !== 'boolean') issues.push({ path: ['transactional'], message: 'must be a boolean' })
   for (const [name, value] of Object.entries(definition.config ?? {})) {
     if (typeof value !== 'string') issues.push({ path: ['config', name], message: `must be a string (Kafka config values are strings), got ${typeof value}` })
   }

@@ -77,6 +77,9 @@ export class KafkitConsumer {
     if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'handlers must be added before start()')
     if (typeof handler.fn !== 'function') throw new KafkitError('KAFKIT_CONFIG', `handler for ${contract?.name} must be a function`)
     if (this.#routes.has(contract.name)) throw new KafkitError('KAFKIT_CONFIG', `topic ${contract.name} already has a handler`, { context: { topic: contract.name } })
+    if (contract.transactional === true && this.#options.isolationLevel === 'read_uncommitted') {
+      throw new KafkitError('KAFKIT_CONFIG', `topic ${contract.name} is written in transactions (transactional: true): its consumer needs isolationLevel 'read_committed'`, { context: { topic: contract.name } })
+    }
     const settings = resolvePolicy(policyOptions, this.#options.policy, `handle(${contract.name}).`)
     const policy = selectPolicy(settings)
     this.#routes.set(contract.name, { contract, tier: -1, handler, policy, settings })
@@ -104,6 +107,7 @@ export class KafkitConsumer {
       rebalanceTimeoutMs: o.rebalanceTimeoutMs,
       maxWaitTimeMs: o.maxWaitTimeMs,
       partitionsConcurrently: o.partitionsConcurrently,
+      isolationLevel: o.isolationLevel,
     })
     this.#engine = engine
     this.#unsubscribeEngine = [

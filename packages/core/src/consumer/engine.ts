@@ -31,6 +31,8 @@ export interface EngineConsumerConfig {
   rebalanceTimeoutMs: number
   maxWaitTimeMs: number
   partitionsConcurrently: number
+  /** @default 'read_committed' */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
 }
 
 /** Engine-level happenings the runtime reacts to. */

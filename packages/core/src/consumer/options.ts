@@ -53,6 +53,13 @@ export interface ConsumerOptions extends FailurePolicyOptions {
   partitionsConcurrently?: number
   /** Start from the earliest offset when the group has none. @default false */
   fromBeginning?: boolean
+  /**
+   * `read_committed` skips records of aborted and still-open transactions (free on topics
+   * written without transactions); `read_uncommitted` sees everything, and is refused for
+   * a contract declared `transactional: true`. See docs/transactions.md.
+   * @default 'read_committed'
+   */
+  isolationLevel?: 'read_committed' | 'read_uncommitted'
   /** @default 30_000 */
   sessionTimeoutMs?: number
   /** @default 3_000 */
@@ -80,6 +87,7 @@ export interface ResolvedConsumerOptions {
   groupId: string
   partitionsConcurrently: number
   fromBeginning: boolean
+  isolationLevel: 'read_committed' | 'read_uncommitted'
   sessionTimeoutMs: number
   heartbeatIntervalMs: number
   rebalanceTimeoutMs: number
@@ -186,6 +194,9 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   issues.int(options.heartbeatIntervalMs, 'heartbeatIntervalMs', 100)
   issues.int(options.rebalanceTimeoutMs, 'rebalanceTimeoutMs', 1_000)
   issues.int(options.maxWaitTimeMs, 'maxWaitTimeMs', 0)
+  if (options.isolationLevel !== undefined && options.isolationLevel !== 'read_committed' && options.isolationLevel !== 'read_uncommitted') {
+    issues.add('isolationLevel', `must be 'read_committed' or 'read_uncommitted', got '${String(options.isolationLevel)}'`)
+  }
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3_000
   if (heartbeatIntervalMs >= sessionTimeoutMs) issues.add('heartbeatIntervalMs', `must be below sessionTimeoutMs (${sessionTimeoutMs})`)
@@ -202,6 +213,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     groupId: options.groupId,
     partitionsConcurrently: options.partitionsConcurrently ?? 1,
     fromBeginning: options.fromBeginning ?? false,
+    isolationLevel: options.isolationLevel ?? 'read_committed',
     sessionTimeoutMs,
     heartbeatIntervalMs,
     rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 60_000,

@@ -20,6 +20,7 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     heartbeatInterval: config.heartbeatIntervalMs,
     rebalanceTimeout: config.rebalanceTimeoutMs,
     maxWaitTimeInMs: config.maxWaitTimeMs,
+    readUncommitted: config.isolationLevel === 'read_uncommitted',
     // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop. But
     // rejected credentials stay rejected: restarting would only hammer the broker (the crash
     // event and the health view report it).

@@ -48,7 +48,9 @@ function createPipelineConsumer(kafka: Kafka, config: PipelineConsumerConfig): C
     disconnect: () => consumer.disconnect(),
     on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
       if (event === 'rebalancing') return consumer.on(consumer.events.REBALANCING, () => (listener as EngineConsumerEvents['rebalancing'])())
-      return consumer.on(consumer.events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+      if (event === 'crash') return consumer.on(consumer.events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+      // The pipeline listens to these two only.
+      return () => {}
     },
   }
 }
