@@ -1,0 +1,58 @@
+import { describe, expect, test } from 'vitest'
+import { ConsumerHealthTracker, judgeHealth } from '../../src/instrumentation/health.js'
+
+function tracker() {
+  let now = 1_000_000
+  const t = new ConsumerHealthTracker('g', () => now)
+  return { t, advance: (ms: number) => (now += ms) }
+}
+
+describe('consumer health', () => {
+  test('ready once connected and joined; an empty assignment is still ready', () => {
+    const { t } = tracker()
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false, problems: ['consumer g is starting'] })
+    t.connected()
+    t.joined({})
+    t.polled()
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: true, problems: [] })
+    t.joined({ orders: [0, 2], audit: [1] })
+    expect(t.snapshot()).toMatchObject({ state: 'running', assignedPartitions: 3, lastPollAgeMs: 0 })
+  })
+
+  test('not ready while rebalancing or restarting, ready again after the next join', () => {
+    const { t } = tracker()
+    t.connected()
+    t.joined({ orders: [0] })
+    t.rebalancing()
+    expect(judgeHealth([t.snapshot()]).ready).toBe(false)
+    t.crashed(new Error('coordinator gone'), true)
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false })
+    t.joined({ orders: [0] })
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: true })
+  })
+
+  test('not live after a crash without restart, or when polls stop for longer than maxPollIntervalMs', () => {
+    const crashed = tracker().t
+    crashed.connected()
+    crashed.joined({})
+    crashed.crashed(new Error('SASL authentication failed'), false)
+    expect(judgeHealth([crashed.snapshot()])).toMatchObject({ live: false, ready: false, problems: ['consumer g crashed and does not restart: SASL authentication failed'] })
+
+    const { t, advance } = tracker()
+    t.connected()
+    t.joined({ orders: [0] })
+    t.polled()
+    advance(60_000)
+    expect(judgeHealth([t.snapshot()], { maxPollIntervalMs: 60_000 }).live).toBe(true)
+    advance(1)
+    expect(judgeHealth([t.snapshot()], { maxPollIntervalMs: 60_000 })).toMatchObject({ live: false, ready: false })
+  })
+
+  test('a stopped consumer is live but not ready (the process is shutting down)', () => {
+    const { t } = tracker()
+    t.connected()
+    t.joined({})
+    t.stopped()
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false, problems: ['consumer g is stopped'] })
+  })
+})
