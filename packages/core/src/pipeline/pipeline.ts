@@ -1,6 +1,6 @@
 import type { AnyTopicContract, OutgoingMessage } from '../contract.js'
 import { backoffDelayMs } from '../consumer/backoff.js'
-import type { ConsumerEngine, EngineBatch } from '../consumer/engine.js'
+import type { EngineBatch } from '../consumer/engine.js'
 import { EventHub } from '../consumer/events.js'
 import { sleep } from '../consumer/heartbeat.js'
 import type { HandlerContext, Message } from '../consumer/message.js'
@@ -13,7 +13,7 @@ import type { TransportTransactionalProducer, WireTopicMessages } from '../inter
 import { createDefaultPartitioner } from '../partitioner.js'
 import { encodeBatch } from '../producer.js'
 import { classifyTransactionError, fencedError, OpenTransaction } from '../transaction.js'
-import type { PipelineDeps } from './engine.js'
+import type { PipelineBatch, PipelineDeps, PipelineEngine } from './engine.js'
 import type { PipelineEvents } from './events.js'
 import { type PipelineOptions, type ResolvedPipelineOptions, resolvePipelineOptions } from './options.js'
 
@@ -74,7 +74,7 @@ export class KafkitPipeline {
   #route: Omit<Route, 'handler'> | undefined
   #transform: TransformFn | undefined
   #producer: TransportTransactionalProducer | undefined
-  #engine: ConsumerEngine | undefined
+  #engine: PipelineEngine | undefined
   #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
   #stopping: Promise<void> | undefined
   #fatal: KafkitError | undefined
@@ -275,7 +275,7 @@ export class KafkitPipeline {
   }
 
   /** One partition batch: split into transactions of at most `maxRecordsPerTransaction` inputs. */
-  async #onBatch(batch: EngineBatch): Promise<void> {
+  async #onBatch(batch: PipelineBatch): Promise<void> {
     const max = this.#options.maxRecordsPerTransaction
     let i = 0
     while (i < batch.records.length) {
@@ -296,7 +296,7 @@ export class KafkitPipeline {
    * stopped first (stopping, fenced, fatal error).
    * @throws the rebalance error, after the abort, so the engine rejoins the group
    */
-  async #transact(batch: EngineBatch, chunk: RawRecord[]): Promise<string | undefined> {
+  async #transact(batch: PipelineBatch, chunk: RawRecord[]): Promise<string | undefined> {
     const o = this.#options
     const producer = this.#producer as TransportTransactionalProducer
     const route = this.#route as Omit<Route, 'handler'>
@@ -311,6 +311,7 @@ export class KafkitPipeline {
       let resolved: string | undefined
       let tx: OpenTransaction | undefined
       let phase: 'begin' | 'handle' | 'write' | 'commit' = 'begin'
+      let next = ''
       try {
         tx = new OpenTransaction(o.transactionalId, await producer.begin(), encodeBatch, { compression: o.compression, timeoutMs: 30_000 })
         this.#events.emit('producer.txn.begin', { transactionalId: o.transactionalId, attempt })
@@ -322,9 +323,12 @@ export class KafkitPipeline {
           return undefined
         }
         phase = 'write'
+        next = String(BigInt(resolved) + 1n)
+        // The batch's last record done: commit past the transaction markers behind it too.
+        if (resolved === batch.records[batch.records.length - 1]?.offset && BigInt(batch.nextOffset) > BigInt(next)) next = batch.nextOffset
         const wire = [...buffer].map(([topic, messages]) => ({ topic, messages }))
         if (wire.length > 0) void tx.sendWire(wire).catch(() => {})
-        void tx.sendOffsets(o.groupId, [{ topic: batch.topic, partition: batch.partition, offset: String(BigInt(resolved) + 1n) }]).catch(() => {})
+        void tx.sendOffsets(o.groupId, [{ topic: batch.topic, partition: batch.partition, offset: next }]).catch(() => {})
         await tx.settle()
         phase = 'commit'
         await tx.commit()
@@ -367,7 +371,7 @@ export class KafkitPipeline {
         if (this.#isStopping() || !batch.isRunning() || batch.isStale()) return undefined
         continue
       }
-      this.#floors.set(key, BigInt(resolved) + 1n)
+      this.#floors.set(key, BigInt(next))
       const outputs = [...buffer.values()].reduce((sum, list) => sum + list.length, 0)
       const durationMs = Date.now() - startedAt
       this.#events.emit('producer.txn.commit', { transactionalId: o.transactionalId, attempt, records: outputs, topics: [...buffer.keys()], durationMs })
@@ -378,7 +382,7 @@ export class KafkitPipeline {
         partition: batch.partition,
         inputs: pending.findIndex((record) => record.offset === resolved) + 1,
         outputs,
-        nextOffset: String(BigInt(resolved) + 1n),
+        nextOffset: next,
         durationMs,
       })
       return resolved

@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
-import type { ConsumerEngine, EngineBatch, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { EngineConsumerEvents } from '../../consumer/engine.js'
 import type { RawRecord } from '../../consumer/records.js'
-import type { PipelineConsumerConfig, PipelineDeps } from '../../pipeline/engine.js'
+import type { PipelineBatch, PipelineConsumerConfig, PipelineDeps, PipelineEngine } from '../../pipeline/engine.js'
 import { toKafkitError } from './errors.js'
 import { createConsumerDeps } from './group-consumer.js'
 import type { KafkajsTransport } from './kafkajs.js'
@@ -12,7 +12,7 @@ import { createTransactionalProducer } from './transactions.js'
  * inside its transactions with `sendOffsets`), offsets resolved only after a commit, and
  * the isolation level asked for (`read_committed` for pipelines).
  */
-function createPipelineConsumer(kafka: Kafka, config: PipelineConsumerConfig): ConsumerEngine {
+function createPipelineConsumer(kafka: Kafka, config: PipelineConsumerConfig): PipelineEngine {
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
@@ -55,7 +55,7 @@ function createPipelineConsumer(kafka: Kafka, config: PipelineConsumerConfig): C
   }
 }
 
-function toBatch(payload: EachBatchPayload): EngineBatch {
+function toBatch(payload: EachBatchPayload): PipelineBatch {
   const { batch } = payload
   const records: RawRecord[] = batch.messages.map((m) => ({
     topic: batch.topic,
@@ -70,6 +70,7 @@ function toBatch(payload: EachBatchPayload): EngineBatch {
     topic: batch.topic,
     partition: batch.partition,
     records,
+    nextOffset: String(BigInt(batch.lastOffset()) + 1n),
     resolveOffset: (offset) => payload.resolveOffset(offset),
     heartbeat: () => payload.heartbeat(),
     commitIfNecessary: async () => {},
