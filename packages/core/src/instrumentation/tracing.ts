@@ -59,8 +59,8 @@ export class KafkaTracing {
   }
 
   /**
-   * Runs `send` inside a PRODUCER span (child of the active context, e.g. the handler's
-   * `process` span) and writes that span's context into each message's headers, unless a
+   * Runs `send` inside a PRODUCER span (child of the active span, e.g. the handler's
+   * `process` span; without one, of the trace all the records already carry) and writes that span's context into each message's headers, unless a
    * message already carries a `traceparent` (a forwarded or dead-lettered record keeps its
    * own).
    */
@@ -75,7 +75,7 @@ export class KafkaTracing {
     }
     if (topics.length === 1) attributes['messaging.destination.name'] = topics[0]
     if (count > 1) attributes['messaging.batch.message_count'] = count
-    const parent = context.active()
+    const parent = trace.getSpan(context.active()) === undefined ? (carriedContext(batch) ?? context.active()) : context.active()
     const span = this.#tracer.startSpan(topics.length === 1 ? `send ${topics[0]}` : 'send', { kind: SpanKind.PRODUCER, attributes }, parent)
     const active = trace.setSpan(parent, span)
     const carrier: Record<string, string> = {}
@@ -126,6 +126,25 @@ export class KafkaTracing {
     const span = this.#tracer.startSpan(`process ${first.topic}`, { kind: SpanKind.CONSUMER, attributes, links }, parent)
     return finish(span, () => context.with(trace.setSpan(parent, span), run))
   }
+}
+
+/**
+ * The trace the records themselves carry, when they all carry the same one: a retry or
+ * dead-letter write (made outside any handler span) then joins the failed message's trace.
+ */
+function carriedContext(batch: WireTopicMessages[]): Context | undefined {
+  let traceparent: string | undefined
+  let headers: WireHeaders | undefined
+  for (const entry of batch) {
+    for (const message of entry.messages) {
+      const value = message.headers === undefined ? undefined : headerGetter.get(message.headers, 'traceparent')
+      const text = Array.isArray(value) ? value[0] : value
+      if (text === undefined || (traceparent !== undefined && text !== traceparent)) return undefined
+      traceparent = text
+      headers = message.headers
+    }
+  }
+  return headers === undefined ? undefined : propagation.extract(ROOT_CONTEXT, headers, headerGetter)
 }
 
 async function finish<T>(span: Span, run: () => Promise<T>): Promise<T> {
