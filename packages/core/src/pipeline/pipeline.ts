@@ -78,6 +78,7 @@ export class KafkitPipeline {
   #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
   #stopping: Promise<void> | undefined
   #fatal: KafkitError | undefined
+  #txnQueue: Promise<void> = Promise.resolve()
   #removeSignals: () => void = () => {}
   #unsubscribeEngine: (() => void)[] = []
   #settle!: { resolve: () => void; reject: (error: unknown) => void }
@@ -310,18 +311,18 @@ export class KafkitPipeline {
       const buffer: Buffered = new Map()
       let resolved: string | undefined
       let tx: OpenTransaction | undefined
-      let phase: 'begin' | 'handle' | 'write' | 'commit' = 'begin'
+      let phase: 'handle' | 'begin' | 'write' | 'commit' = 'handle'
       let next = ''
+      let release: (() => void) | undefined
       try {
+        // Transform first, into a buffer: the transaction is open only while it is written,
+        // and partitions handled concurrently share the one producer, one transaction at a time.
+        await processBatch(this.#subBatch(batch, pending, (offset) => (resolved = offset)), this.#routeFor(buffer, route), this.#runtime(buffer))
+        if (resolved === undefined || batch.isStale()) return undefined
+        phase = 'begin'
+        release = await this.#lock()
         tx = new OpenTransaction(o.transactionalId, await producer.begin(), encodeBatch, { compression: o.compression, timeoutMs: 30_000 })
         this.#events.emit('producer.txn.begin', { transactionalId: o.transactionalId, attempt })
-        phase = 'handle'
-        await processBatch(this.#subBatch(batch, pending, (offset) => (resolved = offset)), this.#routeFor(buffer, route), this.#runtime(buffer))
-        if (resolved === undefined) {
-          await tx.abort()
-          this.#emitAbort(attempt, startedAt, 'stopping', new KafkitError('KAFKIT_ABORTED', 'stopping before any input was done'))
-          return undefined
-        }
         phase = 'write'
         next = String(BigInt(resolved) + 1n)
         // The batch's last record done: commit past the transaction markers behind it too.
@@ -333,12 +334,11 @@ export class KafkitPipeline {
         phase = 'commit'
         await tx.commit()
       } catch (error) {
-        if (phase === 'handle' || phase === 'write') await tx?.abort()
-        // Only a lost group membership escapes the runtime's handler: abort, let the engine rejoin.
-        if (phase === 'handle') {
-          this.#emitAbort(attempt, startedAt, 'revoked', error)
-          throw error
-        }
+        if (phase === 'write') await tx?.abort()
+        release?.()
+        release = undefined
+        // Only a lost group membership escapes the runtime's handler (no transaction yet): let the engine rejoin.
+        if (phase === 'handle') throw error
         const kind = classifyTransactionError(error)
         if (kind !== 'transient') {
           const fatal = kind === 'fenced' ? fencedError(o.transactionalId, error as KafkitError) : (error as KafkitError)
@@ -371,6 +371,7 @@ export class KafkitPipeline {
         if (this.#isStopping() || !batch.isRunning() || batch.isStale()) return undefined
         continue
       }
+      release?.()
       this.#floors.set(key, BigInt(next))
       const outputs = [...buffer.values()].reduce((sum, list) => sum + list.length, 0)
       const durationMs = Date.now() - startedAt
@@ -387,6 +388,15 @@ export class KafkitPipeline {
       })
       return resolved
     }
+  }
+
+  /** One transaction at a time on the pipeline's producer; resolves with the release. */
+  #lock(): Promise<() => void> {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const acquired = this.#txnQueue.then(() => release)
+    this.#txnQueue = this.#txnQueue.then(() => held)
+    return acquired
   }
 
   #emitAbort(attempt: number, startedAt: number, reason: 'callback-error' | 'kafka-error' | 'stopping' | 'revoked', error: unknown, retryInMs?: number): void {

@@ -1,4 +1,4 @@
-// Contract: a pipeline transforms only committed input (read_committed), writes one, several or no typed outputs per input, and when a second instance registers the same transactional id the older one stops with KAFKIT_PRODUCER_FENCED while every input still has exactly one output.
+// Contract: a pipeline transforms only committed input (read_committed), writes one, several or no typed outputs per input, and when a second instance registers the same transactional id the older one stops with KAFKIT_PRODUCER_FENCED while every input still has exactly one output, also with partitions handled concurrently on the one transactional producer.
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
@@ -66,7 +66,7 @@ describe('pipeline', () => {
     const transactionalId = uniqueName('tx')
     const make = (name: string): KafkitPipeline =>
       kafka
-        .pipeline({ ...pipelineDefaults, groupId, transactionalId, maxRecordsPerTransaction: 20 })
+        .pipeline({ ...pipelineDefaults, groupId, transactionalId, maxRecordsPerTransaction: 20, partitionsConcurrently: 2 })
         .from(Input)
         .to(Output, async ({ key, value }) => {
           await new Promise((resolve) => setTimeout(resolve, 5))
