@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path'
 import { cacheRoot } from './cache.js'
 import { TestkitError } from './errors.js'
+import { installExitHook } from './exit-hook.js'
 
 /** A child process with its output in a log file; stopped by pid (its whole process group). */
 export interface ManagedProcess {
@@ -118,13 +119,7 @@ export class ProcessGroup {
   private readonly processes = new Set<ManagedProcess>()
   private readonly dirs = new Set<string>()
   private readonly recordFile: string
-  private readonly onExit = () => this.killAllSync()
-  private readonly onSignal = (signal: NodeJS.Signals) => {
-    this.killAllSync()
-    this.detach()
-    // Re-raise, so the default behaviour (exit with 128+n) applies when nobody else listens.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-  }
+  private exitHook: { remove: () => void } | undefined
 
   /**
    * @param stopOnExit remove everything when this Node process exits or is signalled
@@ -134,11 +129,7 @@ export class ProcessGroup {
     const ownerPid = persistent ? 0 : process.pid
     this.ownerId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
     this.recordFile = join(runDir(), `${this.ownerId}.json`)
-    if (stopOnExit) {
-      process.once('exit', this.onExit)
-      process.once('SIGINT', this.onSignal)
-      process.once('SIGTERM', this.onSignal)
-    }
+    if (stopOnExit) this.exitHook = installExitHook(() => this.killAllSync())
     this.ownerPid = ownerPid
   }
 
@@ -231,9 +222,8 @@ export class ProcessGroup {
   }
 
   private detach(): void {
-    process.off('exit', this.onExit)
-    process.off('SIGINT', this.onSignal)
-    process.off('SIGTERM', this.onSignal)
+    this.exitHook?.remove()
+    this.exitHook = undefined
     rmSync(this.recordFile, { force: true })
   }
 

@@ -26,6 +26,7 @@ import {
   type WaitStrategy,
 } from 'testcontainers'
 import { TestkitError } from '../errors.js'
+import { installExitHook } from '../exit-hook.js'
 import { freePort } from '../ports.js'
 import type { ClusterMode, KafkaCluster, StartKafkaOptions } from '../../types.js'
 import { prepareContainerEngine, type ContainerEngine } from './engine.js'
@@ -143,7 +144,7 @@ export async function startContainerCluster(
     if (!process.env['KAFKIT_KEEP_LOGS']) rmSync(logDir, { recursive: true, force: true })
   }
 
-  const exitHook = opts.stopOnExit ? installExitHook(engine, () => (stopped ? undefined : { members, network })) : undefined
+  const exitHook = opts.stopOnExit ? installContainerExitHook(engine, runId, () => (stopped ? undefined : { members, network })) : undefined
 
   const stop = (): Promise<void> => {
     if (!stopping) {
@@ -167,7 +168,9 @@ export async function startContainerCluster(
       )
     }
     const clusterId = opts.mode === 'kraft' ? kraftClusterId() : undefined
-    const started = await Promise.all(
+    // allSettled, not all: when one broker fails, the others must have finished creating
+    // their containers before the clean-up sweeps, or they appear after it and leak.
+    const settled = await Promise.allSettled(
       externalPorts.map((port, i) =>
         startMember(
           'kafka',
@@ -178,7 +181,9 @@ export async function startContainerCluster(
         ),
       ),
     )
-    brokerMembers.push(...started)
+    const failedStart = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+    if (failedStart) throw failedStart.reason
+    brokerMembers.push(...settled.map((result) => (result as PromiseFulfilledResult<Member>).value))
     let registryUrl: string | undefined
     let registryMember: Member | undefined
     if (images.registry && registryPort !== undefined) {
@@ -512,45 +517,39 @@ function brokerAt(brokerMembers: Member[], index: number): Member {
 /**
  * Removes the cluster's containers and network when the process exits without `stop()`:
  * synchronously (an 'exit' handler cannot wait), by a short child Node process that calls
- * the engine API; on SIGINT/SIGTERM the same, then the signal's default action.
+ * the engine API, by id and by the run's label (containers still being created when a
+ * start-up was interrupted carry the label too). Signals: see {@link installExitHook}.
  */
-function installExitHook(
+function installContainerExitHook(
   engine: ContainerEngine,
+  runId: string,
   current: () => { members: Member[]; network: StartedNetwork | undefined } | undefined,
 ): { remove: () => void } {
-  const cleanup = () => {
+  return installExitHook(() => {
     const state = current()
     if (!state) return
     const containers = state.members.map((member) => member.container.getId())
     const network = state.network?.getId()
-    spawnSync(process.execPath, ['-e', EXIT_CLEANUP_SCRIPT, JSON.stringify({ dockerHost: process.env['DOCKER_HOST'] ?? engine.dockerHost, containers, network })], {
+    const label = `${CLUSTER_LABEL}=${runId}`
+    spawnSync(process.execPath, ['-e', EXIT_CLEANUP_SCRIPT, JSON.stringify({ dockerHost: process.env['DOCKER_HOST'] ?? engine.dockerHost, containers, network, label })], {
       stdio: 'ignore',
       timeout: 30_000,
     })
-  }
-  const onSignal = (signal: NodeJS.Signals) => {
-    cleanup()
-    remove()
-    process.kill(process.pid, signal)
-  }
-  const remove = () => {
-    process.removeListener('exit', cleanup)
-    process.removeListener('SIGINT', onSignal)
-    process.removeListener('SIGTERM', onSignal)
-  }
-  process.once('exit', cleanup)
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
-  return { remove }
+  })
 }
 
 /** Deletes containers (forced) then the network through the Docker API, in a child process. */
 const EXIT_CLEANUP_SCRIPT = `
 const http = require('node:http')
-const { dockerHost, containers, network } = JSON.parse(process.argv[1])
+const { dockerHost, containers, network, label } = JSON.parse(process.argv[1])
 const target = dockerHost.startsWith('unix://') ? { socketPath: dockerHost.slice(7) } : (() => { const u = new URL(dockerHost.replace(/^tcp:/, 'http:')); return { host: u.hostname, port: Number(u.port || 2375) } })()
-const del = (path) => new Promise((resolve) => { const req = http.request({ ...target, path, method: 'DELETE', timeout: 20000 }, (res) => { res.resume(); res.on('end', resolve) }); req.on('error', resolve); req.on('timeout', () => req.destroy()); req.end() })
-;(async () => { await Promise.all(containers.map((id) => del('/containers/' + id + '?force=true&v=true'))); if (network) await del('/networks/' + network) })()
+const call = (method, path) => new Promise((resolve) => { const req = http.request({ ...target, path, method, timeout: 20000 }, (res) => { let body = ''; res.on('data', (c) => (body += c)); res.on('end', () => resolve(body)) }); req.on('error', () => resolve('')); req.on('timeout', () => req.destroy()); req.end() })
+;(async () => {
+  let labelled = []
+  try { labelled = JSON.parse(await call('GET', '/containers/json?all=1&filters=' + encodeURIComponent(JSON.stringify({ label: [label] })))).map((c) => c.Id) } catch {}
+  await Promise.all([...new Set([...containers, ...labelled])].map((id) => call('DELETE', '/containers/' + id + '?force=true&v=true')))
+  if (network) await call('DELETE', '/networks/' + network)
+})()
 `
 
 function sleep(ms: number): Promise<void> {

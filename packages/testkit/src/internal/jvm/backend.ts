@@ -247,6 +247,20 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
         await slot.process.stop('SIGKILL')
         group.forget(slot.process)
         slot.process = undefined
+        if (zookeeper) {
+          // Returns once the cluster noticed: ZooKeeper drops the dead broker's registration
+          // when its session expires. Restarting before that fails with NodeExists.
+          const [zkHost, zkPort] = zookeeper.split(':') as [string, string]
+          const registered = async () => {
+            const dump = await fourLetterWord(zkHost, Number(zkPort), 'dump')
+            if (!dump.includes('ephemeral nodes dump')) throw new Error(`ZooKeeper's dump answered ${JSON.stringify(dump.slice(0, 80))}`)
+            return dump.includes(`\t/brokers/ids/${index}\n`)
+          }
+          await waitUntil(async () => !(await registered()), {
+            timeoutMs: options.startTimeoutMs,
+            what: `ZooKeeper to notice that broker ${index} is gone`,
+          })
+        }
       },
       async startBroker(index) {
         const slot = slotAt(index)
@@ -275,14 +289,19 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
 
 /** ZooKeeper's `ruok` four-letter command answers `imok` once it serves. */
 async function zookeeperAnswers(host: string, port: number): Promise<boolean> {
+  return (await fourLetterWord(host, port, 'ruok')) === 'imok'
+}
+
+/** Sends a ZooKeeper four-letter command and resolves with the whole reply ('' on error). */
+async function fourLetterWord(host: string, port: number, command: string): Promise<string> {
   const { connect } = await import('node:net')
   return new Promise((resolve) => {
     const socket = connect({ host, port })
     let reply = ''
     socket.setTimeout(2000, () => socket.destroy())
-    socket.on('connect', () => socket.write('ruok'))
+    socket.on('connect', () => socket.write(command))
     socket.on('data', (chunk) => (reply += chunk.toString()))
-    socket.on('close', () => resolve(reply === 'imok'))
-    socket.on('error', () => resolve(false))
+    socket.on('close', () => resolve(reply))
+    socket.on('error', () => resolve(''))
   })
 }
