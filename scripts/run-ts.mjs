@@ -1,6 +1,6 @@
 // Runs a TypeScript file from the repo against package sources (the `@kafkit/source`
 // export condition), so no build step is needed first: node scripts/run-ts.mjs <file.ts> [args…]
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -11,12 +11,21 @@ if (!file) {
   process.exit(2)
 }
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
-const result = spawnSync(tsx, ['--conditions=@kafkit/source', file, ...args], {
+const child = spawn(tsx, ['--conditions=@kafkit/source', file, ...args], {
   stdio: 'inherit',
   env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env },
 })
-if (result.error) {
-  console.error(`could not run tsx (${result.error.message}); run 'npm ci' first`)
+// A signal sent to this process alone (kill <pid>, a supervisor) reaches the program too, so
+// its graceful shutdown runs; a terminal's Ctrl-C already reaches both.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
+child.on('error', (error) => {
+  console.error(`could not run tsx (${error.message}); run 'npm ci' first`)
   process.exit(1)
-}
-process.exit(result.status ?? 1)
+})
+child.on('exit', (code, signal) => {
+  if (signal) {
+    // Leave the way the program left: by the same signal.
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(s)
+    process.kill(process.pid, signal)
+  } else process.exit(code ?? 1)
+})

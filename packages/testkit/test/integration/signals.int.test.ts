@@ -1,0 +1,53 @@
+// Contract: a process that started a cluster and is ended by SIGTERM leaves no broker behind;
+// when the process handles SIGTERM itself, the brokers keep serving until it exits.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { KafkaCluster } from '@kafkit/testkit'
+import { clusterPids } from './rig-checks.js'
+
+const root = join(import.meta.dirname, '..', '..', '..', '..')
+
+function startFixture(...args: string[]): { child: ChildProcess; output: () => string; ready: Promise<string> } {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['--conditions=@kafkit/source', join(import.meta.dirname, 'fixtures', 'cluster-until-signal.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  const ready = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', () => {
+      const logDir = /ready (\S+)/.exec(output)?.[1]
+      if (logDir) resolve(logDir)
+    })
+    child.once('exit', (code) => reject(new Error(`fixture exited (${code}) before it was ready:\n${output}`)))
+  })
+  return { child, output: () => output, ready }
+}
+
+const exited = (child: ChildProcess) => new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])))
+
+describe('a process ended by a signal', () => {
+  it('removes its cluster and dies by the signal when it does not handle it', async () => {
+    const { child, ready } = startFixture()
+    const logDir = await ready
+    const pids = clusterPids({ logDir } as KafkaCluster)
+    expect(pids.length).toBe(2)
+    const done = exited(child)
+    child.kill('SIGTERM')
+    // Killed by the signal, or (through tsx's wrapper, which relays it) exit code 128 + 15.
+    const [code, signal] = await done
+    expect(signal === 'SIGTERM' || code === 143).toBe(true)
+    expect(clusterPids({ logDir } as KafkaCluster)).toEqual([])
+  })
+
+  it('keeps the brokers up through the app’s own graceful shutdown, then removes them', async () => {
+    const { child, output, ready } = startFixture('graceful')
+    const logDir = await ready
+    const done = exited(child)
+    child.kill('SIGTERM')
+    expect(await done).toEqual([0, null])
+    expect(output()).toContain('during shutdown the cluster served 1 broker(s)')
+    expect(clusterPids({ logDir } as KafkaCluster)).toEqual([])
+  })
+})
