@@ -2,7 +2,7 @@ import type { Producer } from 'kafkajs'
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
 import { adaptPartitioner, COMPRESSION, type KafkajsTransport } from './kafkajs.js'
-import type { RecordMetadata, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer } from './types.js'
+import type { RecordMetadata, TransportSendOptions, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer, WireTopicMessages } from './types.js'
 
 /**
  * A transactional producer over kafkajs. kafkajs keeps one transaction state machine per
@@ -81,21 +81,24 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
       throw toKafkitError(error, this.#context(), 'Begin transaction')
     }
     const context = this.#context()
+    const write = async (batch: WireTopicMessages[], options: Omit<TransportSendOptions, 'acks'>): Promise<RecordMetadata[]> => {
+      try {
+        const written = await txn.sendBatch({ topicMessages: batch, acks: -1, timeout: options.timeoutMs, compression: COMPRESSION[options.compression] })
+        return written.map((entry) => ({
+          topic: entry.topicName,
+          partition: entry.partition,
+          baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
+          logAppendTime: entry.logAppendTime ?? '-1',
+        }))
+      } catch (error) {
+        const topics = [...new Set(batch.map((entry) => entry.topic))]
+        throw toKafkitError(error, { ...context, topics }, 'Transactional send')
+      }
+    }
+    // Instrumentation (trace headers, produce metrics) sees transactional writes as any other.
+    const intercept = this.#transport.config.interceptSend
     return {
-      send: async (batch, options): Promise<RecordMetadata[]> => {
-        try {
-          const written = await txn.sendBatch({ topicMessages: batch, acks: -1, timeout: options.timeoutMs, compression: COMPRESSION[options.compression] })
-          return written.map((entry) => ({
-            topic: entry.topicName,
-            partition: entry.partition,
-            baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
-            logAppendTime: entry.logAppendTime ?? '-1',
-          }))
-        } catch (error) {
-          const topics = [...new Set(batch.map((entry) => entry.topic))]
-          throw toKafkitError(error, { ...context, topics }, 'Transactional send')
-        }
-      },
+      send: (batch, options) => (intercept ? intercept(batch, () => write(batch, options)) : write(batch, options)),
       sendOffsets: async (groupId, offsets) => {
         const byTopic = new Map<string, { partition: number; offset: string }[]>()
         for (const { topic, partition, offset } of offsets) {
