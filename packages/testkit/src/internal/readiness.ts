@@ -47,16 +47,22 @@ export async function waitUntil(check: () => Promise<boolean>, options: WaitOpti
   }
 }
 
+/** What one broker says about the cluster, through the Kafka protocol. */
+export interface ClusterView {
+  brokerIds: Set<number>
+  controller: number | null
+}
+
 /**
- * True when every one of `brokerIds` is registered in the cluster metadata, as seen through
- * the Kafka protocol from `bootstrap`; and each broker answers on its own address.
+ * Asks the brokers at `addresses` (one connection, no retries) for the cluster metadata.
+ * @throws whatever the connection or request failed with
  */
-export async function clusterHasBrokers(brokers: string[], expected: number): Promise<boolean> {
+export async function describeCluster(addresses: string[]): Promise<ClusterView> {
   const kafka = new Kafka({
     clientId: 'kafkit-testkit-readiness',
-    brokers,
+    brokers: addresses,
     logLevel: logLevel.NOTHING,
-    connectionTimeout: 2000,
+    connectionTimeout: 3000,
     requestTimeout: 3000,
     retry: { retries: 0 },
   })
@@ -64,10 +70,34 @@ export async function clusterHasBrokers(brokers: string[], expected: number): Pr
   try {
     await admin.connect()
     const cluster = await admin.describeCluster()
-    return cluster.brokers.length >= expected && cluster.controller !== null && cluster.controller >= 0
+    return { brokerIds: new Set(cluster.brokers.map((b) => b.nodeId)), controller: cluster.controller }
   } finally {
     await admin.disconnect().catch(() => undefined)
   }
+}
+
+/**
+ * Null when the broker at `address` serves: it answers, lists every one of `expectedIds`, and
+ * knows a controller (a broker just restarted is listed by the others before it knows one).
+ * Otherwise why not, for the error a person reads.
+ */
+export async function brokerNotReadyReason(address: string, expectedIds: number[]): Promise<string | null> {
+  try {
+    const view = await describeCluster([address])
+    if (expectedIds.every((id) => view.brokerIds.has(id)) && view.controller !== null && view.controller >= 0) return null
+    return `${address} lists brokers [${[...view.brokerIds].join(', ')}] and controller ${String(view.controller)}`
+  } catch (error) {
+    return `${address}: ${error instanceof Error ? error.message : String(error)}`
+  }
+}
+
+/** True when every broker in `addresses` serves (see {@link brokerNotReadyReason}); ids are 0..n-1. */
+export async function clusterHasBrokers(addresses: string[], expected: number): Promise<boolean> {
+  const ids = Array.from({ length: expected }, (_, i) => i)
+  const reasons = await Promise.all(addresses.map((address) => brokerNotReadyReason(address, ids)))
+  const reason = reasons.find((r) => r !== null)
+  if (reason) throw new Error(reason)
+  return true
 }
 
 /** True when the schema registry's Confluent API lists subjects. */

@@ -16,7 +16,6 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type W
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import kafkajs from 'kafkajs'
 import {
   GenericContainer,
   getContainerRuntimeClient,
@@ -28,11 +27,11 @@ import {
 import { TestkitError } from '../errors.js'
 import { installExitHook } from '../exit-hook.js'
 import { freePort } from '../ports.js'
+import { brokerNotReadyReason, describeCluster } from '../readiness.js'
 import type { ClusterMode, KafkaCluster, StartKafkaOptions } from '../../types.js'
 import { prepareContainerEngine, type ContainerEngine } from './engine.js'
 import { ensureImages } from './images.js'
 
-const { Kafka, logLevel } = kafkajs
 
 /** The options {@link startContainerCluster} needs, defaults already applied. */
 export type ContainerClusterOptions = Required<
@@ -396,26 +395,9 @@ async function waitForBrokers(brokers: string[], expected: number[], members: Me
     await assertRunning(members, expected)
     for (const id of expected) {
       if (ready.has(id)) continue
-      const kafka = new Kafka({
-        clientId: 'kafkit-readiness',
-        brokers: [brokers[id] as string],
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 3000,
-        requestTimeout: 3000,
-        retry: { retries: 0 },
-      })
-      const admin = kafka.admin()
-      try {
-        await admin.connect()
-        const cluster = await admin.describeCluster()
-        const ids = new Set(cluster.brokers.map((broker) => broker.nodeId))
-        if (expected.every((other) => ids.has(other)) && cluster.controller !== null && cluster.controller >= 0) ready.add(id)
-        else lastError = `broker ${id} lists brokers [${[...ids].join(', ')}] and controller ${String(cluster.controller)}`
-      } catch (error) {
-        lastError = `broker ${id}: ${error instanceof Error ? error.message : String(error)}`
-      } finally {
-        await admin.disconnect().catch(() => undefined)
-      }
+      const reason = await brokerNotReadyReason(brokers[id] as string, expected)
+      if (reason === null) ready.add(id)
+      else lastError = `broker ${id}: ${reason}`
     }
     if (ready.size === expected.length) return
     if (Date.now() > deadline) {
@@ -430,24 +412,11 @@ async function waitForBrokers(brokers: string[], expected: number[], members: Me
 
 /** Polls the metadata of the live brokers until it no longer lists broker `index`. */
 async function waitForBrokerGone(survivors: string[], index: number, deadline: number): Promise<void> {
-  const kafka = new Kafka({
-    clientId: 'kafkit-readiness',
-    brokers: survivors,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 3000,
-    retry: { retries: 0 },
-  })
   for (;;) {
-    const admin = kafka.admin()
     try {
-      await admin.connect()
-      const cluster = await admin.describeCluster()
-      if (!cluster.brokers.some((broker) => broker.nodeId === index)) return
+      if (!(await describeCluster(survivors)).brokerIds.has(index)) return
     } catch {
       // a survivor busy electing leaders: ask again
-    } finally {
-      await admin.disconnect().catch(() => undefined)
     }
     if (Date.now() > deadline) {
       throw new TestkitError('TESTKIT_NOT_READY', `containers backend: the cluster still lists the stopped broker ${index} after the start timeout`)
