@@ -13,7 +13,7 @@ export interface MessageRef {
 export interface ConsumerEvents {
   'consumer.started': { groupId: string; topics: string[] }
   'consumer.handled': MessageRef & { durationMs: number; attempt: number }
-  /** A handler failed and will be retried in place after `delayMs`. */
+  /** A handler failed, or a decode failed for a retriable reason (registry down), and is retried in place after `delayMs`. */
   'consumer.retry': MessageRef & { attempt: number; delayMs: number; errorCode: string; errorMessage: string }
   /** A message went to a retry topic, due at `dueAt` (epoch ms). */
   'consumer.retry-topic': MessageRef & { retryTopic: string; dueAt: number; errorCode: string }

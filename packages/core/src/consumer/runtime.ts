@@ -1,6 +1,7 @@
 import { buildDeadLetterRecord, buildRetryRecord } from './dead-letter.js'
 import type { ConsumerDeps, EngineBatch, RecordSender } from './engine.js'
-import { describeError, type ErrorInfo } from './error-info.js'
+import { backoffDelayMs } from './backoff.js'
+import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
 import { KafkitHeaders } from './headers.js'
 import { HeartbeatKeeper, sleep } from './heartbeat.js'
@@ -111,17 +112,20 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
     ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason: 'replay-for-other-group' })
     return false
   })
-  // Decode first: a record that does not decode is poison and leaves at once, the rest go on.
+  // Decode first: a record whose bytes do not decode is poison and leaves at once, the rest go on.
   const decoded: Decoded[] = []
   for (const raw of unit) {
-    try {
-      decoded.push({ raw, message: await decodeMessage(route.contract, raw, 1) })
-    } catch (error) {
-      const info = describeError(error, stackLimit(route))
-      ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
-      const decision = route.policy.decide({ error, info, poison: true, attempt: 1, tier: route.tier, sourceTopic: route.contract.name })
-      if ((await applyDecision(decision, [raw], 1, info, route, ctx, signal)) === 'aborted') return 'aborted'
+    const result = await decodeHolding(raw, route, ctx, signal)
+    if (result === 'aborted') return 'aborted'
+    if ('message' in result) {
+      decoded.push({ raw, message: result.message })
+      continue
     }
+    const { error, info } = result
+    const poison = isPoisonCode(info.code)
+    if (poison) ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
+    const decision = route.policy.decide({ error, info, poison, attempt: 1, tier: route.tier, sourceTopic: route.contract.name })
+    if ((await applyDecision(decision, [raw], 1, info, route, ctx, signal)) === 'aborted') return 'aborted'
   }
   if (decoded.length === 0) return 'done'
 
@@ -144,6 +148,33 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
       const raws = decoded.map((d) => d.raw)
       const outcome = await applyDecision(decision, raws, attempt, info, route, ctx, signal)
       if (outcome !== 'retry') return outcome
+    }
+  }
+}
+
+/**
+ * Decodes one record. A decode that fails for a retriable reason outside the bytes (the
+ * schema registry is unreachable) is not the message's fault: it is tried again with the
+ * route's backoff, holding the partition, for as long as it takes, rather than sending
+ * sound messages to the dead-letter topic during an outage. Resolves with the failure
+ * for poison (a poison code) and for any other non-retriable error, for the policy.
+ */
+async function decodeHolding(raw: RawRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<{ message: Message<AnyTopicContract> } | { error: unknown; info: ErrorInfo } | 'aborted'> {
+  for (let retry = 1; ; retry++) {
+    try {
+      return { message: await decodeMessage(route.contract, raw, 1) }
+    } catch (error) {
+      const info = describeError(error, stackLimit(route))
+      if (isPoisonCode(info.code) || !info.retriable) return { error, info }
+      if (ctx.isStopping()) return 'aborted'
+      const delayMs = backoffDelayMs(retry, route.settings.retry.backoff)
+      ctx.events.emit('consumer.retry', { ...ref(ctx, raw), attempt: retry, delayMs, errorCode: info.code, errorMessage: info.message })
+      try {
+        await sleep(delayMs, signal)
+      } catch {
+        return 'aborted'
+      }
+      if (ctx.isStopping()) return 'aborted'
     }
   }
 }

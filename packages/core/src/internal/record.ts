@@ -157,8 +157,9 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
 /**
  * Decodes a consumed record with its contract: key, value and declared headers (the last
  * value of a repeated header, as Java's `lastHeader`). Synchronous when every serde is.
- * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_DECODE` with topic, partition,
- *   offset and field; never retriable (a poison message stays poison)
+ * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_*` with topic, partition, offset
+ *   and field, never retriable (a poison message stays poison); a serde's own KafkitError
+ *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
 export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
   const c = compile(contract)

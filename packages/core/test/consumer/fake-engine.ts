@@ -1,0 +1,120 @@
+import type { EngineBatch, RecordSender } from '../../src/consumer/engine.js'
+import { EventHub, type ConsumerEvents } from '../../src/consumer/events.js'
+import type { ResolvedPolicy } from '../../src/consumer/options.js'
+import { resolvePolicy, type FailurePolicyOptions } from '../../src/consumer/options.js'
+import { selectPolicy } from '../../src/consumer/policy.js'
+import type { OutgoingRecord, RawRecord } from '../../src/consumer/records.js'
+import type { Route, RuntimeContext } from '../../src/consumer/runtime.js'
+import type { AnyTopicContract } from '../../src/contract.js'
+import type { MessageHandler } from '../../src/consumer/message.js'
+
+/**
+ * A partition batch in kafkit's own engine terms, recording what the runtime did with it:
+ * which offsets it resolved (in order) and what else it called.
+ */
+export class FakeBatch implements EngineBatch {
+  readonly resolved: string[] = []
+  readonly calls: string[] = []
+  running = true
+  stale = false
+  heartbeatError: unknown
+  constructor(readonly topic: string, readonly records: RawRecord[], readonly partition = 0) {}
+
+  resolveOffset(offset: string): void {
+    this.resolved.push(offset)
+    this.calls.push(`resolve ${offset}`)
+  }
+  async heartbeat(): Promise<void> {
+    if (this.heartbeatError !== undefined) throw this.heartbeatError
+  }
+  async commitIfNecessary(): Promise<void> {
+    this.calls.push('commit')
+  }
+  pause(): () => void {
+    this.calls.push('pause')
+    return () => void this.calls.push('resume')
+  }
+  isRunning(): boolean {
+    return this.running
+  }
+  isStale(): boolean {
+    return this.stale
+  }
+}
+
+/** Raw records `offsets` of one partition, value = the given text. */
+export function records(topic: string, values: string[], first = 0): RawRecord[] {
+  return values.map((value, i) => ({ topic, partition: 0, offset: String(first + i), timestamp: '1700000000000', key: null, value: Buffer.from(value), headers: {} }))
+}
+
+/**
+ * A record sender whose writes are settled by the test: each `send` waits until
+ * `ack()`/`fail()` is called (or, with `auto`, answers at once).
+ */
+export class FakeSender implements RecordSender {
+  readonly sent: OutgoingRecord[][] = []
+  readonly attempts: OutgoingRecord[][] = []
+  auto: 'ack' | ((records: OutgoingRecord[], attempt: number) => unknown) | undefined = 'ack'
+  #pending: { resolve: () => void; reject: (error: unknown) => void }[] = []
+  #waiters: (() => void)[] = []
+
+  async send(records: OutgoingRecord[]): Promise<void> {
+    this.attempts.push(records)
+    if (this.auto === 'ack') {
+      this.sent.push(records)
+      return
+    }
+    if (typeof this.auto === 'function') {
+      const error = this.auto(records, this.attempts.length)
+      if (error !== undefined) throw error
+      this.sent.push(records)
+      return
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#pending.push({ resolve: () => (this.sent.push(records), resolve()), reject })
+      for (const wake of this.#waiters.splice(0)) wake()
+    })
+  }
+
+  /** Resolves once a write waits for its answer. */
+  async writeWaiting(): Promise<void> {
+    if (this.#pending.length > 0) return
+    await new Promise<void>((resolve) => this.#waiters.push(resolve))
+  }
+
+  ack(): void {
+    this.#pending.shift()?.resolve()
+  }
+  fail(error: unknown): void {
+    this.#pending.shift()?.reject(error)
+  }
+}
+
+/** A route for `contract` handled by `fn`, with the policy `options` resolve to. */
+export function routeOf(contract: AnyTopicContract, fn: MessageHandler<AnyTopicContract>, options: FailurePolicyOptions = {}, tier = -1): Route {
+  const settings: ResolvedPolicy = resolvePolicy(options)
+  return { contract, tier, handler: { kind: 'message', fn }, policy: selectPolicy(settings), settings }
+}
+
+/** A runtime context over `sender`, recording every event by name. */
+export function contextOf(sender: RecordSender, over: Partial<RuntimeContext> = {}): RuntimeContext & { log: { name: keyof ConsumerEvents; payload: unknown }[] } {
+  const events = new EventHub()
+  const log: { name: keyof ConsumerEvents; payload: unknown }[] = []
+  const emit = events.emit.bind(events)
+  events.emit = (name, payload) => {
+    log.push({ name, payload })
+    emit(name, payload)
+  }
+  return {
+    groupId: 'g1',
+    events,
+    sender,
+    heartbeatIntervalMs: 60_000,
+    inFlight: new Set(),
+    isStopping: () => false,
+    resumeAt: () => {},
+    now: () => Date.now(),
+    ...over,
+    log,
+  }
+}

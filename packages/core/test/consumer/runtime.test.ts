@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest'
+import { defineTopic } from '../../src/contract.js'
+import { KafkitError } from '../../src/errors.js'
+import { processBatch } from '../../src/consumer/runtime.js'
+import type { Serde } from '../../src/serde.js'
+import { contextOf, FakeBatch, FakeSender, records, routeOf } from './fake-engine.js'
+
+// The at-least-once core, driven through kafkit's own EngineBatch: an offset is resolved
+// only after its message was handled or its copy acknowledged elsewhere.
+
+const fast = { retry: { attempts: 2, backoff: { initialMs: 1, maxMs: 2 } } }
+
+/** A text serde whose decode fails with `error` for the first `failures` calls. */
+function flakySerde(failures: number, error: () => unknown): Serde<string> & { calls: number } {
+  return {
+    format: 'flaky',
+    calls: 0,
+    encode: (value) => Buffer.from(value),
+    decode(bytes) {
+      this.calls++
+      if (this.calls <= failures) throw error()
+      return bytes.toString()
+    },
+  }
+}
+
+const registryDown = () => new KafkitError('KAFKIT_REGISTRY', 'Schema registry unreachable (GET /schemas/ids/1): ECONNREFUSED', { retriable: true })
+
+describe('decode failures', () => {
+  it('holds the partition while the registry is unreachable, then handles the message: no dead letter', async () => {
+    // More failures than retry.attempts: a registry outage is not the message's fault.
+    const serde = flakySerde(5, registryDown)
+    const contract = defineTopic({ name: 'orders', value: serde })
+    const handled: string[] = []
+    const sender = new FakeSender()
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    const ctx = contextOf(sender)
+    await processBatch(batch, routeOf(contract, ({ value }) => void handled.push(value as string), fast), ctx)
+    expect(sender.attempts).toEqual([])
+    expect(handled).toEqual(['a', 'b'])
+    expect(batch.resolved).toEqual(['0', '1'])
+    expect(ctx.log.filter((e) => e.name === 'consumer.poison')).toEqual([])
+    expect(ctx.log.filter((e) => e.name === 'consumer.retry').map((e) => (e.payload as { errorCode: string }).errorCode)).toEqual(Array(5).fill('KAFKIT_REGISTRY'))
+  })
+
+  it('leaves a record held by a registry outage unresolved when the consumer stops', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(Number.POSITIVE_INFINITY, registryDown) })
+    let stopping = false
+    const sender = new FakeSender()
+    const batch = new FakeBatch('orders', records('orders', ['a']))
+    const ctx = contextOf(sender, { isStopping: () => stopping })
+    ctx.events.on('consumer.retry', (e) => void (e.attempt >= 3 && (stopping = true)))
+    await processBatch(batch, routeOf(contract, () => {}, fast), ctx)
+    expect(batch.resolved).toEqual([])
+    expect(sender.attempts).toEqual([])
+  })
+
+  it('still sends poison (bytes that never decode) to the dead-letter topic at once', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(1, () => new KafkitError('KAFKIT_SERDE_DECODE', 'invalid JSON')) })
+    const sender = new FakeSender()
+    const batch = new FakeBatch('orders', records('orders', ['bad', 'good']))
+    const ctx = contextOf(sender)
+    const handled: unknown[] = []
+    await processBatch(batch, routeOf(contract, ({ value }) => void handled.push(value), fast), ctx)
+    expect(sender.sent.map((w) => w.map((r) => [r.topic, r.value?.toString()]))).toEqual([[['orders.dlq', 'bad']]])
+    expect(handled).toEqual(['good'])
+    expect(batch.resolved).toEqual(['0', '1'])
+    expect(ctx.log.filter((e) => e.name === 'consumer.retry')).toEqual([])
+  })
+
+  it('dead-letters a non-retriable decode failure that is not poison without calling it poison', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(1, () => new KafkitError('KAFKIT_REGISTRY', 'Unauthorized (401)', { retriable: false })) })
+    const sender = new FakeSender()
+    const batch = new FakeBatch('orders', records('orders', ['a']))
+    const ctx = contextOf(sender)
+    await processBatch(batch, routeOf(contract, () => {}, fast), ctx)
+    expect(sender.sent.flat().map((r) => r.headers['kafkit-error-code'])).toEqual(['KAFKIT_REGISTRY'])
+    expect(ctx.log.filter((e) => e.name === 'consumer.poison')).toEqual([])
+  })
+})
