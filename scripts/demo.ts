@@ -35,7 +35,8 @@ async function clusterToUse(): Promise<{ brokers: string[]; schemaRegistryUrl?: 
 
 async function seedsExample(brokers: string[]): Promise<void> {
   say('\n== 1. Producer → consumer group (the seeds\' example, typed)')
-  const kafka = new Kafkit({ clientId: 'kafkit-demo', brokers })
+  // The demo prints its own story; a service would keep the default (pino at info).
+  const kafka = new Kafkit({ clientId: 'kafkit-demo', brokers, logLevel: 'warn' })
   try {
     const report = await kafka.admin().ensureTopics([Greetings])
     say(`topic ${Greetings.name}: ${report.created.includes(Greetings.name) ? 'created' : 'already there'} (${Greetings.partitions} partitions)`)

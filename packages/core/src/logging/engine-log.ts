@@ -29,9 +29,16 @@ const EXPECTED_CHURN = new Set([
  * - `Topic creation errors` (kafkit's `ensureTopics` racing another creator: the topic
  *   exists, which is what was wanted; a real failure is thrown by ensureTopics): `debug`.
  *
+ * - the consumer runner's "group is rebalancing, re-joining" warning: `debug`.
+ *
  * Everything else keeps its level.
  */
 export function engineLineLevel(entry: LogEntry): LogEntry['level'] {
+  // kafkajs warns "The group is rebalancing, re-joining" whenever a member joins or leaves:
+  // ordinary group life, which kafkit's consumer already logs at info.
+  if (entry.level === 'warn' && entry.namespace === 'Runner' && (entry.protocolError?.type === 'REBALANCE_IN_PROGRESS' || /rebalancing/i.test(String(entry.extra.error ?? '')))) {
+    return 'debug'
+  }
   if (entry.level !== 'error') return entry.level
   const problem = entry.protocolError
   if (problem !== undefined) {

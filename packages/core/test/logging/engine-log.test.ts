@@ -45,6 +45,17 @@ describe('engineLineLevel', () => {
     expect(engineLineLevel(otherRetriable)).toBe('warn')
   })
 
+  test("the runner's rejoin warning on a rebalance drops to debug; its other warnings stay", () => {
+    const rejoin: LogEntry = {
+      level: 'warn',
+      namespace: 'Runner',
+      message: 'The group is rebalancing, re-joining',
+      extra: { groupId: 'g', memberId: 'm', error: 'The group is rebalancing, so a rejoin is needed' },
+    }
+    expect(engineLineLevel(rejoin)).toBe('debug')
+    expect(engineLineLevel({ ...rejoin, message: 'Consumer has been fenced', extra: { groupId: 'g' } })).toBe('warn')
+  })
+
   test('real failures keep ERROR, other levels are untouched', () => {
     expect(engineLineLevel(authFailure)).toBe('error')
     expect(engineLineLevel({ level: 'error', namespace: 'Consumer', message: 'Crash: KafkaJSNonRetriableError', extra: {} })).toBe('error')
