@@ -1,14 +1,8 @@
 import { defineConfig } from 'tsup'
+import { libraryBuild } from '../../tsup.config.base.js'
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-  },
+  libraryBuild,
   {
     // The executable: ESM only (top-level await), `#!` kept from the source.
     entry: { cli: 'src/bin.ts' },

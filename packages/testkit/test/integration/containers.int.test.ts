@@ -5,7 +5,7 @@ import { getContainerRuntimeClient } from 'testcontainers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type KafkaCluster, startKafka, uniqueName } from '@kafkit/testkit'
 import { propertyToEnv } from '../../src/internal/containers/backend.js'
-import { produceAndConsume } from './rig-checks.js'
+import { produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
 const enabled = process.env['KAFKIT_BACKEND'] === 'containers'
 const lines: string[] = []
@@ -91,20 +91,9 @@ describe.runIf(enabled)('containers backend', () => {
     await admin.disconnect()
     expect(metadata.topics[0]?.partitions).toHaveLength(2)
 
-    const url = cluster.schemaRegistryUrl as string
-    const schema = JSON.stringify({ type: 'record', name: 'ContainersRig', fields: [{ name: 'id', type: 'string' }] })
-    const subject = `${uniqueName('containers')}-value`
-    const posted = await fetch(`${url}/subjects/${subject}/versions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schema }),
-    })
-    expect(posted.status).toBe(200)
-    const { id } = (await posted.json()) as { id: number }
+    const { id, registered, returned } = await registerAndFetchSchema(cluster.schemaRegistryUrl as string, 'ContainersRig')
     expect(id).toBeGreaterThan(0)
-    const fetched = await fetch(`${url}/schemas/ids/${id}`)
-    expect(fetched.status).toBe(200)
-    expect(JSON.parse(((await fetched.json()) as { schema: string }).schema)).toEqual(JSON.parse(schema))
+    expect(returned).toEqual(registered)
 
     await cluster.stop()
     await cluster.stop() // idempotent

@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type KafkaCluster, TestkitError, startKafka, uniqueName } from '@kafkit/testkit'
-import { clusterPids, produceAndConsume } from './rig-checks.js'
+import { clusterPids, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
 const started: KafkaCluster[] = []
 async function start(options: Parameters<typeof startKafka>[0]): Promise<KafkaCluster> {
@@ -72,18 +72,9 @@ describe('jvm backend', () => {
 
   it('serves a Confluent-compatible schema registry that stores and returns a schema', async () => {
     const cluster = await start({ schemaRegistry: true })
-    const url = cluster.schemaRegistryUrl as string
-    const schema = JSON.stringify({ type: 'record', name: 'Rig', fields: [{ name: 'id', type: 'string' }] })
-    const subject = `${uniqueName('rig')}-value`
-    const posted = await fetch(`${url}/subjects/${subject}/versions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ schema }),
-    })
-    expect(posted.status).toBe(200)
-    const { id } = (await posted.json()) as { id: number }
-    const fetched = (await (await fetch(`${url}/schemas/ids/${id}`)).json()) as { schema: string }
-    expect(JSON.parse(fetched.schema)).toEqual(JSON.parse(schema))
+    const { id, registered, returned } = await registerAndFetchSchema(cluster.schemaRegistryUrl as string, 'Rig')
+    expect(id).toBeGreaterThan(0)
+    expect(returned).toEqual(registered)
     const pids = clusterPids(cluster)
     expect(pids.length).toBe(3)
     await cluster.stop()

@@ -52,3 +52,23 @@ export function clusterPids(cluster: KafkaCluster): number[] {
     })
     .map(Number)
 }
+
+/**
+ * Registers a schema under a new subject through the Confluent API and reads it back by id.
+ * @returns the registered and the returned schema, parsed, for the caller to compare
+ */
+export async function registerAndFetchSchema(registryUrl: string, recordName: string): Promise<{ id: number; registered: unknown; returned: unknown }> {
+  const schema = JSON.stringify({ type: 'record', name: recordName, fields: [{ name: 'id', type: 'string' }] })
+  const subject = `${uniqueName('rig')}-value`
+  const posted = await fetch(`${registryUrl}/subjects/${subject}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema }),
+  })
+  if (posted.status !== 200) throw new Error(`registering ${subject} answered HTTP ${posted.status}: ${await posted.text()}`)
+  const { id } = (await posted.json()) as { id: number }
+  const fetched = await fetch(`${registryUrl}/schemas/ids/${id}`)
+  if (fetched.status !== 200) throw new Error(`GET /schemas/ids/${id} answered HTTP ${fetched.status}`)
+  const returned = JSON.parse(((await fetched.json()) as { schema: string }).schema) as unknown
+  return { id, registered: JSON.parse(schema) as unknown, returned }
+}
