@@ -83,7 +83,7 @@ export class KafkitConsumer {
     const settings = resolvePolicy(policyOptions, this.#options.policy, `handle(${contract.name}).`)
     const policy = selectPolicy(settings)
     this.#routes.set(contract.name, { contract, tier: -1, handler, policy, settings })
-    retryTopicNames(contract.name, settings.retryTopics).forEach((topic, tier) => {
+    retryTopicNames(contract.name, settings.retryTopics, this.#options.groupId).forEach((topic, tier) => {
       if (this.#routes.has(topic)) throw new KafkitError('KAFKIT_CONFIG', `retry topic ${topic} is also handled directly`, { context: { topic } })
       this.#routes.set(topic, { contract, tier, handler, policy, settings })
     })

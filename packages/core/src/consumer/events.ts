@@ -19,8 +19,8 @@ export interface ConsumerEvents {
   'consumer.retry-topic': MessageRef & { retryTopic: string; dueAt: number; errorCode: string }
   /** A retry topic partition waits for its first message to fall due. */
   'consumer.retry-wait': { groupId: string; topic: string; partition: number; offset: string; dueAt: number }
-  /** A replayed record meant for another consumer group was passed over. */
-  'consumer.skipped': MessageRef & { reason: 'replay-for-other-group' }
+  /** A replayed record meant for another consumer group, or another group's record in a shared retry topic, was passed over. */
+  'consumer.skipped': MessageRef & { reason: 'replay-for-other-group' | 'retry-for-other-group' }
   /** The bytes of a message did not decode. */
   'consumer.poison': MessageRef & { errorCode: string; errorMessage: string }
   /** A failed message was given up (no dead-letter topic configured). */

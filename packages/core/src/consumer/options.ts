@@ -15,12 +15,17 @@ export interface RetryOptions {
   retryIf?: (error: unknown) => boolean
 }
 
-/** Non-blocking retry topics: one per delay, named `<topic>.retry.<delay>`. */
+/** Non-blocking retry topics: one per delay and consumer group, named `<topic>.<groupId>.retry.<delay>`. */
 export interface RetryTopicsOptions {
   /** Delays, one topic each, tried in order. */
   delays: Duration[]
-  /** Names a retry topic. @default (topic, label) => `${topic}.retry.${label}` */
-  topicName?: (sourceTopic: string, delayLabel: string) => string
+  /**
+   * Names a retry topic. A retry topic belongs to one consumer group (it holds that
+   * group's failures): keep `groupId` in the name, or groups that share a source topic
+   * share the topic too (each then skips the other's records, but still reads them).
+   * @default (topic, label, groupId) => `${topic}.${groupId}.retry.${label}`
+   */
+  topicName?: (sourceTopic: string, delayLabel: string, groupId: string) => string
 }
 
 /** Dead-letter topic: where a message goes when nothing else helped. */
@@ -78,7 +83,7 @@ export interface ConsumerOptions extends FailurePolicyOptions {
 /** Failure policy with every default applied. */
 export interface ResolvedPolicy {
   retry: { attempts: number; backoff: BackoffOptions; retryIf?: (error: unknown) => boolean }
-  retryTopics: { delaysMs: number[]; topicName: (sourceTopic: string, delayLabel: string) => string }
+  retryTopics: { delaysMs: number[]; topicName: (sourceTopic: string, delayLabel: string, groupId: string) => string }
   deadLetter: false | { topic: (sourceTopic: string) => string; headers: HeaderMode; stackLimit: number }
 }
 
@@ -96,7 +101,8 @@ export interface ResolvedConsumerOptions {
   policy: ResolvedPolicy
 }
 
-const defaultTopicName = (topic: string, label: string) => `${topic}.retry.${label}`
+// Per group, as Spring names retry topics per listener: another group's failures are not ours to retry.
+const defaultTopicName = (topic: string, label: string, groupId: string) => `${topic}.${groupId}.retry.${label}`
 const defaultDlqName = (topic: string) => `${topic}.dlq`
 
 class Issues {

@@ -15,6 +15,8 @@ export interface Failure {
   tier: number
   /** The topic the contract names (not a retry topic). */
   sourceTopic: string
+  /** The consumer group that failed it (retry topics are per group). */
+  groupId: string
 }
 
 /** What to do about a failure. */
@@ -48,8 +50,8 @@ export function retryInPlace(retry: ResolvedPolicy['retry'], random?: () => numb
 }
 
 /** Names of the retry topics of `sourceTopic`, in order. */
-export function retryTopicNames(sourceTopic: string, retryTopics: ResolvedPolicy['retryTopics']): string[] {
-  return retryTopics.delaysMs.map((ms) => retryTopics.topicName(sourceTopic, durationLabel(ms)))
+export function retryTopicNames(sourceTopic: string, retryTopics: ResolvedPolicy['retryTopics'], groupId: string): string[] {
+  return retryTopics.delaysMs.map((ms) => retryTopics.topicName(sourceTopic, durationLabel(ms), groupId))
 }
 
 /** Forward to the next retry topic, until the last tier was tried. */
@@ -60,7 +62,7 @@ export function retryTopicsPolicy(retryTopics: ResolvedPolicy['retryTopics'], re
       const next = failure.tier + 1
       const delayMs = retryTopics.delaysMs[next]
       if (delayMs === undefined || !isRetriable(failure, retryIf)) return undefined
-      return { kind: 'retry-topic', tier: next, delayMs, topic: retryTopics.topicName(failure.sourceTopic, durationLabel(delayMs)) }
+      return { kind: 'retry-topic', tier: next, delayMs, topic: retryTopics.topicName(failure.sourceTopic, durationLabel(delayMs), failure.groupId) }
     },
   }
 }

@@ -100,16 +100,24 @@ function takeDue(records: readonly RawRecord[], from: number, tier: number, now:
   return unit
 }
 
-/** A replay addressed to one group (the one that failed the record) is not for the others. */
-function isForOtherGroup(record: RawRecord, groupId: string): boolean {
-  const group = headerText(record.headers, KafkitHeaders.replayGroup)
-  return group !== undefined && group !== groupId
+/**
+ * Records meant for another group: a replay addressed to the group that failed it, and,
+ * on a retry topic, another group's failure (a retry topic named without the group is
+ * shared; the group that wrote a record there is the one to retry it).
+ */
+function otherGroupReason(record: RawRecord, route: Route, groupId: string): 'replay-for-other-group' | 'retry-for-other-group' | undefined {
+  const replayGroup = headerText(record.headers, KafkitHeaders.replayGroup)
+  if (replayGroup !== undefined && replayGroup !== groupId) return 'replay-for-other-group'
+  if (route.tier < 0) return undefined
+  const failedBy = headerText(record.headers, KafkitHeaders.originalGroup)
+  return failedBy !== undefined && failedBy !== groupId ? 'retry-for-other-group' : undefined
 }
 
 async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
   const unit = all.filter((raw) => {
-    if (!isForOtherGroup(raw, ctx.groupId)) return true
-    ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason: 'replay-for-other-group' })
+    const reason = otherGroupReason(raw, route, ctx.groupId)
+    if (reason === undefined) return true
+    ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason })
     return false
   })
   // Decode first: a record whose bytes do not decode is poison and leaves at once, the rest go on.
@@ -124,7 +132,7 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
     const { error, info } = result
     const poison = isPoisonCode(info.code)
     if (poison) ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
-    const decision = route.policy.decide({ error, info, poison, attempt: 1, tier: route.tier, sourceTopic: route.contract.name })
+    const decision = route.policy.decide({ error, info, poison, attempt: 1, tier: route.tier, sourceTopic: route.contract.name, groupId: ctx.groupId })
     if ((await applyDecision(decision, [raw], 1, info, route, ctx, signal)) === 'aborted') return 'aborted'
   }
   if (decoded.length === 0) return 'done'
@@ -144,7 +152,7 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
       // Shutdown or revocation: leave the records unresolved for the next owner; no DLQ.
       if (signal.aborted) return 'aborted'
       const info = describeError(error, stackLimit(route))
-      const decision = route.policy.decide({ error, info, poison: false, attempt, tier: route.tier, sourceTopic: route.contract.name })
+      const decision = route.policy.decide({ error, info, poison: false, attempt, tier: route.tier, sourceTopic: route.contract.name, groupId: ctx.groupId })
       const raws = decoded.map((d) => d.raw)
       const outcome = await applyDecision(decision, raws, attempt, info, route, ctx, signal)
       if (outcome !== 'retry') return outcome

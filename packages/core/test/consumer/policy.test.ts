@@ -6,7 +6,7 @@ import { type Failure, retryTopicNames, selectPolicy } from '../../src/consumer/
 
 const failure = (over: Partial<Failure> = {}): Failure => {
   const error = over.error ?? new Error('db down')
-  return { error, info: describeError(error), poison: false, attempt: 1, tier: -1, sourceTopic: 'orders', ...over }
+  return { error, info: describeError(error), poison: false, attempt: 1, tier: -1, sourceTopic: 'orders', groupId: 'billing', ...over }
 }
 
 describe('policy selection', () => {
@@ -15,8 +15,8 @@ describe('policy selection', () => {
     expect(policy.name).toBe('retry → retry-topics → dead-letter')
     expect(policy.decide(failure({ attempt: 1 }))).toMatchObject({ kind: 'retry' })
     expect(policy.decide(failure({ attempt: 2 }))).toMatchObject({ kind: 'retry' })
-    expect(policy.decide(failure({ attempt: 3 }))).toEqual({ kind: 'retry-topic', tier: 0, delayMs: 10_000, topic: 'orders.retry.10s' })
-    expect(policy.decide(failure({ attempt: 3, tier: 0 }))).toEqual({ kind: 'retry-topic', tier: 1, delayMs: 60_000, topic: 'orders.retry.1m' })
+    expect(policy.decide(failure({ attempt: 3 }))).toEqual({ kind: 'retry-topic', tier: 0, delayMs: 10_000, topic: 'orders.billing.retry.10s' })
+    expect(policy.decide(failure({ attempt: 3, tier: 0 }))).toEqual({ kind: 'retry-topic', tier: 1, delayMs: 60_000, topic: 'orders.billing.retry.1m' })
     expect(policy.decide(failure({ attempt: 3, tier: 1 }))).toEqual({ kind: 'dead-letter', topic: 'orders.dlq' })
   })
 
@@ -37,9 +37,15 @@ describe('policy selection', () => {
 
   it('drops when dead-lettering is off, and honours custom topic names', () => {
     expect(selectPolicy(resolvePolicy({ retry: false, deadLetter: false })).decide(failure())).toEqual({ kind: 'drop' })
-    const named = resolvePolicy({ retry: false, retryTopics: { delays: [1500], topicName: (t, l) => `${t}-retry-${l}` }, deadLetter: { topic: (t) => `${t}.DLT`, headers: 'spring' } })
-    expect(retryTopicNames('orders', named.retryTopics)).toEqual(['orders-retry-1500ms'])
+    const named = resolvePolicy({ retry: false, retryTopics: { delays: [1500], topicName: (t, l, g) => `${t}-${g}-retry-${l}` }, deadLetter: { topic: (t) => `${t}.DLT`, headers: 'spring' } })
+    expect(retryTopicNames('orders', named.retryTopics, 'billing')).toEqual(['orders-billing-retry-1500ms'])
     expect(selectPolicy(named).decide(failure({ tier: 0 }))).toEqual({ kind: 'dead-letter', topic: 'orders.DLT' })
+  })
+
+  it('names retry topics per consumer group by default, so groups never share them', () => {
+    const policy = resolvePolicy({ retryTopics: ['10s', '1m'] })
+    expect(retryTopicNames('orders', policy.retryTopics, 'notifications')).toEqual(['orders.notifications.retry.10s', 'orders.notifications.retry.1m'])
+    expect(retryTopicNames('orders', policy.retryTopics, 'analytics')).toEqual(['orders.analytics.retry.10s', 'orders.analytics.retry.1m'])
   })
 
   it('lets a handler policy override the consumer-wide one part by part', () => {

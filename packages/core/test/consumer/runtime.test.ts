@@ -78,3 +78,19 @@ describe('decode failures', () => {
     expect(ctx.log.filter((e) => e.name === 'consumer.poison')).toEqual([])
   })
 })
+
+describe('retry topics', () => {
+  it('skips a retry-topic record another consumer group failed (a shared, custom-named retry topic)', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    const handled: unknown[] = []
+    const raw = records('orders.retry.10s', ['theirs', 'ours'])
+    raw[0]!.headers = { 'kafkit-original-group': 'analytics', 'kafkit-retry-due-at': '0' }
+    raw[1]!.headers = { 'kafkit-original-group': 'g1', 'kafkit-retry-due-at': '0' }
+    const batch = new FakeBatch('orders.retry.10s', raw)
+    const ctx = contextOf(new FakeSender())
+    await processBatch(batch, routeOf(contract, ({ value }) => void handled.push(value), fast, 0), ctx)
+    expect(handled).toEqual(['ours'])
+    expect(batch.resolved).toEqual(['0', '1'])
+    expect(ctx.log.filter((e) => e.name === 'consumer.skipped').map((e) => (e.payload as { reason: string }).reason)).toEqual(['retry-for-other-group'])
+  })
+})

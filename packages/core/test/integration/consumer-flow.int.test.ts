@@ -24,7 +24,8 @@ describe('retry topics', () => {
     const topic = uniqueName('tiers')
     await h.createTopic(topic)
     const log: { value: string; from: string; at: number; dueAt?: number }[] = []
-    const consumer = h.consumer({ groupId: uniqueName('g'), fromBeginning: true })
+    const groupId = uniqueName('g')
+    const consumer = h.consumer({ groupId, fromBeginning: true })
     consumer.handle(contractFor(topic), async (m) => {
       const due = m.rawHeaders[KafkitHeaders.retryDueAt]?.toString()
       log.push({ value: m.value!, from: m.receivedFrom, at: Date.now(), ...(due ? { dueAt: Number(due) } : {}) })
@@ -42,7 +43,7 @@ describe('retry topics', () => {
     // Lateness is bounded by maxWaitTimeMs (1s by default: a resumed partition joins the next fetch) plus scheduling.
     const tolerance = 2_500
     const retried = log.filter((l) => l.from !== topic)
-    expect(retried.map((l) => `${l.value}@${l.from.slice(topic.length)}`)).toEqual(['always-fails@.retry.2s', 'fails-once@.retry.2s', 'always-fails@.retry.4s'])
+    expect(retried.map((l) => `${l.value}@${l.from}`)).toEqual([`always-fails@${topic}.${groupId}.retry.2s`, `fails-once@${topic}.${groupId}.retry.2s`, `always-fails@${topic}.${groupId}.retry.4s`])
     for (const r of retried) {
       expect(r.at).toBeGreaterThanOrEqual(r.dueAt!)
       expect(r.at - r.dueAt!).toBeLessThan(tolerance)
@@ -55,6 +56,33 @@ describe('retry topics', () => {
     expect(retried[0]!.dueAt! - firstFailure.at).toBeGreaterThanOrEqual(2_000)
     expect(retried[2]!.dueAt! - retried[0]!.at).toBeGreaterThanOrEqual(4_000)
     expect(parseDeadLetterHeaders(dead!.headers)).toMatchObject({ originalTopic: topic, originalOffset: '0', attempts: 3, errorMessage: 'still broken' })
+  })
+
+  it('keeps each group\'s failures in its own retry topics: another group never handles them again', async () => {
+    const topic = uniqueName('shared')
+    await h.createTopic(topic)
+    const seen = { notifications: [] as string[], analytics: [] as string[] }
+    const start = async (name: keyof typeof seen, fail: boolean) => {
+      const groupId = uniqueName(name)
+      const consumer = h.consumer({ groupId, fromBeginning: true })
+      consumer.handle(contractFor(topic), async (m) => {
+        seen[name].push(`${m.value}@${m.receivedFrom === topic ? 'source' : m.receivedFrom.slice(topic.length + 1)}`)
+        if (fail && m.attempt === 1) throw new Error('mail gateway down')
+      }, { retry: false, retryTopics: ['1s'] })
+      await consumer.start()
+      return { consumer, groupId }
+    }
+    const notifications = await start('notifications', true)
+    const analytics = await start('analytics', false)
+    await h.produce(topic, [{ key: 'k', value: 'signed-up' }])
+    await waitFor(() => seen.notifications.length === 2 && seen.analytics.length === 1, { message: 'both groups handled the message', timeoutMs: 60_000 })
+    await Promise.all([notifications.consumer.stop(), analytics.consumer.stop()])
+    expect(seen.notifications).toEqual(['signed-up@source', `signed-up@${notifications.groupId}.retry.1s`])
+    expect(seen.analytics).toEqual(['signed-up@source'])
+    // The failure went to the failing group's retry topic only; analytics' own stays empty.
+    const high = async (t: string) => (await h.admin.fetchTopicOffsets(t)).map((o) => o.high)
+    expect(await high(`${topic}.${notifications.groupId}.retry.1s`)).toEqual(['1'])
+    expect(await high(`${topic}.${analytics.groupId}.retry.1s`)).toEqual(['0'])
   })
 })
 
