@@ -57,11 +57,25 @@ export function toKafkitError(error: unknown, context: KafkitErrorContext = {}, 
   })
 }
 
-/** kafkajs marks each error; an aggregate is retriable when all its parts are. */
+/**
+ * The verdict of the innermost error in the cause chain that has one. kafkajs marks each
+ * error, but its wrappers say nothing about the failure itself: `KafkaJSNumberOfRetriesExceeded`
+ * (always `retriable: false`) only means kafkajs stopped trying a failure that may well be
+ * transient (a broker restarting), so its cause decides. An aggregate is retriable when
+ * all its parts are.
+ */
 function retriableOf(error: EngineErrorLike): boolean {
-  if (typeof error.retriable === 'boolean') return error.retriable
-  if (Array.isArray(error.errors) && error.errors.length > 0) {
-    return error.errors.every((part) => typeof part === 'object' && part !== null && (part as EngineErrorLike).retriable === true)
+  const chain: EngineErrorLike[] = [error]
+  for (let current = error; chain.length < 10; ) {
+    const next = current.cause ?? current.originalError
+    if (typeof next !== 'object' || next === null) break
+    chain.push((current = next as EngineErrorLike))
+  }
+  for (const link of chain.reverse()) {
+    if (typeof link.retriable === 'boolean') return link.retriable
+    if (Array.isArray(link.errors) && link.errors.length > 0) {
+      return link.errors.every((part) => typeof part === 'object' && part !== null && (part as EngineErrorLike).retriable === true)
+    }
   }
   return false
 }

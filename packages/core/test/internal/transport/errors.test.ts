@@ -22,12 +22,17 @@ describe('toKafkitError', () => {
     expect(toKafkitError(new KafkaJSConnectionError!('Connection error: ECONNREFUSED')).retriable).toBe(true)
   })
 
-  test('names the root cause of exhausted retries and keeps their verdict', () => {
+  test('names the root cause of exhausted retries and keeps its verdict', () => {
+    // kafkajs gave up retrying a transient failure: trying again later still may help.
     const root = new KafkaJSConnectionError!('Connection timeout')
     const engine = new KafkaJSNumberOfRetriesExceeded!(root, { retryCount: 5, retryTime: 1000 })
     const error = toKafkitError(engine)
-    expect(error.retriable).toBe(false)
+    expect(error.retriable).toBe(true)
     expect(error.message).toContain('Connection timeout')
+    // …and a root cause that no retry fixes stays non-retriable.
+    const fatal = new KafkaJSProtocolError!({ message: 'The request included a message larger than the max message size', type: 'MESSAGE_TOO_LARGE', code: 10, retriable: false })
+    expect(toKafkitError(new KafkaJSNumberOfRetriesExceeded!(fatal, { retryCount: 0, retryTime: 0 })).retriable).toBe(false)
+    expect(toKafkitError(new KafkaJSNonRetriableError!(fatal)).retriable).toBe(false)
   })
 
   test('maps a fenced producer to KAFKIT_PRODUCER_FENCED, never retriable', () => {
