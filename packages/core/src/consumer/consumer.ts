@@ -6,6 +6,7 @@ import type { BatchHandler, MessageHandler } from './message.js'
 import { type ConsumerOptions, type FailurePolicyOptions, type ResolvedConsumerOptions, resolveConsumerOptions, resolvePolicy } from './options.js'
 import { retryTopicNames, selectPolicy } from './policy.js'
 import { processBatch, type Route, type RuntimeContext } from './runtime.js'
+import { Lifecycle, type LifecycleState } from './lifecycle.js'
 import { onSignals } from './shutdown.js'
 
 /**
@@ -30,9 +31,8 @@ export class KafkitConsumer {
   readonly #events: EventHub
   readonly #inFlight = new Set<AbortController>()
   readonly #resumeTimers = new Map<string, NodeJS.Timeout>()
+  readonly #life: Lifecycle
   #engine: ConsumerEngine | undefined
-  #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
-  #stopping: Promise<void> | undefined
   #removeSignals: () => void = () => {}
   #unsubscribeEngine: (() => void)[] = []
 
@@ -42,6 +42,7 @@ export class KafkitConsumer {
   constructor(deps: ConsumerDeps, options: ConsumerOptions) {
     this.#options = resolveConsumerOptions(options)
     this.#deps = deps
+    this.#life = new Lifecycle(`consumer ${this.#options.groupId}`)
     this.#events = new EventHub((error) => process.emitWarning(`kafkit consumer event listener threw: ${String(error)}`))
   }
 
@@ -74,7 +75,7 @@ export class KafkitConsumer {
   }
 
   #addRoute(contract: AnyTopicContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {
-    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'handlers must be added before start()')
+    if (this.#life.state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'handlers must be added before start()')
     if (typeof handler.fn !== 'function') throw new KafkitError('KAFKIT_CONFIG', `handler for ${contract?.name} must be a function`)
     if (this.#routes.has(contract.name)) throw new KafkitError('KAFKIT_CONFIG', `topic ${contract.name} already has a handler`, { context: { topic: contract.name } })
     if (contract.transactional === true && this.#options.isolationLevel === 'read_uncommitted') {
@@ -92,43 +93,56 @@ export class KafkitConsumer {
 
   /**
    * Creates missing retry and dead-letter topics, joins the group and starts handling.
-   * Resolves once the consumer runs.
+   * Resolves once the consumer runs. A `start()` that fails leaves nothing connected.
+   * @throws KafkitError `KAFKIT_CONFIG` without handlers or when called twice, `KAFKIT_ABORTED`
+   *   when `stop()` was called before it finished, `KAFKIT_KAFKA`/`KAFKIT_AUTH` from the cluster
    */
   async start(): Promise<void> {
-    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', `start() called on a ${this.#state} consumer`)
-    if (this.#routes.size === 0) throw new KafkitError('KAFKIT_CONFIG', 'no handler: call handle() before start()')
-    this.#state = 'starting'
-    await this.#ensureTopics()
+    if (this.#routes.size === 0 && this.#life.state === 'idle') throw new KafkitError('KAFKIT_CONFIG', 'no handler: call handle() before start()')
     const o = this.#options
-    const engine = this.#deps.createEngine({
-      groupId: o.groupId,
-      sessionTimeoutMs: o.sessionTimeoutMs,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-      maxWaitTimeMs: o.maxWaitTimeMs,
-      partitionsConcurrently: o.partitionsConcurrently,
-      isolationLevel: o.isolationLevel,
-    })
-    this.#engine = engine
-    this.#unsubscribeEngine = [
-      engine.on('rebalancing', () => this.#events.emit('consumer.rebalancing', { groupId: o.groupId })),
-      engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
-    ]
-    await engine.connect()
-    const sources: string[] = []
-    const retries: string[] = []
-    for (const [topic, route] of this.#routes) (route.tier < 0 ? sources : retries).push(topic)
-    await engine.subscribe(sources, o.fromBeginning)
-    // A retry topic is read from its start by a new group: what waits there is owed a retry.
-    if (retries.length > 0) await engine.subscribe(retries, true)
-    const ctx = this.#runtimeContext()
-    await engine.run((batch: EngineBatch) => {
-      const route = this.#routes.get(batch.topic)
-      return route ? processBatch(batch, route, ctx) : Promise.resolve()
-    })
-    this.#state = 'running'
-    if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
-    this.#events.emit('consumer.started', { groupId: o.groupId, topics: [...this.#routes.keys()] })
+    const life = this.#life
+    await life.start(
+      async () => {
+        await this.#ensureTopics()
+        life.checkpoint()
+        const engine = this.#deps.createEngine({
+          groupId: o.groupId,
+          sessionTimeoutMs: o.sessionTimeoutMs,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+          maxWaitTimeMs: o.maxWaitTimeMs,
+          partitionsConcurrently: o.partitionsConcurrently,
+          isolationLevel: o.isolationLevel,
+        })
+        this.#engine = engine
+        this.#unsubscribeEngine = [
+          engine.on('rebalancing', () => this.#events.emit('consumer.rebalancing', { groupId: o.groupId })),
+          engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
+        ]
+        await engine.connect()
+        life.checkpoint()
+        const sources: string[] = []
+        const retries: string[] = []
+        for (const [topic, route] of this.#routes) (route.tier < 0 ? sources : retries).push(topic)
+        await engine.subscribe(sources, o.fromBeginning)
+        life.checkpoint()
+        // A retry topic is read from its start by a new group: what waits there is owed a retry.
+        if (retries.length > 0) await engine.subscribe(retries, true)
+        life.checkpoint()
+        const ctx = this.#runtimeContext()
+        await engine.run((batch: EngineBatch) => {
+          const route = this.#routes.get(batch.topic)
+          return route ? processBatch(batch, route, ctx) : Promise.resolve()
+        })
+      },
+      {
+        undo: () => this.#release(),
+        onRunning: () => {
+          if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
+          this.#events.emit('consumer.started', { groupId: o.groupId, topics: [...this.#routes.keys()] })
+        },
+      },
+    )
   }
 
   /**
@@ -137,8 +151,7 @@ export class KafkitConsumer {
    * and the connection closed. Safe to call more than once.
    */
   stop(reason = 'stop()'): Promise<void> {
-    this.#stopping ??= this.#stop(reason)
-    return this.#stopping
+    return this.#life.stop((previous) => this.#stop(reason, previous))
   }
 
   /** Same as {@link stop}; lets `kafka.close()` stop every consumer it made. */
@@ -146,9 +159,7 @@ export class KafkitConsumer {
     return this.stop('disconnect()')
   }
 
-  async #stop(reason: string): Promise<void> {
-    const previous = this.#state
-    this.#state = 'stopping'
+  async #stop(reason: string, previous: LifecycleState): Promise<void> {
     this.#removeSignals()
     for (const timer of this.#resumeTimers.values()) clearTimeout(timer)
     this.#resumeTimers.clear()
@@ -161,16 +172,23 @@ export class KafkitConsumer {
       for (const controller of this.#inFlight) controller.abort(why)
     }, timeoutMs)
     try {
-      if (this.#engine && previous !== 'idle') {
-        await this.#engine.stop()
-        await this.#engine.disconnect()
-      }
+      if (this.#engine && previous === 'running') await this.#engine.stop()
     } finally {
       clearTimeout(timer)
-      for (const unsubscribe of this.#unsubscribeEngine) unsubscribe()
-      await this.#deps.release?.()
-      this.#state = 'stopped'
+      // A start that failed or was stopped released everything already.
+      if (previous !== 'stopped') await this.#release()
       this.#events.emit('consumer.stopped', { groupId: this.groupId, aborted })
+    }
+  }
+
+  /** Leaves the group, closes the engine and releases what the consumer owns; once. */
+  async #release(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribeEngine) unsubscribe()
+    this.#unsubscribeEngine = []
+    try {
+      await this.#engine?.disconnect()
+    } finally {
+      await this.#deps.release?.()
     }
   }
 
@@ -182,14 +200,14 @@ export class KafkitConsumer {
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
       ...(this.#deps.aroundHandler === undefined ? {} : { aroundHandler: this.#deps.aroundHandler }),
       inFlight: this.#inFlight,
-      isStopping: () => this.#state === 'stopping' || this.#state === 'stopped',
+      isStopping: () => this.#life.stopRequested || this.#life.state === 'stopped',
       now: () => Date.now(),
       resumeAt: (topic, partition, dueAt, resume) => {
         const key = `${topic}:${partition}`
         clearTimeout(this.#resumeTimers.get(key))
         const timer = setTimeout(() => {
           this.#resumeTimers.delete(key)
-          if (this.#state === 'running') resume()
+          if (this.#life.state === 'running') resume()
         }, Math.max(0, dueAt - Date.now()))
         this.#resumeTimers.set(key, timer)
       },

@@ -7,6 +7,7 @@ import type { HandlerContext, Message } from '../consumer/message.js'
 import { selectPolicy } from '../consumer/policy.js'
 import type { OutgoingRecord, RawRecord } from '../consumer/records.js'
 import { processBatch, type Route, type RuntimeContext } from '../consumer/runtime.js'
+import { Lifecycle, type LifecycleState } from '../consumer/lifecycle.js'
 import { onSignals } from '../consumer/shutdown.js'
 import { KafkitError, isKafkitError } from '../errors.js'
 import type { TransportTransactionalProducer, WireTopicMessages } from '../internal/transport/index.js'
@@ -75,8 +76,7 @@ export class KafkitPipeline {
   #transform: TransformFn | undefined
   #producer: TransportTransactionalProducer | undefined
   #engine: PipelineEngine | undefined
-  #state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle'
-  #stopping: Promise<void> | undefined
+  readonly #life: Lifecycle
   #fatal: KafkitError | undefined
   #txnQueue: Promise<void> = Promise.resolve()
   #removeSignals: () => void = () => {}
@@ -93,6 +93,7 @@ export class KafkitPipeline {
   constructor(deps: PipelineDeps, options: PipelineOptions) {
     this.#options = resolvePipelineOptions(options)
     this.#deps = deps
+    this.#life = new Lifecycle(`pipeline ${this.#options.groupId}`)
     this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }))
     // Awaiting `done` is optional: an unobserved failure must not crash the process on its own.
     this.done.catch(() => {})
@@ -118,7 +119,7 @@ export class KafkitPipeline {
    * @throws KafkitError `KAFKIT_CONFIG` when called twice or after `start()`
    */
   from<In extends AnyTopicContract>(input: In): PipelineSource<In> {
-    if (this.#state !== 'idle' || this.#input !== undefined) throw new KafkitError('KAFKIT_CONFIG', 'pipeline.from() may be called once, before start()')
+    if (this.#life.state !== 'idle' || this.#input !== undefined) throw new KafkitError('KAFKIT_CONFIG', 'pipeline.from() may be called once, before start()')
     if (!isContract(input)) throw new KafkitError('KAFKIT_CONFIG', 'pipeline.from(contract): expected a topic contract from defineTopic()')
     this.#input = input
     const settings = this.#options.policy
@@ -127,7 +128,7 @@ export class KafkitPipeline {
   }
 
   #to(outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<AnyTopicContract, unknown>): KafkitPipeline {
-    if (this.#transform !== undefined || this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to() may be called once, before start()')
+    if (this.#transform !== undefined || this.#life.state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to() may be called once, before start()')
     if (typeof transform !== 'function') throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to(output, transform): transform must be a function')
     const single = isContract(outputs)
     const named = single ? { '': outputs } : (outputs as PipelineOutputs)
@@ -170,58 +171,71 @@ export class KafkitPipeline {
    * @throws KafkitError `KAFKIT_CONFIG` without `from().to()`, `KAFKIT_PRODUCER_FENCED`, `KAFKIT_KAFKA`
    */
   async start(): Promise<void> {
-    if (this.#state !== 'idle') throw new KafkitError('KAFKIT_CONFIG', `start() called on a ${this.#state} pipeline`)
     const input = this.#input
     const route = this.#route
-    if (input === undefined || route === undefined || this.#transform === undefined) throw new KafkitError('KAFKIT_CONFIG', 'pipeline: call from(input).to(output, transform) before start()')
-    this.#state = 'starting'
+    const life = this.#life
+    if (life.state === 'idle' && (input === undefined || route === undefined || this.#transform === undefined)) {
+      throw new KafkitError('KAFKIT_CONFIG', 'pipeline: call from(input).to(output, transform) before start()')
+    }
     const o = this.#options
     try {
-      if (route.settings.deadLetter) {
-        // The dead-letter topic gets the input's partition count and replication factor.
-        const source = await this.#deps.topics.describe(input.name)
-        const name = route.settings.deadLetter.topic(input.name)
-        await this.#deps.topics.ensureTopics([source ? { name, partitions: source.partitions, replicationFactor: source.replicationFactor } : { name }])
-      }
-      this.#producer = this.#deps.createProducer({
-        transactionalId: o.transactionalId,
-        transactionTimeoutMs: o.transactionTimeoutMs,
-        allowAutoTopicCreation: false,
-        partitioner: createDefaultPartitioner(),
-      })
-      // Before joining the group: whatever an older instance with this id left open is
-      // committed or aborted by now, so the offsets we are about to read are settled.
-      await this.#producer.init()
-      const engine = this.#deps.createEngine({
-        groupId: o.groupId,
-        sessionTimeoutMs: o.sessionTimeoutMs,
-        heartbeatIntervalMs: o.heartbeatIntervalMs,
-        rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-        maxWaitTimeMs: o.maxWaitTimeMs,
-        partitionsConcurrently: o.partitionsConcurrently,
-        isolationLevel: 'read_committed',
-      })
-      this.#engine = engine
-      this.#unsubscribeEngine = [
-        engine.on('rebalancing', () => {
-          this.#floors.clear()
-          this.#events.emit('consumer.rebalancing', { groupId: o.groupId })
-        }),
-        engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
-      ]
-      await engine.connect()
-      await engine.subscribe([input.name], o.fromBeginning)
-      await engine.run((batch) => this.#onBatch(batch))
+      await life.start(
+        async () => {
+          if (route!.settings.deadLetter) {
+            // The dead-letter topic gets the input's partition count and replication factor.
+            const source = await this.#deps.topics.describe(input!.name)
+            life.checkpoint()
+            const name = route!.settings.deadLetter.topic(input!.name)
+            await this.#deps.topics.ensureTopics([source ? { name, partitions: source.partitions, replicationFactor: source.replicationFactor } : { name }])
+            life.checkpoint()
+          }
+          this.#producer = this.#deps.createProducer({
+            transactionalId: o.transactionalId,
+            transactionTimeoutMs: o.transactionTimeoutMs,
+            allowAutoTopicCreation: false,
+            partitioner: createDefaultPartitioner(),
+          })
+          // Before joining the group: whatever an older instance with this id left open is
+          // committed or aborted by now, so the offsets we are about to read are settled.
+          await this.#producer.init()
+          life.checkpoint()
+          const engine = this.#deps.createEngine({
+            groupId: o.groupId,
+            sessionTimeoutMs: o.sessionTimeoutMs,
+            heartbeatIntervalMs: o.heartbeatIntervalMs,
+            rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+            maxWaitTimeMs: o.maxWaitTimeMs,
+            partitionsConcurrently: o.partitionsConcurrently,
+            isolationLevel: 'read_committed',
+          })
+          this.#engine = engine
+          this.#unsubscribeEngine = [
+            engine.on('rebalancing', () => {
+              this.#floors.clear()
+              this.#events.emit('consumer.rebalancing', { groupId: o.groupId })
+            }),
+            engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
+          ]
+          await engine.connect()
+          life.checkpoint()
+          await engine.subscribe([input!.name], o.fromBeginning)
+          life.checkpoint()
+          await engine.run((batch) => this.#onBatch(batch))
+        },
+        {
+          undo: () => this.#cleanup(),
+          onRunning: () => {
+            if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
+            this.#events.emit('pipeline.started', { groupId: o.groupId, transactionalId: o.transactionalId, topic: input!.name, outputs: this.#outputs })
+          },
+        },
+      )
     } catch (error) {
       const wrapped = isKafkitError(error) && classifyTransactionError(error) === 'fenced' ? fencedError(o.transactionalId, error) : error
-      await this.#cleanup()
-      this.#state = 'stopped'
-      this.#settle.reject(wrapped)
+      // Stopped while starting: `done` settles with the stop, as after any stop().
+      if (!life.stopRequested) this.#settle.reject(wrapped)
       throw wrapped
     }
-    this.#state = 'running'
-    if (o.shutdown) this.#removeSignals = onSignals(o.shutdown.signals, (reason) => this.stop(reason))
-    this.#events.emit('pipeline.started', { groupId: o.groupId, transactionalId: o.transactionalId, topic: input.name, outputs: this.#outputs })
   }
 
   /**
@@ -230,8 +244,7 @@ export class KafkitPipeline {
    * Safe to call more than once.
    */
   stop(reason = 'stop()'): Promise<void> {
-    this.#stopping ??= this.#stop(reason)
-    return this.#stopping
+    return this.#life.stop((previous) => this.#stop(reason, previous))
   }
 
   /** Same as {@link stop}; lets `kafka.close()` stop every pipeline it made. */
@@ -239,9 +252,7 @@ export class KafkitPipeline {
     return this.stop('disconnect()')
   }
 
-  async #stop(reason: string): Promise<void> {
-    const previous = this.#state
-    this.#state = 'stopping'
+  async #stop(reason: string, previous: LifecycleState): Promise<void> {
     this.#removeSignals()
     this.#events.emit('pipeline.stopping', { groupId: this.groupId, reason })
     const timeoutMs = this.#options.shutdown ? this.#options.shutdown.timeoutMs : 30_000
@@ -251,12 +262,12 @@ export class KafkitPipeline {
       this.#stopSignal.abort(why)
     }, timeoutMs)
     try {
-      if (this.#engine && previous !== 'idle') await this.#engine.stop()
+      if (this.#engine && previous === 'running') await this.#engine.stop()
     } finally {
       clearTimeout(timer)
       this.#stopSignal.abort()
-      await this.#cleanup()
-      this.#state = 'stopped'
+      // A start that failed or was stopped cleaned up already.
+      if (previous !== 'stopped') await this.#cleanup()
       this.#events.emit('pipeline.stopped', { groupId: this.groupId, ...(this.#fatal === undefined ? {} : { error: this.#fatal }) })
       if (this.#fatal === undefined) this.#settle.resolve()
       else this.#settle.reject(this.#fatal)
@@ -272,7 +283,7 @@ export class KafkitPipeline {
   }
 
   #isStopping(): boolean {
-    return this.#state === 'stopping' || this.#state === 'stopped' || this.#fatal !== undefined
+    return this.#life.stopRequested || this.#life.state === 'stopped' || this.#fatal !== undefined
   }
 
   /** One partition batch: split into transactions of at most `maxRecordsPerTransaction` inputs. */

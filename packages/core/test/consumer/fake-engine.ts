@@ -1,4 +1,4 @@
-import type { EngineBatch, RecordSender } from '../../src/consumer/engine.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, RecordSender } from '../../src/consumer/engine.js'
 import { EventHub, type ConsumerEvents } from '../../src/consumer/events.js'
 import type { ResolvedPolicy } from '../../src/consumer/options.js'
 import { resolvePolicy, type FailurePolicyOptions } from '../../src/consumer/options.js'
@@ -117,4 +117,62 @@ export function contextOf(sender: RecordSender, over: Partial<RuntimeContext> = 
     ...over,
     log,
   }
+}
+
+/** A promise the test settles: `open()` lets whoever waits on it go on, `break(error)` fails it. */
+export class Gate {
+  readonly promise: Promise<void>
+  open!: () => void
+  break!: (error: unknown) => void
+  constructor() {
+    this.promise = new Promise((resolve, reject) => ((this.open = resolve), (this.break = reject)))
+  }
+}
+
+/**
+ * A consumer engine in kafkit's terms that records its calls; `gates[step]` makes a step
+ * wait for the test, `failures[step]` makes it throw.
+ */
+export class FakeEngine implements ConsumerEngine {
+  readonly calls: string[] = []
+  readonly gates: Partial<Record<'connect' | 'subscribe' | 'run', Gate>> = {}
+  readonly failures: Partial<Record<'connect' | 'subscribe' | 'run', unknown>> = {}
+  eachBatch: ((batch: EngineBatch) => Promise<void>) | undefined
+
+  async #step(name: 'connect' | 'subscribe' | 'run'): Promise<void> {
+    this.calls.push(name)
+    await this.gates[name]?.promise
+    if (this.failures[name] !== undefined) throw this.failures[name]
+  }
+  connect(): Promise<void> {
+    return this.#step('connect')
+  }
+  subscribe(): Promise<void> {
+    return this.#step('subscribe')
+  }
+  async run(eachBatch: (batch: EngineBatch) => Promise<void>): Promise<void> {
+    this.eachBatch = eachBatch
+    await this.#step('run')
+  }
+  async stop(): Promise<void> {
+    this.calls.push('stop')
+  }
+  async disconnect(): Promise<void> {
+    this.calls.push('disconnect')
+  }
+  on(): () => void {
+    return () => {}
+  }
+}
+
+/** Consumer deps over one {@link FakeEngine}; `released` counts `release()` calls. */
+export function consumerDeps(engine: FakeEngine, sender: RecordSender = new FakeSender()): ConsumerDeps & { released: number } {
+  const deps = {
+    released: 0,
+    createEngine: () => engine,
+    sender,
+    topics: { ensureTopics: async () => {}, describe: async () => undefined },
+    release: async () => void deps.released++,
+  }
+  return deps
 }
