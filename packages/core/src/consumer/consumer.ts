@@ -35,6 +35,15 @@ export class KafkitConsumer {
   #engine: ConsumerEngine | undefined
   #removeSignals: () => void = () => {}
   #unsubscribeEngine: (() => void)[] = []
+  #fatal: KafkitError | undefined
+  #settle!: { resolve: () => void; reject: (error: unknown) => void }
+  /**
+   * Settles when the consumer stopped: resolves after `stop()`, rejects with the
+   * `KafkitError` that stopped it otherwise (a failed record that can be neither handled
+   * nor written to its retry or dead-letter topic; the error names topic, partition and
+   * offset), or with the error of a failed `start()`.
+   */
+  readonly done: Promise<void>
 
   /**
    * @throws KafkitError `KAFKIT_CONFIG` naming every invalid option path
@@ -43,6 +52,9 @@ export class KafkitConsumer {
     this.#options = resolveConsumerOptions(options)
     this.#deps = deps
     this.#life = new Lifecycle(`consumer ${this.#options.groupId}`)
+    this.done = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }))
+    // Awaiting `done` is optional: an unobserved failure must not crash the process on its own.
+    this.done.catch(() => {})
     this.#events = new EventHub((error) => process.emitWarning(`kafkit consumer event listener threw: ${String(error)}`))
   }
 
@@ -101,7 +113,7 @@ export class KafkitConsumer {
     if (this.#routes.size === 0 && this.#life.state === 'idle') throw new KafkitError('KAFKIT_CONFIG', 'no handler: call handle() before start()')
     const o = this.#options
     const life = this.#life
-    await life.start(
+    const started = life.start(
       async () => {
         await this.#ensureTopics()
         life.checkpoint()
@@ -143,6 +155,11 @@ export class KafkitConsumer {
         },
       },
     )
+    // A start that failed on its own (not stopped meanwhile) is how this consumer ended.
+    started.catch((error: unknown) => {
+      if (!life.stopRequested && life.state === 'stopped') this.#settle.reject(error)
+    })
+    await started
   }
 
   /**
@@ -178,7 +195,17 @@ export class KafkitConsumer {
       // A start that failed or was stopped released everything already.
       if (previous !== 'stopped') await this.#release()
       this.#events.emit('consumer.stopped', { groupId: this.groupId, aborted })
+      if (this.#fatal === undefined) this.#settle.resolve()
+      else this.#settle.reject(this.#fatal)
     }
+  }
+
+  /** Stops the consumer for good with `error`, visibly: crash event (health: not live), `done` rejects. */
+  #fail(error: KafkitError): void {
+    if (this.#fatal !== undefined) return
+    this.#fatal = error
+    this.#events.emit('consumer.crash', { groupId: this.groupId, error, restart: false })
+    void this.stop(`fatal: ${error.code}`)
   }
 
   /** Leaves the group, closes the engine and releases what the consumer owns; once. */
@@ -202,6 +229,7 @@ export class KafkitConsumer {
       inFlight: this.#inFlight,
       isStopping: () => this.#life.stopRequested || this.#life.state === 'stopped',
       now: () => Date.now(),
+      fail: (error) => this.#fail(error),
       resumeAt: (topic, partition, dueAt, resume) => {
         const key = `${topic}:${partition}`
         clearTimeout(this.#resumeTimers.get(key))

@@ -8,6 +8,7 @@ import {
   originOf,
   previousAttempts,
   springFailureHeaders,
+  SpringHeaders,
 } from './headers.js'
 import type { OutgoingRecord, RawHeaders, RawRecord } from './records.js'
 
@@ -52,6 +53,24 @@ export function buildDeadLetterRecord(input: FailureRecordInput, mode: HeaderMod
       ? { ...springFailureHeaders(f), [KafkitHeaders.errorCode]: f.error.code, [KafkitHeaders.attempts]: String(f.attempts) }
       : kafkitFailureHeaders(f)
   return { topic: input.topic, key: input.record.key, value: input.record.value, headers: { ...userHeaders(input.record.headers), ...diagnostics } }
+}
+
+/** Header values that only help a human (stack traces, long messages): what a record sheds when the broker refuses it as it is. */
+const bulkyHeaders = new Set<string>([KafkitHeaders.errorStack, SpringHeaders.exceptionStacktrace])
+const messageHeaders = new Set<string>([KafkitHeaders.errorMessage, SpringHeaders.exceptionMessage])
+
+/**
+ * The same failure record without its diagnostic extras: no stack trace, the error
+ * message cut to 200 characters. The source, group, attempts and error code stay, so a
+ * replay still finds its way.
+ */
+export function withoutExtras(record: OutgoingRecord): OutgoingRecord {
+  const headers: RawHeaders = {}
+  for (const [name, value] of Object.entries(record.headers)) {
+    if (bulkyHeaders.has(name)) continue
+    headers[name] = messageHeaders.has(name) && typeof value === 'string' ? value.slice(0, 200) : value
+  }
+  return { ...record, headers }
 }
 
 /** The copy of a record sent to a retry topic, due `delayMs` after `now`. */

@@ -25,7 +25,7 @@ export interface ConsumerEvents {
   'consumer.poison': MessageRef & { errorCode: string; errorMessage: string }
   /** A failed message was given up (no dead-letter topic configured). */
   'consumer.dropped': MessageRef & { errorCode: string; errorMessage: string }
-  /** A retry-topic or dead-letter write failed; it is tried again, holding the partition. */
+  /** A retry-topic or dead-letter write failed; it is tried again (`retryInMs` 0: once more without diagnostic extras), holding the partition. */
   'consumer.write-failed': { groupId: string; topic: string; error: unknown; retryInMs: number }
   'consumer.rebalancing': { groupId: string }
   'consumer.stopping': { groupId: string; reason: string; inFlight: number }

@@ -1,4 +1,5 @@
-import { buildDeadLetterRecord, buildRetryRecord } from './dead-letter.js'
+import { KafkitError, isKafkitError } from '../errors.js'
+import { buildDeadLetterRecord, buildRetryRecord, withoutExtras } from './dead-letter.js'
 import type { ConsumerDeps, EngineBatch, RecordSender } from './engine.js'
 import { backoffDelayMs } from './backoff.js'
 import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
@@ -9,7 +10,7 @@ import type { AnyTopicContract } from '../contract.js'
 import { decodeMessage, type BatchHandler, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
-import { headerText, type RawRecord } from './records.js'
+import { headerText, type OutgoingRecord, type RawRecord } from './records.js'
 
 /** How records of one subscribed topic are handled. */
 export interface Route {
@@ -35,6 +36,11 @@ export interface RuntimeContext {
   now(): number
   /** Wraps each handler call (instrumentation: tracing span, duration). */
   aroundHandler?: ConsumerDeps['aroundHandler']
+  /**
+   * Stops the consumer for good with `error`: a record can be neither handled nor parked,
+   * so its partition can never move on. Called from inside a batch; must not wait for it.
+   */
+  fail(error: KafkitError): void
 }
 
 type Outcome = 'done' | 'aborted'
@@ -202,7 +208,7 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
     case 'retry-topic': {
       const now = ctx.now()
       const records = raws.map((record) => buildRetryRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, decision.delayMs))
-      if (!(await sendDurably(records, ctx, signal))) return 'aborted'
+      if (!(await sendDurably(records, raws, ctx, signal))) return 'aborted'
       for (const raw of raws) ctx.events.emit('consumer.retry-topic', { ...ref(ctx, raw), retryTopic: decision.topic, dueAt: now + decision.delayMs, errorCode: info.code })
       return 'done'
     }
@@ -210,7 +216,7 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
       const mode = route.settings.deadLetter ? route.settings.deadLetter.headers : 'kafkit'
       const now = ctx.now()
       const records = raws.map((record) => buildDeadLetterRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, mode))
-      if (!(await sendDurably(records, ctx, signal))) return 'aborted'
+      if (!(await sendDurably(records, raws, ctx, signal))) return 'aborted'
       for (const raw of raws) ctx.events.emit('dlq.dispatched', { ...ref(ctx, raw), dlqTopic: decision.topic, errorCode: info.code, attempts: attempt })
       return 'done'
     }
@@ -221,24 +227,54 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
 }
 
 /**
- * Writes until the broker acknowledges. A dead-letter or retry write that keeps failing
- * holds its partition (the offset must not move past a message that is nowhere safe)
- * until it succeeds or the work is aborted.
+ * Writes until the broker acknowledges. A dead-letter or retry write that fails for a
+ * retriable reason holds its partition (the offset must not move past a message that is
+ * nowhere safe) and is tried again with backoff until it succeeds or the work is aborted.
+ * A write the broker refuses for good (not retriable: the record is too large, a missing
+ * ACL) is tried once more without the diagnostic extras (stack trace, long message), the
+ * usual reason for "too large"; when that fails too, looping would hold the partition
+ * forever in silence, so the consumer fails visibly instead (`ctx.fail`).
+ * @returns whether the write was acknowledged (false: aborted or failed, leave the records unresolved)
  */
-async function sendDurably(records: Parameters<RecordSender['send']>[0], ctx: RuntimeContext, signal: AbortSignal): Promise<boolean> {
-  for (let delayMs = 500; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+async function sendDurably(records: OutgoingRecord[], sources: RawRecord[], ctx: RuntimeContext, signal: AbortSignal): Promise<boolean> {
+  let stripped = false
+  for (let delayMs = 500; ; ) {
     try {
       await ctx.sender.send(records)
       return true
     } catch (error) {
-      ctx.events.emit('consumer.write-failed', { groupId: ctx.groupId, topic: records[0]?.topic ?? '', error, retryInMs: delayMs })
+      const fatal = isKafkitError(error) && !error.retriable
+      if (fatal && stripped) {
+        ctx.fail(unwritable(error, records, sources, ctx.groupId))
+        return false
+      }
+      const retryInMs = fatal ? 0 : delayMs
+      ctx.events.emit('consumer.write-failed', { groupId: ctx.groupId, topic: records[0]?.topic ?? '', error, retryInMs })
+      if (fatal) {
+        records = records.map(withoutExtras)
+        stripped = true
+        continue
+      }
       try {
         await sleep(delayMs, signal)
       } catch {
         return false
       }
+      delayMs = Math.min(delayMs * 2, 30_000)
     }
   }
+}
+
+/** The error a consumer stops with when a failed record cannot be parked anywhere. */
+function unwritable(error: KafkitError, records: OutgoingRecord[], sources: RawRecord[], groupId: string): KafkitError {
+  const first = sources[0] as RawRecord
+  const target = records[0]?.topic ?? '?'
+  const where = `${first.topic}[${first.partition}]@${first.offset}${sources.length > 1 ? ` (and ${sources.length - 1} more)` : ''}`
+  return new KafkitError(
+    error.code,
+    `consumer ${groupId} cannot write ${where} to ${target}, also without diagnostic headers: ${error.message}. The record cannot be skipped (at least once), so the consumer stops`,
+    { cause: error, retriable: false, context: { groupId, topic: first.topic, partition: first.partition, offset: first.offset, target } },
+  )
 }
 
 function ref(ctx: RuntimeContext, raw: RawRecord) {

@@ -83,7 +83,8 @@ export class ConsumerHealthTracker {
   }
 
   stopped(): void {
-    this.#state = 'stopped'
+    // A consumer that stops because it failed for good (kafkit stops it after the crash) stays crashed: not live.
+    if (this.#state !== 'crashed') this.#state = 'stopped'
     this.#connected = false
   }
 

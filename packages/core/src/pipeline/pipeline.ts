@@ -468,6 +468,8 @@ export class KafkitPipeline {
       inFlight: this.#inFlight,
       isStopping: () => this.#isStopping(),
       now: () => Date.now(),
+      // Dead letters go into the transaction buffer, which never refuses; kept for completeness.
+      fail: (error) => this.#fail(error),
       resumeAt: () => {},
     }
   }

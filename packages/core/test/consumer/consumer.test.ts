@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { KafkitConsumer } from '../../src/consumer/consumer.js'
 import { defineTopic } from '../../src/contract.js'
-import { isKafkitError } from '../../src/errors.js'
+import { isKafkitError, KafkitError } from '../../src/errors.js'
 import { string } from '../../src/serdes/string.js'
-import { consumerDeps, FakeEngine, Gate } from './fake-engine.js'
+import { consumerDeps, FakeBatch, FakeEngine, FakeSender, Gate, records } from './fake-engine.js'
 
 // The consumer's start/stop life over a fake engine in kafkit's terms: a stop that comes
 // while start() is under way, and a start() that fails, leave nothing connected.
@@ -70,5 +70,26 @@ describe('KafkitConsumer lifecycle', () => {
     expect(engine.calls).toEqual(['connect', 'subscribe', 'run', 'stop', 'disconnect'])
     expect(deps.released).toBe(1)
     expect(events).toEqual(['consumer.started', 'consumer.stopping', 'consumer.stopped'])
+  })
+})
+
+describe('KafkitConsumer failing for good', () => {
+  it('a record that can be neither handled nor dead-lettered stops the consumer visibly: crash event, done rejects', async () => {
+    const engine = new FakeEngine()
+    const sender = new FakeSender()
+    sender.auto = () => new KafkitError('KAFKIT_AUTH', 'not authorized (TOPIC_AUTHORIZATION_FAILED)', { retriable: false })
+    const deps = consumerDeps(engine, sender)
+    const consumer = new KafkitConsumer(deps, { groupId: 'g1', shutdown: false, retry: false }).handle(Orders, () => {
+      throw new KafkitError('KAFKIT_HANDLER', 'rejected', { retriable: false })
+    })
+    const crashes: { restart: boolean }[] = []
+    consumer.on('consumer.crash', (e) => crashes.push(e))
+    await consumer.start()
+    const batch = new FakeBatch('orders', records('orders', ['a'], 41))
+    await engine.eachBatch!(batch)
+    await expect(consumer.done).rejects.toSatisfy((e) => isKafkitError(e) && e.code === 'KAFKIT_AUTH' && /orders\[0\]@41 to orders\.dlq/.test(e.message))
+    expect(crashes).toMatchObject([{ restart: false }])
+    expect(batch.resolved).toEqual([])
+    expect(engine.calls.slice(-2)).toEqual(['stop', 'disconnect'])
   })
 })

@@ -114,6 +114,7 @@ export function contextOf(sender: RecordSender, over: Partial<RuntimeContext> = 
     isStopping: () => false,
     resumeAt: () => {},
     now: () => Date.now(),
+    fail: (error) => void log.push({ name: 'fail' as keyof ConsumerEvents, payload: error }),
     ...over,
     log,
   }

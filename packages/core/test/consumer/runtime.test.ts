@@ -94,3 +94,45 @@ describe('retry topics', () => {
     expect(ctx.log.filter((e) => e.name === 'consumer.skipped').map((e) => (e.payload as { reason: string }).reason)).toEqual(['retry-for-other-group'])
   })
 })
+
+describe('dead-letter and retry-topic writes the broker refuses', () => {
+  const tooLarge = () => new KafkitError('KAFKIT_KAFKA', 'Send failed: The request included a message larger than the max message size the server will accept', { retriable: false })
+  const failing = (error: Error) => {
+    throw error
+  }
+
+  it('tries once more without the stack and long message, and resolves once that write is acknowledged', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    const sender = new FakeSender()
+    sender.auto = (records) => (records.some((r) => r.headers['kafkit-error-stack'] !== undefined) ? tooLarge() : undefined)
+    const batch = new FakeBatch('orders', records('orders', ['a']))
+    const ctx = contextOf(sender)
+    await processBatch(batch, routeOf(contract, () => failing(new Error('x'.repeat(5_000))), { retry: false }), ctx)
+    expect(sender.attempts).toHaveLength(2)
+    const [written] = sender.sent.flat()
+    expect(written?.headers['kafkit-error-stack']).toBeUndefined()
+    expect(written?.headers).toMatchObject({ 'kafkit-original-offset': '0', 'kafkit-original-group': 'g1', 'kafkit-error-code': 'KAFKIT_HANDLER' })
+    expect(String(written?.headers['kafkit-error-message']).length).toBeLessThanOrEqual(200)
+    expect(batch.resolved).toEqual(['0'])
+  })
+
+  it('fails the consumer, naming topic, partition and offset, when the write can never succeed; the offset stays', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    const sender = new FakeSender()
+    sender.auto = () => new KafkitError('KAFKIT_AUTH', 'not authorized (TOPIC_AUTHORIZATION_FAILED)', { retriable: false })
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b'], 5))
+    const ctx = contextOf(sender)
+    const handled: unknown[] = []
+    await processBatch(batch, routeOf(contract, ({ value }) => {
+      handled.push(value)
+      failing(new KafkitError('KAFKIT_HANDLER', 'no such user', { retriable: false }))
+    }), ctx)
+    expect(sender.attempts).toHaveLength(2)
+    expect(batch.resolved).toEqual([])
+    expect(handled).toEqual(['a'])
+    const failures = ctx.log.filter((e) => e.name === ('fail' as never)).map((e) => e.payload as KafkitError)
+    expect(failures).toHaveLength(1)
+    expect(failures[0]).toMatchObject({ code: 'KAFKIT_AUTH', retriable: false, context: { topic: 'orders', partition: 0, offset: '5', target: 'orders.dlq' } })
+    expect(failures[0]?.message).toMatch(/orders\[0\]@5 to orders\.dlq/)
+  })
+})

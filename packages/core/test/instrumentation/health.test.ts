@@ -55,4 +55,13 @@ describe('consumer health', () => {
     t.stopped()
     expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false, problems: ['consumer g is stopped'] })
   })
+
+  test('a consumer stopped after a crash it does not restart from stays not live', () => {
+    const { t } = tracker()
+    t.connected()
+    t.joined({ orders: [0] })
+    t.crashed(new Error('cannot write orders[0]@5 to orders.dlq'), false)
+    t.stopped()
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: false, ready: false })
+  })
 })
