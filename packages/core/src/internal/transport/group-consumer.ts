@@ -105,7 +105,8 @@ function toEngineBatch(payload: EachBatchPayload): EngineBatch {
  */
 export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & DeadLetterDeps {
   // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
-  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: undefined, partitioner: createDefaultPartitioner() })
+  // One request in flight: kafkajs keeps an idempotent producer's sequence numbers right only then.
+  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner() })
   const admin = transport.admin()
   let producerReady: Promise<void> | undefined
   let adminReady: Promise<void> | undefined

@@ -91,10 +91,11 @@ export class KafkajsTransport {
   }
 
   producer(options: TransportProducerOptions): TransportProducer {
+    const maxInFlightRequests = options.maxInFlightRequests ?? (options.idempotent ? 1 : undefined)
     const producer = this.#kafka.producer({
       idempotent: options.idempotent,
       allowAutoTopicCreation: options.allowAutoTopicCreation,
-      ...(options.maxInFlightRequests === undefined ? {} : { maxInFlightRequests: options.maxInFlightRequests }),
+      ...(maxInFlightRequests === undefined ? {} : { maxInFlightRequests }),
       ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
       retry: { retries: this.#config.retry.retries, initialRetryTime: this.#config.retry.initialRetryTimeMs, maxRetryTime: this.#config.retry.maxRetryTimeMs },
       createPartitioner: () => adaptPartitioner(options.partitioner),

@@ -107,6 +107,7 @@ export interface TransportConfig {
 export interface TransportProducerOptions {
   idempotent: boolean
   allowAutoTopicCreation: boolean
+  /** Requests in flight per connection; `undefined`: 1 when idempotent (kafkajs keeps sequences right only then), else the engine's default. */
   maxInFlightRequests: number | undefined
   partitioner: Partitioner
   /** Set for a transactional producer. */
