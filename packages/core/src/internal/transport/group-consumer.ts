@@ -1,19 +1,39 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
-import type { ConsumerDeps, DeadLetterDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { ConsumerDeps, DeadLetterDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
 import type { RawRecord } from '../../consumer/records.js'
 import { toKafkitError } from './errors.js'
 import { scanTopic } from './topic-scan.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import type { WireMessage } from './types.js'
 
+/** Who commits a group's offsets. */
+export type OffsetCommits =
+  /** kafkajs commits resolved offsets (after each batch and on its interval): a plain consumer. */
+  | 'engine'
+  /** Nobody but the caller, inside its transactions (`sendOffsets`): a pipeline. */
+  | 'transactions'
+
 /**
- * The consumer runtime's engine over a kafkajs group consumer. `eachBatch` with
- * auto-resolve off: kafkit resolves each offset itself, once the message was handled or
- * parked, and kafkajs commits only resolved offsets (after each batch and on its
- * interval), which is what makes delivery at-least-once.
+ * Whether kafkajs should restart a group consumer whose fetch loop crashed. kafkit never
+ * wants a silent stop, so it restarts, except after failures no retry fixes: rejected
+ * credentials, a missing ACL, an untrusted certificate (`KAFKIT_AUTH`). Restarting would only
+ * hammer the broker; the crash event (`restart: false`) and the health view report it.
  */
-export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig): ConsumerEngine {
+export function restartsAfter(error: unknown): boolean {
+  return toKafkitError(error).code !== 'KAFKIT_AUTH'
+}
+
+/**
+ * The one kafkajs group consumer behind both the consumer runtime and pipelines.
+ * `eachBatch` with auto-resolve off: kafkit resolves each offset itself, once the message
+ * was handled or parked (consumer) or its transaction committed (pipeline). With
+ * `commits: 'engine'` kafkajs commits only resolved offsets, which is what makes a plain
+ * consumer at-least-once; with `'transactions'` auto-commit is off and offsets move only
+ * inside the caller's transactions. Batches carry `nextOffset` (past transaction markers).
+ */
+export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, commits: OffsetCommits = 'engine'): PipelineEngine {
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
@@ -21,17 +41,15 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     rebalanceTimeout: config.rebalanceTimeoutMs,
     maxWaitTimeInMs: config.maxWaitTimeMs,
     readUncommitted: config.isolationLevel === 'read_uncommitted',
-    // A crash of the fetch loop restarts the consumer; kafkit never wants a silent stop. But
-    // rejected credentials stay rejected: restarting would only hammer the broker (the crash
-    // event and the health view report it).
-    retry: { restartOnFailure: async (error) => error.name !== 'KafkaJSSASLAuthenticationError' },
+    retry: { restartOnFailure: async (error) => restartsAfter(error) },
   })
+  const what = commits === 'engine' ? 'consumer' : 'pipeline consumer'
   return {
     connect: async () => {
       try {
         await consumer.connect()
       } catch (error) {
-        throw toKafkitError(error, { groupId: config.groupId }, 'consumer connect')
+        throw toKafkitError(error, { groupId: config.groupId }, `${what} connect`)
       }
     },
     subscribe: async (topics, fromBeginning) => {
@@ -43,10 +61,10 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
     },
     run: (eachBatch) =>
       consumer.run({
-        autoCommit: true,
+        autoCommit: commits === 'engine',
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrently,
-        eachBatch: (payload) => eachBatch(toEngineBatch(payload)),
+        eachBatch: (payload) => eachBatch(toEngineBatch(payload, commits)),
       }),
     stop: () => consumer.stop(),
     disconnect: () => consumer.disconnect(),
@@ -74,7 +92,7 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig):
   }
 }
 
-function toEngineBatch(payload: EachBatchPayload): EngineBatch {
+function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits): PipelineBatch {
   const { batch } = payload
   const records: RawRecord[] = batch.messages.map((m) => ({
     topic: batch.topic,
@@ -89,9 +107,11 @@ function toEngineBatch(payload: EachBatchPayload): EngineBatch {
     topic: batch.topic,
     partition: batch.partition,
     records,
+    nextOffset: String(BigInt(batch.lastOffset()) + 1n),
     resolveOffset: (offset) => payload.resolveOffset(offset),
     heartbeat: () => payload.heartbeat(),
-    commitIfNecessary: () => payload.commitOffsetsIfNecessary(),
+    // Transactions carry the offsets of a pipeline: nothing to commit here.
+    commitIfNecessary: commits === 'engine' ? () => payload.commitOffsetsIfNecessary() : async () => {},
     pause: () => payload.pause(),
     isRunning: () => payload.isRunning(),
     isStale: () => payload.isStale(),
