@@ -46,6 +46,7 @@ export class KafkitConsumer {
   readonly done: Promise<void>
 
   /**
+   * @internal Use `kafka.consumer(options)`.
    * @throws KafkitError `KAFKIT_CONFIG` naming every invalid option path
    */
   constructor(deps: ConsumerDeps, options: ConsumerOptions) {

@@ -103,7 +103,15 @@ function toEntry(record: RawRecord, ledger: ReadonlySet<string>): DeadLetterEntr
  */
 export class DeadLetterTopic {
   readonly #events = new EventHub()
-  constructor(readonly topic: string, private readonly deps: DeadLetterDeps) {}
+  readonly #deps: DeadLetterDeps
+  /** The dead-letter topic. */
+  readonly topic: string
+
+  /** @internal Use `kafka.deadLetters(topic)`. */
+  constructor(topic: string, deps: DeadLetterDeps) {
+    this.topic = topic
+    this.#deps = deps
+  }
 
   /** Subscribes to `replay.*` events; returns the unsubscribe function. */
   on<K extends 'replay.record' | 'replay.skipped' | 'replay.done'>(name: K, listener: (payload: ConsumerEvents[K]) => void): () => void {
@@ -112,7 +120,7 @@ export class DeadLetterTopic {
 
   async #ledger(): Promise<Set<string>> {
     const replayed = new Set<string>()
-    await this.deps.scan(ledgerTopicOf(this.topic), (record) => {
+    await this.#deps.scan(ledgerTopicOf(this.topic), (record) => {
       // A null value is a tombstone: the entry was deleted to allow a new replay.
       if (record.key !== null) record.value === null ? replayed.delete(record.key.toString()) : replayed.add(record.key.toString())
     })
@@ -121,11 +129,11 @@ export class DeadLetterTopic {
 
   /** Dead letters matching `filter`, oldest first per partition. */
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
-    const existing = await this.deps.topics.describe(this.topic)
+    const existing = await this.#deps.topics.describe(this.topic)
     if (existing === undefined) return []
-    const ledger = (await this.deps.topics.describe(ledgerTopicOf(this.topic))) === undefined ? new Set<string>() : await this.#ledger()
+    const ledger = (await this.#deps.topics.describe(ledgerTopicOf(this.topic))) === undefined ? new Set<string>() : await this.#ledger()
     const entries: DeadLetterEntry[] = []
-    await this.deps.scan(this.topic, (record) => {
+    await this.#deps.scan(this.topic, (record) => {
       const entry = toEntry(record, ledger)
       if (matches(entry, filter)) entries.push(entry)
     })
@@ -146,8 +154,8 @@ export class DeadLetterTopic {
     const dryRun = options.dryRun ?? false
     const ledgerTopic = ledgerTopicOf(this.topic)
     if (!dryRun) {
-      const dlq = await this.deps.topics.describe(this.topic)
-      await this.deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, ...(dlq ? { replicationFactor: dlq.replicationFactor } : {}), config: { 'cleanup.policy': 'compact' } }])
+      const dlq = await this.#deps.topics.describe(this.topic)
+      await this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, ...(dlq ? { replicationFactor: dlq.replicationFactor } : {}), config: { 'cleanup.policy': 'compact' } }])
     }
     const report: ReplayReport = { dryRun, replayed: [], skipped: { filtered: 0, alreadyReplayed: 0, noTarget: 0 } }
     const intervalMs = options.ratePerSecond && options.ratePerSecond > 0 ? 1_000 / options.ratePerSecond : 0
@@ -179,8 +187,8 @@ export class DeadLetterTopic {
         delete headers[KafkitHeaders.replayGroup]
         if ((options.audience ?? 'original-group') === 'original-group' && entry.info.groupId) headers[KafkitHeaders.replayGroup] = entry.info.groupId
         const record: OutgoingRecord = { topic: target, key: entry.key, value: entry.value, headers }
-        await this.deps.sender.send([record])
-        await this.deps.sender.send([{ topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 }])
+        await this.#deps.sender.send([record])
+        await this.#deps.sender.send([{ topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 }])
       }
       report.replayed.push({ partition: entry.partition, offset: entry.offset, target })
       this.#events.emit('replay.record', { dlqTopic: this.topic, partition: entry.partition, offset: entry.offset, target, dryRun })
@@ -191,6 +199,6 @@ export class DeadLetterTopic {
 
   /** Releases the connections this tool opened. */
   async disconnect(): Promise<void> {
-    await this.deps.release?.()
+    await this.#deps.release?.()
   }
 }

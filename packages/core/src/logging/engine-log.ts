@@ -1,6 +1,24 @@
-import type { LogEntry } from '../internal/transport/index.js'
 import { enabled, type KafkitLogger, type KafkitLogLevel } from './logger.js'
 import { scrubber } from './redact.js'
+
+/**
+ * One log line of the Kafka engine underneath kafkit, in kafkit's terms (no engine type):
+ * what kafkit's engine log sink receives and {@link engineLineLevel} judges.
+ */
+export interface EngineLogLine {
+  /** The level the engine logged the line at. */
+  level: 'error' | 'warn' | 'info' | 'debug'
+  /** The engine component, e.g. `Producer`, `Connection`, `Runner`. */
+  namespace: string
+  message: string
+  /** Structured fields of the line (broker, clientId, error…). */
+  extra: Record<string, unknown>
+  /**
+   * For a broker's error answer the engine logged (`Response Heartbeat(…)`): the Kafka
+   * protocol error and whether the engine retries it by itself.
+   */
+  protocolError?: { type: string; retriable: boolean }
+}
 
 /**
  * Protocol errors the engine answers by itself (finding the coordinator again, rejoining,
@@ -33,7 +51,7 @@ const EXPECTED_CHURN = new Set([
  *
  * Everything else keeps its level.
  */
-export function engineLineLevel(entry: LogEntry): LogEntry['level'] {
+export function engineLineLevel(entry: EngineLogLine): EngineLogLine['level'] {
   // kafkajs warns "The group is rebalancing, re-joining" whenever a member joins or leaves:
   // ordinary group life, which kafkit's consumer already logs at info.
   if (entry.level === 'warn' && entry.namespace === 'Runner' && (entry.protocolError?.type === 'REBALANCE_IN_PROGRESS' || /rebalancing/i.test(String(entry.extra.error ?? '')))) {
@@ -62,7 +80,7 @@ export interface EngineLogSinkOptions {
  * {@link engineLineLevel} decides, with kafkajs' fields kept as structured fields and
  * `component: 'kafkajs'`, `namespace` (Connection, Consumer, …) added.
  */
-export function engineLogSink(logger: KafkitLogger, options: EngineLogSinkOptions): (entry: LogEntry) => void {
+export function engineLogSink(logger: KafkitLogger, options: EngineLogSinkOptions): (entry: EngineLogLine) => void {
   const engine = logger.child({ component: 'kafkajs' })
   const scrub = scrubber(options.secrets ?? [])
   return (entry) => {

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { describe, expect, test } from 'vitest'
-import { engineLineLevel, type LogEntry } from '../../src/index.js'
+import { engineLineLevel, type EngineLogLine } from '../../src/index.js'
 import { engineLogSink } from '../../src/logging/engine-log.js'
 import { logConsumerEvents } from '../../src/logging/consumer-log.js'
 import { EventHub, type ConsumerEvents } from '../../src/consumer/events.js'
@@ -19,23 +19,23 @@ function memoryLogger(level = 'debug') {
 }
 
 // Lines as kafkajs 2.2.4 logs them (namespace, message, extras), with the protocol error the transport attaches.
-const coordinatorNotAvailable: LogEntry = {
+const coordinatorNotAvailable: EngineLogLine = {
   level: 'error',
   namespace: 'Connection',
   message: 'Response GroupCoordinator(key: 10, version: 2)',
   extra: { broker: 'localhost:9092', clientId: 'svc', error: 'The group coordinator is not available', correlationId: 1, size: 55 },
   protocolError: { type: 'GROUP_COORDINATOR_NOT_AVAILABLE', retriable: true },
 }
-const rebalancing: LogEntry = {
+const rebalancing: EngineLogLine = {
   level: 'error',
   namespace: 'Connection',
   message: 'Response Heartbeat(key: 12, version: 3)',
   extra: { error: 'The group is rebalancing, so a rejoin is needed' },
   protocolError: { type: 'REBALANCE_IN_PROGRESS', retriable: false },
 }
-const topicCreation: LogEntry = { level: 'error', namespace: 'Connection', message: 'Response CreateTopics(key: 19, version: 3)', extra: { error: 'Topic creation errors' } }
-const otherRetriable: LogEntry = { level: 'error', namespace: 'Connection', message: 'Response Produce(key: 0, version: 7)', extra: { error: 'Disk error when trying to access log file on the disk' }, protocolError: { type: 'KAFKA_STORAGE_ERROR', retriable: true } }
-const authFailure: LogEntry = { level: 'error', namespace: 'Connection', message: 'Response SaslAuthenticate(key: 36, version: 1)', extra: { error: 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' }, protocolError: { type: 'SASL_AUTHENTICATION_FAILED', retriable: false } }
+const topicCreation: EngineLogLine = { level: 'error', namespace: 'Connection', message: 'Response CreateTopics(key: 19, version: 3)', extra: { error: 'Topic creation errors' } }
+const otherRetriable: EngineLogLine = { level: 'error', namespace: 'Connection', message: 'Response Produce(key: 0, version: 7)', extra: { error: 'Disk error when trying to access log file on the disk' }, protocolError: { type: 'KAFKA_STORAGE_ERROR', retriable: true } }
+const authFailure: EngineLogLine = { level: 'error', namespace: 'Connection', message: 'Response SaslAuthenticate(key: 36, version: 1)', extra: { error: 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512' }, protocolError: { type: 'SASL_AUTHENTICATION_FAILED', retriable: false } }
 
 describe('engineLineLevel', () => {
   test('benign coordinator, rebalance and topic-exists lines drop to debug; other retriable errors to warn', () => {
@@ -46,7 +46,7 @@ describe('engineLineLevel', () => {
   })
 
   test("the runner's rejoin warning on a rebalance drops to debug; its other warnings stay", () => {
-    const rejoin: LogEntry = {
+    const rejoin: EngineLogLine = {
       level: 'warn',
       namespace: 'Runner',
       message: 'The group is rebalancing, re-joining',
