@@ -3,7 +3,7 @@ import { defineTopic } from '../../src/contract.js'
 import { KafkitError } from '../../src/errors.js'
 import { processBatch } from '../../src/consumer/runtime.js'
 import type { Serde } from '../../src/serde.js'
-import { contextOf, FakeBatch, FakeSender, records, routeOf } from './fake-engine.js'
+import { contextOf, FakeBatch, FakeSender, Gate, records, routeOf } from './fake-engine.js'
 
 // The at-least-once core, driven through kafkit's own EngineBatch: an offset is resolved
 // only after its message was handled or its copy acknowledged elsewhere.
@@ -136,3 +136,82 @@ describe('dead-letter and retry-topic writes the broker refuses', () => {
     expect(failures[0]?.message).toMatch(/orders\[0\]@5 to orders\.dlq/)
   })
 })
+
+describe('at least once: what resolveOffset may cover', () => {
+  const text = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+  const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+  it('resolves a message only after its handler finished, in order', async () => {
+    const gates = [new Gate(), new Gate()]
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    let calls = 0
+    const done = processBatch(batch, routeOf(text, () => gates[calls++]!.promise), contextOf(new FakeSender()))
+    await tick()
+    expect(batch.resolved).toEqual([])
+    gates[0]!.open()
+    await tick()
+    expect(batch.resolved).toEqual(['0'])
+    gates[1]!.open()
+    await done
+    expect(batch.resolved).toEqual(['0', '1'])
+    expect(batch.calls).toEqual(['resolve 0', 'commit', 'resolve 1', 'commit'])
+  })
+
+  it('resolves a failed message only once the broker acknowledged its dead letter', async () => {
+    const sender = new FakeSender()
+    sender.auto = undefined
+    const batch = new FakeBatch('orders', records('orders', ['a']))
+    const done = processBatch(batch, routeOf(text, () => failingWith(new KafkitError('KAFKIT_HANDLER', 'rejected', { retriable: false }))), contextOf(sender))
+    await sender.writeWaiting()
+    expect(batch.resolved).toEqual([])
+    sender.ack()
+    await done
+    expect(batch.resolved).toEqual(['0'])
+  })
+
+  it('holds the offset while a dead-letter write fails for a retriable reason, and resolves once it is acknowledged', async () => {
+    const sender = new FakeSender()
+    sender.auto = undefined
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    const handled: unknown[] = []
+    const ctx = contextOf(sender)
+    const done = processBatch(batch, routeOf(text, ({ value }) => {
+      handled.push(value)
+      if (value === 'a') failingWith(new KafkitError('KAFKIT_HANDLER', 'rejected', { retriable: false }))
+    }), ctx)
+    await sender.writeWaiting()
+    sender.fail(new KafkitError('KAFKIT_KAFKA', 'NOT_LEADER_FOR_PARTITION', { retriable: true }))
+    await sender.writeWaiting()
+    // The failed write held the partition: nothing resolved, 'b' not even started.
+    expect(batch.resolved).toEqual([])
+    expect(handled).toEqual(['a'])
+    expect(ctx.log.map((e) => e.name)).toContain('consumer.write-failed')
+    sender.ack()
+    await done
+    expect(batch.resolved).toEqual(['0', '1'])
+  })
+
+  it('does not resolve a message whose handler was aborted (shutdown past its timeout, revocation)', async () => {
+    const ctx = contextOf(new FakeSender())
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    const done = processBatch(batch, routeOf(text, ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))), ctx)
+    await tick()
+    for (const controller of ctx.inFlight) controller.abort(new KafkitError('KAFKIT_ABORTED', 'stopping'))
+    await done
+    expect(batch.resolved).toEqual([])
+    expect(ctx.log.map((e) => e.name)).not.toContain('dlq.dispatched')
+  })
+
+  it('aborts in-flight work and resolves nothing more when a heartbeat reports a rebalance', async () => {
+    const ctx = contextOf(new FakeSender(), { heartbeatIntervalMs: 5 })
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    batch.heartbeatError = new Error('The group is rebalancing, so a rejoin is needed')
+    const done = processBatch(batch, routeOf(text, ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))), ctx)
+    await expect(done).rejects.toThrow(/rebalancing/)
+    expect(batch.resolved).toEqual([])
+  })
+})
+
+function failingWith(error: Error): never {
+  throw error
+}
