@@ -1,18 +1,6 @@
+/// <reference path="./provided-context.d.ts" />
 import type { TestProject } from 'vitest/node'
 import { type KafkaCluster, startKafka } from '@kafkit/testkit'
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The run's shared cluster: isolate with unique topic and group names. */
-    kafka: {
-      bootstrapServers: string
-      brokers: string[]
-      schemaRegistryUrl: string
-      backend: string
-      mode: string
-    }
-  }
-}
 
 let cluster: KafkaCluster | undefined
 
