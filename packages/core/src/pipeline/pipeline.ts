@@ -232,8 +232,9 @@ export class KafkitPipeline {
       )
     } catch (error) {
       const wrapped = isKafkitError(error) && classifyTransactionError(error) === 'fenced' ? fencedError(o.transactionalId, error) : error
-      // Stopped while starting: `done` settles with the stop, as after any stop().
-      if (!life.stopRequested) this.#settle.reject(wrapped)
+      // Only a start that failed on its own ends the pipeline here. Stopped while starting:
+      // `done` settles with the stop; start() called twice: the running pipeline goes on.
+      if (!life.stopRequested && life.state === 'stopped') this.#settle.reject(wrapped)
       throw wrapped
     }
   }

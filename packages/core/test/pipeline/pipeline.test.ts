@@ -60,4 +60,13 @@ describe('KafkitPipeline lifecycle', () => {
     await pipeline.stop()
     expect(released()).toBe(1)
   })
+
+  it('a second start() is refused without ending the running pipeline', async () => {
+    const engine = new FakeEngine()
+    const { pipeline } = pipelineOver(engine)
+    await pipeline.start()
+    await expect(pipeline.start()).rejects.toThrow(/start\(\) called on a running pipeline/)
+    await pipeline.stop()
+    await expect(pipeline.done).resolves.toBeUndefined()
+  })
 })
