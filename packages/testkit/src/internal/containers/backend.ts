@@ -11,8 +11,7 @@
  * removes every container and the network by id, and an exit hook does the same when the
  * process ends without calling it.
  */
-import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, type WriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -21,34 +20,28 @@ import {
   getContainerRuntimeClient,
   Network,
   type StartedNetwork,
-  type StartedTestContainer,
   type WaitStrategy,
 } from 'testcontainers'
 import { TestkitError } from '../errors.js'
-import { installExitHook } from '../exit-hook.js'
 import { freePort } from '../ports.js'
-import { brokerNotReadyReason, describeCluster } from '../readiness.js'
 import type { ClusterMode, KafkaCluster, StartKafkaOptions } from '../../types.js'
 import { prepareContainerEngine, type ContainerEngine } from './engine.js'
 import { ensureImages } from './images.js'
+import { EXTERNAL_CONTAINER_PORT, INTERNAL_PORT, JVM_DNS_TTL, REGISTRY_PORT, ZOOKEEPER_PORT, brokerEnvironment, kraftClusterId, propertyToEnv } from './broker-env.js'
+import { CLUSTER_LABEL, installContainerExitHook, removeByIds, removeContainers } from './cleanup.js'
+import type { Member } from './member.js'
+import { sleep, waitForBrokerGone, waitForBrokers, waitForRegistry } from './waits.js'
+
+export { propertyToEnv, removeContainers }
 
 
 /** The options {@link startContainerCluster} needs, defaults already applied. */
 export type ContainerClusterOptions = Required<
-  Pick<StartKafkaOptions, 'brokers' | 'mode' | 'schemaRegistry' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
-> & { log?: (line: string) => void }
+  Pick<StartKafkaOptions, 'brokers' | 'mode' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
+> & { schemaRegistry: boolean; log?: (line: string) => void }
 
-/** Label put on every container of one cluster, so a sweep finds them all by run id. */
-const CLUSTER_LABEL = 'dev.kafkit.cluster'
 /** Image label naming the path of the Confluent-compatible API (Apicurio: /apis/ccompat/v7). */
 const REGISTRY_PATH_LABEL = 'dev.kafkit.registry-path'
-const INTERNAL_PORT = 9092
-const CONTROLLER_PORT = 9093
-const EXTERNAL_CONTAINER_PORT = 19092
-const REGISTRY_PORT = 8081
-const ZOOKEEPER_PORT = 2181
-/** Re-resolve container names after 1 s: restarted containers get new addresses. */
-const JVM_DNS_TTL = '-Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0'
 
 /** testcontainers must not wait on ports or logs: readiness is checked through Kafka itself. */
 const noWait: WaitStrategy = {
@@ -60,14 +53,6 @@ const noWait: WaitStrategy = {
   getStartupTimeout: () => 0,
 }
 
-interface Member {
-  readonly role: 'zookeeper' | 'kafka' | 'registry'
-  readonly name: string
-  readonly logFile: string
-  readonly container: StartedTestContainer
-  readonly logs: WriteStream
-  streams: Readable[]
-}
 
 /**
  * Starts a cluster as containers and waits until Kafka reports every broker (and the registry
@@ -278,25 +263,8 @@ export async function startContainerCluster(
   }
 }
 
-/**
- * Removes containers (forced, with their anonymous volumes) and then networks by id; ids that
- * are already gone are fine. Used by `kafka:down` for a cluster another process started.
- */
-export async function removeContainers(containerIds: string[], networkIds: string[]): Promise<void> {
-  await prepareContainerEngine(() => undefined, { required: true })
-  const client = await getContainerRuntimeClient()
-  await removeByIds(client.container.dockerode, containerIds, networkIds)
-}
 
-type Dockerode = Awaited<ReturnType<typeof getContainerRuntimeClient>>['container']['dockerode']
 
-async function removeByIds(dockerode: Dockerode, containerIds: string[], networkIds: string[]): Promise<void> {
-  const gone = (pattern: RegExp) => (error: unknown) => {
-    if (!pattern.test(String(error))) throw error
-  }
-  await Promise.all(containerIds.map((id) => dockerode.getContainer(id).remove({ force: true, v: true }).catch(gone(/no such container|not found|404/i))))
-  for (const id of networkIds) await dockerode.getNetwork(id).remove().catch(gone(/no such network|not found|404/i))
-}
 
 /** DOCKER_HOST / docker.sock as they are; else the testkit's podman service (started if needed). */
 async function resolveEngine(log: (line: string) => void): Promise<ContainerEngine> {
@@ -312,170 +280,14 @@ function advertisedHost(runtimeHost: string): string {
   return chosen === 'localhost' ? '127.0.0.1' : chosen
 }
 
-interface BrokerEnvironmentInput {
-  index: number
-  brokers: number
-  mode: ClusterMode
-  host: string
-  port: number
-  heap: string
-  clusterId: string | undefined
-  brokerConfig: Record<string, string>
-}
 
-/** One broker's configuration in the Confluent env-var convention (both image sets read it). */
-function brokerEnvironment(input: BrokerEnvironmentInput): Record<string, string> {
-  const { index, brokers, mode, host, port } = input
-  const rf = String(Math.min(3, brokers))
-  const props: Record<string, string> = {
-    'listener.security.protocol.map': 'INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name': 'INTERNAL',
-    'advertised.listeners': `INTERNAL://kafka-${index}:${INTERNAL_PORT},EXTERNAL://${host}:${port}`,
-    'offsets.topic.replication.factor': rf,
-    'transaction.state.log.replication.factor': rf,
-    'transaction.state.log.min.isr': String(Math.min(2, brokers)),
-    // 50 partitions each (the defaults) make the first group or transaction on a fresh or
-    // just-restarted 3-broker cluster wait seconds for coordinators to load on small machines.
-    'offsets.topic.num.partitions': '10',
-    'transaction.state.log.num.partitions': '10',
-    // Tests create and join groups constantly; the 3 s default only delays them.
-    'group.initial.rebalance.delay.ms': '0',
-  }
-  if (mode === 'zookeeper') {
-    props['broker.id'] = String(index)
-    props['zookeeper.connect'] = `zookeeper:${ZOOKEEPER_PORT}`
-    props['zookeeper.connection.timeout.ms'] = '60000'
-    // A crashed broker's registration must expire quickly for failover and restart tests.
-    props['zookeeper.session.timeout.ms'] = '6000'
-    props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT}`
-  } else {
-    props['node.id'] = String(index)
-    // A crashed node leaves the metadata after this long without heartbeats (default 9 s).
-    props['broker.session.timeout.ms'] = '6000'
-    props['process.roles'] = 'broker,controller'
-    props['controller.listener.names'] = 'CONTROLLER'
-    props['controller.quorum.voters'] = Array.from({ length: brokers }, (_, i) => `${i}@kafka-${i}:${CONTROLLER_PORT}`).join(',')
-    props['listeners'] = `INTERNAL://0.0.0.0:${INTERNAL_PORT},EXTERNAL://0.0.0.0:${EXTERNAL_CONTAINER_PORT},CONTROLLER://0.0.0.0:${CONTROLLER_PORT}`
-  }
-  Object.assign(props, input.brokerConfig)
-  const env: Record<string, string> = {
-    KAFKA_HEAP_OPTS: input.heap,
-    // A restarted container comes back with a new IP on the network; the JVM's default 30 s
-    // DNS cache made the controller dial the old one for 20 s before it saw the broker again.
-    KAFKA_OPTS: JVM_DNS_TTL,
-  }
-  if (input.clusterId) env['CLUSTER_ID'] = input.clusterId
-  for (const [key, value] of Object.entries(props)) env[propertyToEnv(key)] = value
-  return env
-}
 
-/** `foo.bar_baz-qux` → `KAFKA_FOO_BAR__BAZ___QUX`, the inverse of the Confluent images' rule. */
-export function propertyToEnv(key: string): string {
-  return `KAFKA_${key.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`
-}
 
-/** A random KRaft cluster id: 16 bytes, URL-safe base64 without padding (22 characters). */
-function kraftClusterId(): string {
-  const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
-  return Buffer.from(bytes).toString('base64url')
-}
 
-/**
- * Polls through the Kafka protocol until every broker in `expected`, asked on its own
- * address, serves metadata that lists all of `expected` and a controller. Asking each broker
- * itself matters after a restart: the others know the broker is back before it has received
- * the cluster metadata, and a client bootstrapping from it would see controller -1.
- * Fails fast with a log tail when one of our containers has exited.
- */
-async function waitForBrokers(brokers: string[], expected: number[], members: Member[], deadline: number): Promise<void> {
-  let lastError = 'no answer yet'
-  const ready = new Set<number>()
-  for (;;) {
-    await assertRunning(members, expected)
-    for (const id of expected) {
-      if (ready.has(id)) continue
-      const reason = await brokerNotReadyReason(brokers[id] as string, expected)
-      if (reason === null) ready.add(id)
-      else lastError = `broker ${id}: ${reason}`
-    }
-    if (ready.size === expected.length) return
-    if (Date.now() > deadline) {
-      throw new TestkitError(
-        'TESTKIT_NOT_READY',
-        `containers backend: Kafka brokers [${expected.join(', ')}] were not all serving in time (${lastError})\n${logTails(members.filter((m) => m.role !== 'registry'))}`,
-      )
-    }
-    await sleep(250)
-  }
-}
 
-/** Polls the metadata of the live brokers until it no longer lists broker `index`. */
-async function waitForBrokerGone(survivors: string[], index: number, deadline: number): Promise<void> {
-  for (;;) {
-    try {
-      if (!(await describeCluster(survivors)).brokerIds.has(index)) return
-    } catch {
-      // a survivor busy electing leaders: ask again
-    }
-    if (Date.now() > deadline) {
-      throw new TestkitError('TESTKIT_NOT_READY', `containers backend: the cluster still lists the stopped broker ${index} after the start timeout`)
-    }
-    await sleep(250)
-  }
-}
 
-/** Polls `GET <url>/subjects` until it answers 200. */
-async function waitForRegistry(url: string, members: Member[], deadline: number): Promise<void> {
-  let lastError = 'no answer yet'
-  for (;;) {
-    await assertRunning(members)
-    try {
-      const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) })
-      if (response.status === 200) return
-      lastError = `HTTP ${response.status}`
-    } catch (error) {
-      lastError = error instanceof Error ? error.message : String(error)
-    }
-    if (Date.now() > deadline) {
-      throw new TestkitError(
-        'TESTKIT_NOT_READY',
-        `containers backend: the schema registry at ${url} did not answer in time (${lastError})\n${logTails(members.filter((m) => m.role === 'registry'))}`,
-      )
-    }
-    await sleep(250)
-  }
-}
 
-/** Throws with the log tail of the first container that is no longer running. */
-async function assertRunning(members: Member[], brokerIds?: number[]): Promise<void> {
-  const client = await getContainerRuntimeClient()
-  for (const member of members) {
-    // During a single broker's restart only that broker (and not stopped peers) must run.
-    if (brokerIds && member.role === 'kafka' && !brokerIds.includes(Number(member.name.slice('kafka-'.length)))) continue
-    const info = await client.container.inspect(client.container.getById(member.container.getId()))
-    if (!info.State.Running) {
-      throw new TestkitError(
-        'TESTKIT_PROCESS_EXITED',
-        `containers backend: container ${member.name} exited (code ${info.State.ExitCode}) during start-up\n${logTails([member])}`,
-      )
-    }
-  }
-}
 
-function logTails(members: Member[], lines = 40): string {
-  return members
-    .map((member) => {
-      let text = ''
-      try {
-        text = readFileSync(member.logFile, 'utf8')
-      } catch {
-        text = '(no log)'
-      }
-      return `--- last lines of ${member.logFile} ---\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`
-    })
-    .join('\n')
-}
 
 function brokerAt(brokerMembers: Member[], index: number): Member {
   const member = brokerMembers[index]
@@ -483,44 +295,5 @@ function brokerAt(brokerMembers: Member[], index: number): Member {
   return member
 }
 
-/**
- * Removes the cluster's containers and network when the process exits without `stop()`:
- * synchronously (an 'exit' handler cannot wait), by a short child Node process that calls
- * the engine API, by id and by the run's label (containers still being created when a
- * start-up was interrupted carry the label too). Signals: see {@link installExitHook}.
- */
-function installContainerExitHook(
-  engine: ContainerEngine,
-  runId: string,
-  current: () => { members: Member[]; network: StartedNetwork | undefined } | undefined,
-): { remove: () => void } {
-  return installExitHook(() => {
-    const state = current()
-    if (!state) return
-    const containers = state.members.map((member) => member.container.getId())
-    const network = state.network?.getId()
-    const label = `${CLUSTER_LABEL}=${runId}`
-    spawnSync(process.execPath, ['-e', EXIT_CLEANUP_SCRIPT, JSON.stringify({ dockerHost: process.env['DOCKER_HOST'] ?? engine.dockerHost, containers, network, label })], {
-      stdio: 'ignore',
-      timeout: 30_000,
-    })
-  })
-}
 
-/** Deletes containers (forced) then the network through the Docker API, in a child process. */
-const EXIT_CLEANUP_SCRIPT = `
-const http = require('node:http')
-const { dockerHost, containers, network, label } = JSON.parse(process.argv[1])
-const target = dockerHost.startsWith('unix://') ? { socketPath: dockerHost.slice(7) } : (() => { const u = new URL(dockerHost.replace(/^tcp:/, 'http:')); return { host: u.hostname, port: Number(u.port || 2375) } })()
-const call = (method, path) => new Promise((resolve) => { const req = http.request({ ...target, path, method, timeout: 20000 }, (res) => { let body = ''; res.on('data', (c) => (body += c)); res.on('end', () => resolve(body)) }); req.on('error', () => resolve('')); req.on('timeout', () => req.destroy()); req.end() })
-;(async () => {
-  let labelled = []
-  try { labelled = JSON.parse(await call('GET', '/containers/json?all=1&filters=' + encodeURIComponent(JSON.stringify({ label: [label] })))).map((c) => c.Id) } catch {}
-  await Promise.all([...new Set([...containers, ...labelled])].map((id) => call('DELETE', '/containers/' + id + '?force=true&v=true')))
-  if (network) await call('DELETE', '/networks/' + network)
-})()
-`
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
