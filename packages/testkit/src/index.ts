@@ -10,7 +10,7 @@ import { stopOwner } from './internal/processes.js'
 import { TestkitError } from './internal/errors.js'
 import { type ResolvedOptions, startJvmCluster } from './internal/jvm/backend.js'
 
-export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, StartKafkaOptions } from './types.js'
+export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, SchemaRegistryOptions, StartKafkaOptions } from './types.js'
 export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
 export { KAFKA_VERSION, cacheRoot } from './internal/cache.js'
 export { uniqueName, waitFor } from './helpers.js'
@@ -27,16 +27,32 @@ function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend
   if (!['auto', 'containers', 'jvm'].includes(backend)) {
     throw new TestkitError('TESTKIT_BAD_OPTIONS', `backend (or KAFKIT_BACKEND) must be 'auto', 'containers' or 'jvm', got '${backend}'`)
   }
+  const registry = options.schemaRegistry ?? false
+  const registryAuth = typeof registry === 'object' && registry !== null ? registry.auth : undefined
+  if (registryAuth !== undefined) {
+    const { username, password } = registryAuth as { username?: unknown; password?: unknown }
+    if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '') {
+      throw new TestkitError('TESTKIT_BAD_OPTIONS', 'schemaRegistry.auth needs a non-empty username and password')
+    }
+  }
   return {
     brokers,
     mode,
     backend,
-    schemaRegistry: options.schemaRegistry ?? false,
+    schemaRegistry: registry !== false,
+    schemaRegistryAuth: registryAuth,
     brokerConfig: options.brokerConfig ?? {},
     startTimeoutMs: options.startTimeoutMs ?? 120_000,
     stopOnExit: options.stopOnExit ?? true,
     log: options.log ?? defaultLog,
     saslSsl: options.saslSsl,
+  }
+}
+
+/** What only the JVM backend does yet. */
+function rejectOnContainers(resolved: ResolvedOptions): void {
+  if (resolved.schemaRegistryAuth) {
+    throw new TestkitError('TESTKIT_BAD_OPTIONS', "schemaRegistry.auth needs the JVM backend (backend: 'jvm' or KAFKIT_BACKEND=jvm); the containers backend has no authenticated registry yet")
   }
 }
 
@@ -67,6 +83,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const resolved = resolveOptions(options)
   const backend = await resolveBackend(resolved.backend, resolved.log)
   if (backend === 'containers') {
+    rejectOnContainers(resolved)
     const { prepareContainerEngine } = await import('./internal/containers/engine.js')
     await prepareContainerEngine(resolved.log, { required: true })
     const { startContainerCluster } = await import('./internal/containers/backend.js')
@@ -80,6 +97,7 @@ export async function startDetachedKafka(options: StartKafkaOptions = {}): Promi
   const resolved = resolveOptions({ ...options, stopOnExit: false })
   const backend = await resolveBackend(resolved.backend, resolved.log)
   if (backend === 'containers') {
+    rejectOnContainers(resolved)
     const { prepareContainerEngine } = await import('./internal/containers/engine.js')
     await prepareContainerEngine(resolved.log, { required: true })
     const { startContainerCluster } = await import('./internal/containers/backend.js')

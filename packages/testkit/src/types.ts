@@ -17,10 +17,13 @@ export interface StartKafkaOptions {
    */
   mode?: ClusterMode
   /**
-   * Start a Confluent-compatible schema registry against this cluster.
+   * Start a Confluent-compatible schema registry against this cluster. With `auth` (JVM
+   * backend), the registry requires HTTP basic auth with these credentials: a Keycloak runs
+   * beside it, with `username`/`password` as an OAuth client id/secret that the registry
+   * exchanges for a token.
    * @default false
    */
-  schemaRegistry?: boolean
+  schemaRegistry?: boolean | SchemaRegistryOptions
   /**
    * `containers` (testcontainers, needs a Docker-compatible engine), `jvm` (local child
    * processes, needs Java 17 + Maven), or `auto`: containers when an engine answers, else jvm.
@@ -50,6 +53,12 @@ export interface StartKafkaOptions {
   log?: (line: string) => void
 }
 
+/** The object form of {@link StartKafkaOptions.schemaRegistry}. */
+export interface SchemaRegistryOptions {
+  /** Require HTTP basic auth with these credentials (JVM backend only). */
+  auth?: { username: string; password: string }
+}
+
 /**
  * What `kafka:down` needs to stop a cluster started by another process: the JVM backend's
  * owner id (its pids are recorded under the cache dir), or the containers' and network's ids.
@@ -72,6 +81,11 @@ export interface KafkaCluster {
   readonly zookeeper: string | undefined
   /** Base URL of the Confluent-compatible schema registry API, when asked for. */
   readonly schemaRegistryUrl: string | undefined
+  /**
+   * When the registry was asked for with `auth`: the credentials it accepts as HTTP basic
+   * auth, and the OpenID Connect issuer (a Keycloak realm) that checks them.
+   */
+  readonly schemaRegistryAuth?: { readonly username: string; readonly password: string; readonly issuerUrl: string }
   /** Folder with one log file per process or container. */
   readonly logDir: string
   /** Milliseconds from the call to a ready cluster. */

@@ -78,10 +78,14 @@ export async function ensureRegistryDist(log: (line: string) => void): Promise<s
   return target
 }
 
-/** Runs Maven into `staging`, then moves the result to `target`; a failed run leaves nothing behind. */
-async function fetchInto(staging: string, target: string, args: string[], log: (line: string) => void): Promise<void> {
+/**
+ * Runs Maven into `staging`, then `prepare` (a one-time step on the fresh download), then moves
+ * the result to `target`; a failed run leaves nothing behind.
+ */
+export async function fetchInto(staging: string, target: string, args: string[], log: (line: string) => void, prepare?: () => Promise<void>): Promise<void> {
   try {
     await runMaven(args, log)
+    await prepare?.()
     publish(staging, target)
   } finally {
     rmSync(staging, { recursive: true, force: true })

@@ -10,12 +10,16 @@ import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../
 import { clusterHasBrokers, registryAnswers, waitUntil } from '../readiness.js'
 import { requireCommand } from '../tools.js'
 import { makeCertificates } from '../tls.js'
+import { type StartedKeycloak, ensureKeycloakDist, keycloakRealmAnswers, registryAnswersWithAuth, registryAuthProperties, spawnKeycloak } from '../keycloak.js'
 import { LOG4J_PROPERTIES, clusterSizedDefaults, renderProperties } from './properties.js'
 import { saslSslListenerConfig, scramCredentialArgs } from './security.js'
 
 /** Options after defaults, as the backends receive them. */
-export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend' | 'saslSsl'>> & {
+export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend' | 'saslSsl' | 'schemaRegistry'>> & {
   saslSsl?: StartKafkaOptions['saslSsl']
+  schemaRegistry: boolean
+  /** Basic-auth credentials the registry requires (a Keycloak client id and secret). */
+  schemaRegistryAuth?: { username: string; password: string }
   /** Processes outlive this Node process (`kafka:up`). */
   persistent?: boolean
 }
@@ -44,6 +48,8 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
   reapOrphans(log)
   const libs = await ensureKafkaJars(log, kafkaVersion())
   const registryDist = options.schemaRegistry ? await ensureRegistryDist(log) : undefined
+  const registryAuth = registryDist ? options.schemaRegistryAuth : undefined
+  const keycloakDist = registryAuth ? await ensureKeycloakDist(log) : undefined
 
   const group = new ProcessGroup(options.stopOnExit, options.persistent)
   const root = mkdtempSync(join(tmpdir(), 'kafkit-'))
@@ -96,6 +102,21 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
 
     let zookeeper: string | undefined
     const watch: ManagedProcess[] = []
+    // Keycloak takes the longest to start: it starts first and is awaited before the registry.
+    let keycloak: StartedKeycloak | undefined
+    const keycloakLog = join(logDir, 'keycloak.log')
+    if (keycloakDist && registryAuth) {
+      keycloak = await spawnKeycloak({
+        group,
+        dist: keycloakDist,
+        root,
+        logFile: keycloakLog,
+        marks: [marker, clusterMark],
+        users: [registryAuth],
+        detached: options.persistent ?? false,
+      })
+      watch.push(keycloak.process)
+    }
     if (options.mode === 'zookeeper') {
       const zkPort = await freePort()
       const zkDir = join(root, 'zookeeper')
@@ -193,6 +214,10 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
     })
 
     let schemaRegistryUrl: string | undefined
+    if (keycloak) {
+      const issuer = keycloak.issuerUrl
+      await waitUntil(() => keycloakRealmAnswers(issuer), { timeoutMs: options.startTimeoutMs, watch, what: 'Keycloak (for the registry)', logFile: keycloakLog })
+    }
     if (registryDist) {
       const port = await freePort()
       const registryLog = join(logDir, 'schema-registry.log')
@@ -210,6 +235,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
           `-Dquarkus.http.host=${HOST}`,
           // In-memory (H2) storage: the registry lives as long as this test cluster does.
           '-Dquarkus.log.console.json=false',
+          ...(keycloak ? registryAuthProperties(keycloak) : []),
           '-jar',
           join(registryDist, REGISTRY_JAR),
         ],
@@ -218,11 +244,16 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       watch.push(registry)
       schemaRegistryUrl = `http://${HOST}:${port}/apis/ccompat/v7`
       const url = schemaRegistryUrl
-      await waitUntil(() => registryAnswers(url), { timeoutMs: options.startTimeoutMs, watch, what: 'the schema registry', logFile: registryLog })
+      await waitUntil(() => (registryAuth ? registryAnswersWithAuth(url, registryAuth) : registryAnswers(url)), {
+        timeoutMs: options.startTimeoutMs,
+        watch,
+        what: 'the schema registry',
+        logFile: registryLog,
+      })
     }
 
     const startupMs = Date.now() - started
-    log(`kafkit: ${options.mode} cluster with ${count} broker(s)${registryDist ? ' and schema registry' : ''} ready in ${(startupMs / 1000).toFixed(1)} s (jvm backend, logs in ${logDir})`)
+    log(`kafkit: ${options.mode} cluster with ${count} broker(s)${registryDist ? ` and schema registry${keycloak ? ' (basic auth via Keycloak)' : ''}` : ''} ready in ${(startupMs / 1000).toFixed(1)} s (jvm backend, logs in ${logDir})`)
 
     const slotAt = (index: number): BrokerSlot => {
       const slot = slots[index]
@@ -237,6 +268,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       brokers,
       zookeeper,
       schemaRegistryUrl,
+      schemaRegistryAuth: keycloak && registryAuth ? { username: registryAuth.username, password: registryAuth.password, issuerUrl: keycloak.issuerUrl } : undefined,
       saslSsl: certificates ? { brokers: slots.map((s) => `${HOST}:${s.securePort}`), caPem: certificates.caPem } : undefined,
       logDir,
       startupMs,
