@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -108,10 +108,20 @@ function publish(staging: string, target: string): void {
 }
 
 /** Runs Maven in batch mode, turning its transfer lines into a short progress report. */
-function runMaven(args: string[], log: (line: string) => void): Promise<void> {
+export async function runMaven(args: string[], log: (line: string) => void): Promise<void> {
+  // A pom-less 'mvn dependency:unpack' writes "already unpacked" markers below its cwd, and a
+  // marker left by an earlier run makes the next one skip the unpack: each run gets its own.
+  const cwd = mkdtempSync(join(cacheRoot(), 'mvn-'))
+  try {
+    await runMavenIn(cwd, args, log)
+  } finally {
+    rmSync(cwd, { recursive: true, force: true })
+  }
+}
+
+function runMavenIn(cwd: string, args: string[], log: (line: string) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    // cwd in the cache: a pom-less 'mvn dependency:unpack' writes marker files below its cwd.
-    const child = spawn('mvn', ['-B', ...args], { cwd: cacheRoot(), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('mvn', ['-B', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     const tail: string[] = []
     let downloaded = 0
     let bytes = 0

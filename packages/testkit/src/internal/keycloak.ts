@@ -75,8 +75,7 @@ export async function ensureKeycloakDist(log: (line: string) => void): Promise<s
   log(`kafkit: fetching Keycloak ${version} (OpenID Connect server for the registry's basic auth, ~180 MB) from Maven Central (once)`)
   const staging = `${target}.partial-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
-  // overWriteReleases: unpack even when a marker of an earlier unpack (below Maven's cwd) says it was done.
-  const args = ['dependency:unpack', `-Dartifact=${groupId}:${artifactId}:${version}:zip`, `-DoutputDirectory=${staging}`, '-Dmdep.overWriteReleases=true']
+  const args = ['dependency:unpack', `-Dartifact=${groupId}:${artifactId}:${version}:zip`, `-DoutputDirectory=${staging}`]
   await fetchInto(staging, target, args, log, async () => {
     log(`kafkit: building Keycloak ${version} for in-memory dev mode (once, about a minute)`)
     await buildKeycloak(dist(staging))
