@@ -4,10 +4,11 @@ import type { ConsumerDeps, EngineBatch, RecordSender } from './engine.js'
 import { backoffDelayMs } from './backoff.js'
 import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
-import { KafkitHeaders } from './headers.js'
+import { KafkitHeaders, previousAttempts } from './headers.js'
 import { HeartbeatKeeper, sleep } from './heartbeat.js'
-import type { AnyTopicContract } from '../contract.js'
-import { decodeMessage, type BatchHandler, type Message, type MessageHandler } from './message.js'
+import type { AnyTopicContract, IncomingMessage } from '../contract.js'
+import { decodeRecord } from '../internal/record.js'
+import { decodeMessage, type BatchHandler, type HandlerContext, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
 import { headerText, type OutgoingRecord, type RawRecord } from './records.js'
@@ -54,11 +55,16 @@ interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
  */
 export async function processBatch(batch: EngineBatch, route: Route, ctx: RuntimeContext): Promise<void> {
   const keeper = new HeartbeatKeeper(batch, ctx.heartbeatIntervalMs, () => ctx.events.emit('consumer.rebalancing', { groupId: ctx.groupId }))
+  // One controller for the batch: its units run one after another, and an abort (shutdown
+  // past its timeout, revocation) ends the batch anyway. Made lazily: most batches of a
+  // stopped or revoked partition never get that far, and a signal is not free.
+  let controller: AbortController | undefined
+  let untrack = () => {}
   try {
     const records = batch.records
     let i = 0
     while (i < records.length) {
-      if (!batch.isRunning() || batch.isStale() || ctx.isStopping() || keeper.revoked) break
+      if (!batch.isRunning() || batch.isStale() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted) break
       const first = records[i] as RawRecord
       if (route.tier >= 0) {
         const dueAt = dueAtOf(first)
@@ -70,22 +76,20 @@ export async function processBatch(batch: EngineBatch, route: Route, ctx: Runtim
         }
       }
       const unit = route.handler.kind === 'message' ? [first] : takeDue(records, i, route.tier, ctx.now())
-      const controller = new AbortController()
-      ctx.inFlight.add(controller)
-      const untrack = keeper.track(controller)
-      let outcome: Outcome
-      try {
-        outcome = await processUnit(unit, route, ctx, controller.signal)
-      } finally {
-        untrack()
-        ctx.inFlight.delete(controller)
+      if (controller === undefined) {
+        controller = new AbortController()
+        ctx.inFlight.add(controller)
+        untrack = keeper.track(controller)
       }
+      const outcome = await processUnit(unit, route, ctx, controller.signal)
       if (outcome === 'aborted') break
       batch.resolveOffset((unit[unit.length - 1] as RawRecord).offset)
       i += unit.length
       await batch.commitIfNecessary()
     }
   } finally {
+    untrack()
+    if (controller !== undefined) ctx.inFlight.delete(controller)
     keeper.stop()
   }
   if (keeper.error !== undefined) throw keeper.error
@@ -120,16 +124,28 @@ function otherGroupReason(record: RawRecord, route: Route, groupId: string): 're
 }
 
 async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
-  const unit = all.filter((raw) => {
-    const reason = otherGroupReason(raw, route, ctx.groupId)
-    if (reason === undefined) return true
-    ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason })
-    return false
-  })
+  let unit = all
+  for (let i = 0; i < all.length; i++) {
+    if (otherGroupReason(all[i] as RawRecord, route, ctx.groupId) === undefined) continue
+    unit = all.filter((raw) => {
+      const reason = otherGroupReason(raw, route, ctx.groupId)
+      if (reason === undefined) return true
+      ctx.events.emit('consumer.skipped', { ...ref(ctx, raw), reason })
+      return false
+    })
+    break
+  }
   // Decode first: a record whose bytes do not decode is poison and leaves at once, the rest go on.
   const decoded: Decoded[] = []
   for (const raw of unit) {
-    const result = await decodeHolding(raw, route, ctx, signal)
+    // Synchronous serdes (JSON, strings) decode without a round through the microtask queue.
+    let first: IncomingMessage<AnyTopicContract> | Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown }
+    try {
+      first = decodeRecord(route.contract, raw)
+    } catch (error) {
+      first = { failed: error }
+    }
+    const result = first instanceof Promise || 'failed' in first ? await decodeHolding(raw, route, ctx, signal, first) : { message: asMessage(route.contract, raw, first, 1) }
     if (result === 'aborted') return 'aborted'
     if ('message' in result) {
       decoded.push({ raw, message: result.message })
@@ -146,13 +162,38 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
   for (let attempt = 1; ; attempt++) {
     const startedAt = ctx.now()
     try {
-      const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
-      const call = async () => {
-        if (route.handler.kind === 'message') await route.handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
-        else await route.handler.fn(messages, { signal })
+      const handler = route.handler
+      if (ctx.aroundHandler) {
+        const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
+        const call = async () => {
+          if (handler.kind === 'message') await handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
+          else await handler.fn(messages, { signal })
+        }
+        await ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call)
+      } else if (handler.kind === 'message') {
+        // The message was made for this call: the first attempt gets it as it is.
+        const message = (decoded[0] as Decoded).message as Message<AnyTopicContract> & HandlerContext
+        let argument: Message<AnyTopicContract> & HandlerContext
+        if (attempt === 1) {
+          message.signal = signal
+          argument = message
+        } else {
+          argument = { ...message, attempt: message.attempt + attempt - 1, signal }
+        }
+        const pending = handler.fn(argument)
+        // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
+        if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
+      } else {
+        await handler.fn(
+          decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 })),
+          { signal },
+        )
       }
-      await (ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call) : call())
-      for (const d of decoded) ctx.events.emit('consumer.handled', { ...ref(ctx, d.raw), durationMs: ctx.now() - startedAt, attempt })
+      const durationMs = ctx.now() - startedAt
+      for (const d of decoded) {
+        const raw = d.raw
+        ctx.events.emit('consumer.handled', { groupId: ctx.groupId, topic: raw.topic, partition: raw.partition, offset: raw.offset, durationMs, attempt })
+      }
       return 'done'
     } catch (error) {
       // Shutdown or revocation: leave the records unresolved for the next owner; no DLQ.
@@ -166,16 +207,36 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
   }
 }
 
+/** The message of a decoded record (as `decodeMessage` makes it, without copying the record). */
+function asMessage(contract: AnyTopicContract, raw: RawRecord, decoded: IncomingMessage<AnyTopicContract>, attemptOfDelivery: number): Message<AnyTopicContract> {
+  const message = decoded as Message<AnyTopicContract>
+  message.topic = contract.name
+  message.receivedFrom = raw.topic
+  message.attempt = previousAttempts(raw.headers) + attemptOfDelivery
+  return message
+}
+
 /**
  * Decodes one record. A decode that fails for a retriable reason outside the bytes (the
  * schema registry is unreachable) is not the message's fault: it is tried again with the
  * route's backoff, holding the partition, for as long as it takes, rather than sending
  * sound messages to the dead-letter topic during an outage. Resolves with the failure
  * for poison (a poison code) and for any other non-retriable error, for the policy.
+ * `first` is the outcome of a first try already made (a pending decode, or its failure).
  */
-async function decodeHolding(raw: RawRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<{ message: Message<AnyTopicContract> } | { error: unknown; info: ErrorInfo } | 'aborted'> {
+async function decodeHolding(
+  raw: RawRecord,
+  route: Route,
+  ctx: RuntimeContext,
+  signal: AbortSignal,
+  first?: Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown },
+): Promise<{ message: Message<AnyTopicContract> } | { error: unknown; info: ErrorInfo } | 'aborted'> {
   for (let retry = 1; ; retry++) {
     try {
+      if (retry === 1 && first !== undefined) {
+        if (!(first instanceof Promise)) throw first.failed
+        return { message: asMessage(route.contract, raw, await first, 1) }
+      }
       return { message: await decodeMessage(route.contract, raw, 1) }
     } catch (error) {
       const info = describeError(error, stackLimit(route))

@@ -10,7 +10,8 @@ import { processBatch, type Route, type RuntimeContext } from '../consumer/runti
 import { Lifecycle, type LifecycleState } from '../consumer/lifecycle.js'
 import { onSignals } from '../consumer/shutdown.js'
 import { KafkitError, isKafkitError } from '../errors.js'
-import type { TransportTransactionalProducer, WireTopicMessages } from '../internal/transport/index.js'
+import { encodeRecords } from '../internal/record.js'
+import type { TransportTransactionalProducer, WireMessage, WireTopicMessages } from '../internal/transport/index.js'
 import { createDefaultPartitioner } from '../partitioner.js'
 import { encodeBatch } from '../producer.js'
 import { classifyTransactionError, fencedError, OpenTransaction } from '../transaction.js'
@@ -45,7 +46,21 @@ const isContract = (value: unknown): value is AnyTopicContract =>
   typeof value === 'object' && value !== null && typeof (value as AnyTopicContract).name === 'string' && typeof (value as AnyTopicContract).value?.encode === 'function'
 
 type Buffered = Map<string, WireTopicMessages['messages']>
-type TransformFn = (message: Message<AnyTopicContract> & HandlerContext, buffer: Buffered) => Promise<void>
+type TransformFn = (message: Message<AnyTopicContract> & HandlerContext, buffer: Buffered) => void | Promise<void>
+
+/** The encoded records of one output's result (one message or several); `undefined` for none. */
+function encodeOutput(contract: AnyTopicContract, out: unknown): WireMessage[] | Promise<WireMessage[]> | undefined {
+  if (out === null || out === undefined) return undefined
+  const messages = Array.isArray(out) ? (out as OutgoingMessage<AnyTopicContract>[]) : [out as OutgoingMessage<AnyTopicContract>]
+  return messages.length === 0 ? undefined : encodeRecords(contract, messages)
+}
+
+/** Appends encoded outputs to the transaction buffer. */
+function keep(buffer: Buffered, topic: string, messages: WireMessage[]): void {
+  const list = buffer.get(topic)
+  if (list === undefined) buffer.set(topic, messages)
+  else for (const message of messages) list.push(message)
+}
 
 /**
  * Exactly-once consume-transform-produce: reads an input topic with `read_committed`,
@@ -137,29 +152,45 @@ export class KafkitPipeline {
       throw new KafkitError('KAFKIT_CONFIG', 'pipeline.to(): expected a topic contract or an object of topic contracts')
     }
     this.#outputs = entries.map(([, c]) => c.name)
-    this.#transform = async (message, buffer) => {
-      const result = await transform(message)
+    const toBuffer = (result: unknown, buffer: Buffered): void | Promise<void> => {
       if (result === null || result === undefined) return
-      const batch: { topic: AnyTopicContract; messages: readonly OutgoingMessage<AnyTopicContract>[] }[] = []
-      const add = (contract: AnyTopicContract, out: unknown) => {
-        if (out === null || out === undefined) return
-        batch.push({ topic: contract, messages: Array.isArray(out) ? out : [out as OutgoingMessage<AnyTopicContract>] })
+      // Encode before buffering: an invalid result fails this input alone (policy: dead letter).
+      if (single) {
+        const encoded = encodeOutput(outputs as AnyTopicContract, result)
+        if (encoded === undefined) return
+        return encoded instanceof Promise ? encoded.then((messages) => keep(buffer, (outputs as AnyTopicContract).name, messages)) : keep(buffer, (outputs as AnyTopicContract).name, encoded)
       }
-      if (single) add(outputs as AnyTopicContract, result)
-      else {
+      const parts: [string, WireMessage[] | Promise<WireMessage[]>][] = []
+      let pending = false
+      try {
         for (const [name, out] of Object.entries(result as Record<string, unknown>)) {
           const contract = named[name]
           if (contract === undefined) throw new KafkitError('KAFKIT_VALIDATION', `transform returned an unknown output '${name}' (known: ${Object.keys(named).join(', ')})`)
-          add(contract, out)
+          const encoded = encodeOutput(contract, out)
+          if (encoded === undefined) continue
+          if (encoded instanceof Promise) pending = true
+          parts.push([contract.name, encoded])
         }
+      } catch (error) {
+        // Outputs before this one may still be encoding; their outcome no longer matters.
+        for (const [, part] of parts) if (part instanceof Promise) part.catch(() => {})
+        throw error
       }
-      // Encode before buffering: an invalid result fails this input alone (policy: dead letter).
-      const wire = await encodeBatch(batch)
-      for (const entry of wire) {
-        const list = buffer.get(entry.topic)
-        if (list === undefined) buffer.set(entry.topic, [...entry.messages])
-        else list.push(...entry.messages)
+      if (!pending) {
+        for (const [topic, messages] of parts) keep(buffer, topic, messages as WireMessage[])
+        return
       }
+      return Promise.all(parts.map(async ([topic, part]) => [topic, await part] as const)).then((settled) => {
+        for (const [topic, messages] of settled) keep(buffer, topic, messages)
+      })
+    }
+    // A synchronous transform with synchronous serdes runs without a trip through the microtask queue.
+    this.#transform = (message, buffer) => {
+      const result = transform(message)
+      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+        return Promise.resolve(result as PromiseLike<unknown>).then((settled) => toBuffer(settled, buffer))
+      }
+      return toBuffer(result, buffer)
     }
     return this
   }
