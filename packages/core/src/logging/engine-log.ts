@@ -35,6 +35,10 @@ const EXPECTED_CHURN = new Set([
   'REBALANCE_IN_PROGRESS',
   'MEMBER_ID_REQUIRED',
   'UNKNOWN_TOPIC_OR_PARTITION',
+  // Right after a commit the broker answers the next transaction's first request with this
+  // until the commit markers are written (milliseconds): every busy transactional producer
+  // sees it, and the engine retries it (the Java client logs it at debug too).
+  'CONCURRENT_TRANSACTIONS',
 ])
 
 /**
@@ -42,7 +46,9 @@ const EXPECTED_CHURN = new Set([
  * ERROR, including the ones it retries and recovers from:
  *
  * - expected churn (coordinator moving or loading, rebalance in progress, leader election,
- *   a member id handshake): `debug`;
+ *   a member id handshake, a transaction's markers still being written after its commit):
+ *   `debug`, whether it comes as the broker's answer (`Connection`) or as the producer's
+ *   "Failed to send messages" line before its retry;
  * - any other error the engine retries by itself: `warn`;
  * - `Topic creation errors` (kafkit's `ensureTopics` racing another creator: the topic
  *   exists, which is what was wanted; a real failure is thrown by ensureTopics): `debug`.

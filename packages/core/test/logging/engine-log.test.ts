@@ -45,6 +45,28 @@ describe('engineLineLevel', () => {
     expect(engineLineLevel(otherRetriable)).toBe('warn')
   })
 
+  test('CONCURRENT_TRANSACTIONS after a commit (broker answer and the producer line before its retry) drops to debug; other retried send failures to warn', () => {
+    const concurrent = 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing'
+    const answer: EngineLogLine = {
+      level: 'error',
+      namespace: 'Connection',
+      message: 'Response AddPartitionsToTxn(key: 24, version: 1)',
+      extra: { broker: 'localhost:9092', clientId: 'svc', error: concurrent, correlationId: 7, size: 55 },
+      protocolError: { type: 'CONCURRENT_TRANSACTIONS', retriable: true },
+    }
+    const retried: EngineLogLine = {
+      level: 'error',
+      namespace: 'Producer',
+      message: `Failed to send messages: ${concurrent}`,
+      extra: { retryCount: 0, retryTime: 21 },
+      protocolError: { type: 'CONCURRENT_TRANSACTIONS', retriable: true },
+    }
+    expect(engineLineLevel(answer)).toBe('debug')
+    expect(engineLineLevel(retried)).toBe('debug')
+    expect(engineLineLevel({ ...retried, message: 'Failed to send messages: This server is not the leader for that topic-partition', protocolError: { type: 'NOT_LEADER_FOR_PARTITION', retriable: true } })).toBe('debug')
+    expect(engineLineLevel({ ...retried, message: 'Failed to send messages: Disk error when trying to access log file on the disk', protocolError: { type: 'KAFKA_STORAGE_ERROR', retriable: true } })).toBe('warn')
+  })
+
   test("the runner's rejoin warning on a rebalance drops to debug; its other warnings stay", () => {
     const rejoin: EngineLogLine = {
       level: 'warn',

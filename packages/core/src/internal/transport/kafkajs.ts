@@ -48,6 +48,9 @@ export const COMPRESSION: Record<CompressionName, number> = {
 // does) rather than retrying forever; kafkajs warns about that on every producer.
 const SILENCED = ['Limiting retries for the idempotent producer']
 
+// kafkajs' producer logs a retriable send failure with this prefix, then retries the send.
+const RETRIED_SEND = 'Failed to send messages: '
+
 // The Kafka protocol errors by the message kafkajs logs for them (`error` of a
 // `Response …` line), so the log sink can tell a coordinator hiccup from a real failure.
 const PROTOCOL_ERRORS = new Map<string, { type: string; retriable: boolean }>(
@@ -79,7 +82,14 @@ export class KafkajsTransport {
         const { message, timestamp: _timestamp, logger: _logger, ...extra } = entry.log as { message: string; timestamp: string; logger?: string }
         if (SILENCED.some((text) => message.startsWith(text))) return
         const errorText = (extra as { error?: unknown }).error
-        const protocolError = entry.namespace === 'Connection' && typeof errorText === 'string' ? PROTOCOL_ERRORS.get(errorText) : undefined
+        // The protocol error of a broker's error answer (`Response …` lines) and of the
+        // producer's "Failed to send messages: <error>" line, logged before kafkajs retries it.
+        const protocolError =
+          entry.namespace === 'Connection' && typeof errorText === 'string'
+            ? PROTOCOL_ERRORS.get(errorText)
+            : entry.namespace === 'Producer' && message.startsWith(RETRIED_SEND)
+              ? PROTOCOL_ERRORS.get(message.slice(RETRIED_SEND.length))
+              : undefined
         sink({ level: LEVEL_NAMES.get(entry.level) ?? 'info', namespace: entry.namespace, message, extra, ...(protocolError === undefined ? {} : { protocolError }) })
       },
     })
