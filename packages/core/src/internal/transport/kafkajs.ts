@@ -127,6 +127,16 @@ export class KafkajsTransport {
 }
 
 /** Adapts a kafkit partitioner to kafkajs; an explicit `partition` on a message always wins. */
+/** kafkajs' answer to a produce request, as kafkit reports it. */
+export function toRecordMetadata(entry: kafkajs.RecordMetadata): RecordMetadata {
+  return {
+    topic: entry.topicName,
+    partition: entry.partition,
+    baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
+    logAppendTime: entry.logAppendTime ?? '-1',
+  }
+}
+
 export function adaptPartitioner(partitioner: Partitioner) {
   return ({ topic, partitionMetadata, message }: { topic: string; partitionMetadata: { partitionId: number; leader: number }[]; message: { key?: Buffer | string | null; partition?: number } }) => {
     if (message.partition !== undefined && message.partition !== null) return message.partition
@@ -170,12 +180,7 @@ class KafkajsProducer implements TransportProducer {
         timeout: options.timeoutMs,
         compression: COMPRESSION[options.compression],
       })
-      return written.map((entry) => ({
-        topic: entry.topicName,
-        partition: entry.partition,
-        baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
-        logAppendTime: entry.logAppendTime ?? '-1',
-      }))
+      return written.map(toRecordMetadata)
     } catch (error) {
       const topics = [...new Set(batch.map((entry) => entry.topic))]
       throw toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')

@@ -1,7 +1,7 @@
 import type { Producer } from 'kafkajs'
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
-import { adaptPartitioner, COMPRESSION, type KafkajsTransport } from './kafkajs.js'
+import { adaptPartitioner, COMPRESSION, toRecordMetadata, type KafkajsTransport } from './kafkajs.js'
 import type { RecordMetadata, TransportSendOptions, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer, WireTopicMessages } from './types.js'
 
 /**
@@ -88,12 +88,7 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
     const write = async (batch: WireTopicMessages[], options: Omit<TransportSendOptions, 'acks'>): Promise<RecordMetadata[]> => {
       try {
         const written = await txn.sendBatch({ topicMessages: batch, acks: -1, timeout: options.timeoutMs, compression: COMPRESSION[options.compression] })
-        return written.map((entry) => ({
-          topic: entry.topicName,
-          partition: entry.partition,
-          baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
-          logAppendTime: entry.logAppendTime ?? '-1',
-        }))
+        return written.map(toRecordMetadata)
       } catch (error) {
         const topics = [...new Set(batch.map((entry) => entry.topic))]
         throw toKafkitError(error, { ...context, topics }, 'Transactional send')
