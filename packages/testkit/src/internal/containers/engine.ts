@@ -174,14 +174,18 @@ function ensurePodmanInstalled(log: (line: string) => void): void {
   }
   log(`kafkit: installing ${missing.join(' ')} with apt-get (once)`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  let result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'podman', 'runc'], { env, encoding: 'utf8' })
+  // With recommends, and the network stack named: rootful container networking and published
+  // ports need netavark, aardvark-dns and iptables, which podman itself only recommends or
+  // suggests. This is the set measured to work here.
+  const install = ['install', '-y', 'podman', 'runc', 'netavark', 'aardvark-dns', 'iptables', 'uidmap', 'slirp4netns']
+  let result = spawnSync('apt-get', install, { env, encoding: 'utf8' })
   if (result.status !== 0) {
     // A fresh machine often has no package lists yet.
     spawnSync('apt-get', ['update'], { env, encoding: 'utf8' })
-    result = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'podman', 'runc'], { env, encoding: 'utf8' })
+    result = spawnSync('apt-get', install, { env, encoding: 'utf8' })
   }
   if (result.status !== 0) {
-    throw engineError(`apt-get install podman runc failed (exit ${result.status}):\n${tail(`${result.stdout}${result.stderr}`, 15)}`)
+    throw engineError(`apt-get ${install.join(' ')} failed (exit ${result.status}):\n${tail(`${result.stdout}${result.stderr}`, 15)}`)
   }
 }
 
