@@ -100,6 +100,21 @@ export async function clusterHasBrokers(addresses: string[], expected: number): 
   return true
 }
 
+/**
+ * Waits until every broker in `survivors` has dropped broker `brokerId` from its metadata,
+ * and so has new leaders for its partitions: from then on, clients that ask a survivor are
+ * not sent to the dead broker.
+ */
+export async function waitForBrokerGone(survivors: string[], brokerId: number, timeoutMs: number): Promise<void> {
+  await waitUntil(
+    async () => {
+      const views = await Promise.all(survivors.map((address) => describeCluster([address])))
+      return views.every((view) => !view.brokerIds.has(brokerId))
+    },
+    { timeoutMs, what: `the surviving brokers to drop the stopped broker ${brokerId}` },
+  )
+}
+
 /** True when the schema registry's Confluent API lists subjects. */
 export async function registryAnswers(url: string): Promise<boolean> {
   const response = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(3000) })

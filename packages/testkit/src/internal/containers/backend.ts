@@ -30,7 +30,8 @@ import { ensureImages } from './images.js'
 import { EXTERNAL_CONTAINER_PORT, INTERNAL_PORT, JVM_DNS_TTL, REGISTRY_PORT, ZOOKEEPER_PORT, brokerEnvironment, kraftClusterId, propertyToEnv } from './broker-env.js'
 import { CLUSTER_LABEL, installContainerExitHook, removeByIds, removeContainers } from './cleanup.js'
 import type { Member } from './member.js'
-import { sleep, waitForBrokerGone, waitForBrokers, waitForRegistry } from './waits.js'
+import { sleep, waitForBrokers, waitForRegistry } from './waits.js'
+import { waitForBrokerGone } from '../readiness.js'
 
 export { propertyToEnv, removeContainers }
 
@@ -227,7 +228,7 @@ export async function startContainerCluster(
         // metadata still names the dead broker as leader or coordinator, and a client that
         // starts in that window gets ECONNREFUSED instead of a retriable error.
         const survivors = brokers.filter((_, i) => !downBrokers.has(i))
-        if (survivors.length > 0) await waitForBrokerGone(survivors, index, Date.now() + opts.startTimeoutMs)
+        if (survivors.length > 0) await waitForBrokerGone(survivors, index, opts.startTimeoutMs)
       },
       async startBroker(index: number) {
         const member = brokerAt(brokerMembers, index)

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { TestkitError } from '../errors.js'
-import { brokerNotReadyReason, describeCluster } from '../readiness.js'
+import { brokerNotReadyReason } from '../readiness.js'
 import type { Member } from './member.js'
 
 /**
@@ -29,21 +29,6 @@ export async function waitForBrokers(brokers: string[], expected: number[], memb
         'TESTKIT_NOT_READY',
         `containers backend: Kafka brokers [${expected.join(', ')}] were not all serving in time (${lastError})\n${logTails(members.filter((m) => m.role !== 'registry'))}`,
       )
-    }
-    await sleep(250)
-  }
-}
-
-/** Polls the metadata of the live brokers until it no longer lists broker `index`. */
-export async function waitForBrokerGone(survivors: string[], index: number, deadline: number): Promise<void> {
-  for (;;) {
-    try {
-      if (!(await describeCluster(survivors)).brokerIds.has(index)) return
-    } catch {
-      // a survivor busy electing leaders: ask again
-    }
-    if (Date.now() > deadline) {
-      throw new TestkitError('TESTKIT_NOT_READY', `containers backend: the cluster still lists the stopped broker ${index} after the start timeout`)
     }
     await sleep(250)
   }

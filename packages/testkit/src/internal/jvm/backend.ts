@@ -7,7 +7,7 @@ import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist, kafkaVersion } from 
 import { TestkitError } from '../errors.js'
 import { assertPortFree, freePort } from '../ports.js'
 import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../processes.js'
-import { clusterHasBrokers, registryAnswers, waitUntil } from '../readiness.js'
+import { clusterHasBrokers, registryAnswers, waitForBrokerGone, waitUntil } from '../readiness.js'
 import { requireCommand } from '../tools.js'
 import { makeCertificates } from '../tls.js'
 import { type StartedKeycloak, ensureKeycloakDist, keycloakRealmAnswers, registryAnswersWithAuth, registryAuthProperties, spawnKeycloak } from '../keycloak.js'
@@ -279,9 +279,14 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
         await slot.process.stop('SIGKILL')
         group.forget(slot.process)
         slot.process = undefined
-        if (zookeeper) {
-          // Returns once the cluster noticed: ZooKeeper drops the dead broker's registration
-          // when its session expires. Restarting before that fails with NodeExists.
+        // Returns once the cluster noticed. With other brokers, once all of them dropped it (and
+        // so re-elected leaders for its partitions); which in ZooKeeper mode also means its
+        // registration expired, so a restart does not fail with NodeExists.
+        const survivors = slots.filter((other) => other.index !== index && other.process && !other.process.hasExited()).map((other) => `${HOST}:${other.port}`)
+        if (survivors.length > 0) {
+          await waitForBrokerGone(survivors, index, options.startTimeoutMs)
+        } else if (zookeeper) {
+          // A lone broker: wait for ZooKeeper itself to drop its registration.
           const [zkHost, zkPort] = zookeeper.split(':') as [string, string]
           const registered = async () => {
             const dump = await fourLetterWord(zkHost, Number(zkPort), 'dump')
