@@ -5,7 +5,7 @@ import { getContainerRuntimeClient } from 'testcontainers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type KafkaCluster, startKafka, uniqueName } from '@kafkit/testkit'
 import { propertyToEnv } from '../../src/internal/containers/backend.js'
-import { produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
+import { crashAndRejoin, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
 const enabled = process.env['KAFKIT_BACKEND'] === 'containers'
 const lines: string[] = []
@@ -31,33 +31,6 @@ async function containersOf(cluster: KafkaCluster): Promise<{ ids: string[]; net
   const networks = new Set<string>()
   for (const info of listed) Object.keys(info.NetworkSettings?.Networks ?? {}).forEach((name) => networks.add(name))
   return { ids: listed.map((info) => info.Id), networks: [...networks] }
-}
-
-/** Reads `topic` from the beginning in a fresh group until `count` messages arrived. */
-async function consumeCount(kafka: Kafka, topic: string, count: number): Promise<number> {
-  const consumer = kafka.consumer({ groupId: uniqueName('containers-group'), retry: { retries: 15, maxRetryTime: 5000 } })
-  await consumer.connect()
-  await consumer.subscribe({ topic, fromBeginning: true })
-  let seen = 0
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`consumed ${seen} of ${count} messages in 90 s`)), 90_000)
-      consumer
-        .run({
-          eachMessage: async () => {
-            seen++
-            if (seen === count) {
-              clearTimeout(timer)
-              resolve()
-            }
-          },
-        })
-        .catch(reject)
-    })
-  } finally {
-    await consumer.disconnect()
-  }
-  return seen
 }
 
 describe('broker property names in the Confluent env-var convention', () => {
@@ -114,48 +87,11 @@ describe.runIf(enabled)('containers backend', () => {
 
   it('keeps a replication-factor-3 topic writable with one of three brokers crashed, and the broker rejoins', async () => {
     const cluster = await start({ brokers: 3 })
-    expect(cluster.brokers).toHaveLength(3)
-    const kafka = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 15, maxRetryTime: 5000 } })
-    const admin = kafka.admin()
-    await admin.connect()
-    const topic = uniqueName('rf3')
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-      waitForLeaders: true,
-    })
-    await admin.disconnect()
-
-    let t = Date.now()
-    await cluster.stopBroker(1)
-    process.stderr.write(`containers backend: stopBroker(1) took ${Date.now() - t} ms\n`)
-    const survivors = new Kafka({ brokers: [cluster.brokers[0], cluster.brokers[2]] as string[], logLevel: logLevel.NOTHING })
-    const producer = survivors.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 15, maxRetryTime: 5000 } })
-    await producer.connect()
-    // acks=all with min.insync.replicas=2 succeeds only because two replicas still serve.
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) })
-    const survivorAdmin = survivors.admin()
-    await survivorAdmin.connect()
-    const offsets = await survivorAdmin.fetchTopicOffsets(topic)
-    expect(offsets.reduce((sum, partition) => sum + Number(partition.high), 0)).toBe(30)
-
-    t = Date.now()
-    await cluster.startBroker(1)
-    process.stderr.write(`containers backend: startBroker(1) took ${Date.now() - t} ms\n`)
-    const described = await survivorAdmin.describeCluster()
-    expect(described.brokers.map((broker) => broker.nodeId).sort()).toEqual([0, 1, 2])
+    const seen = await crashAndRejoin(cluster)
+    expect(seen.writtenWhileDown).toBe(30)
+    expect(seen.brokersAfterRestart).toEqual([0, 1, 2])
     // The restarted broker is advertised on the same address and serves clients again.
-    expect(described.brokers.find((broker) => broker.nodeId === 1)?.port).toBe(Number(cluster.brokers[1]?.split(':')[1]))
-    await survivorAdmin.disconnect()
-    await producer.send({ topic, acks: -1, messages: [{ key: 'after', value: 'rejoined' }] })
-    await producer.disconnect()
-    // A client that knows only the restarted broker bootstraps from it and reads everything.
-    // Generous retries: the group coordinator may be loading its partition right after the rejoin.
-    const viaRestarted = new Kafka({ brokers: [cluster.brokers[1] as string], logLevel: logLevel.NOTHING, retry: { retries: 15, maxRetryTime: 5000 } })
-    const consumed = await consumeCount(viaRestarted, topic, 31).catch((error: unknown) => {
-      // One more try if the coordinator was still loading when the consumer gave up.
-      if ((error as { retriable?: boolean }).retriable) return consumeCount(viaRestarted, topic, 31)
-      throw error
-    })
-    expect(consumed).toBe(31)
+    expect(seen.restartedPort).toBe(Number(cluster.brokers[1]?.split(':')[1]))
+    expect(seen.readViaRestarted).toBe(31)
   })
 })

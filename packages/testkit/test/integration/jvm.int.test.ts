@@ -3,8 +3,8 @@
 import { readdirSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type KafkaCluster, TestkitError, startKafka, uniqueName } from '@kafkit/testkit'
-import { clusterPids, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
+import { type KafkaCluster, TestkitError, startKafka } from '@kafkit/testkit'
+import { clusterPids, crashAndRejoin, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
 const started: KafkaCluster[] = []
 async function start(options: Parameters<typeof startKafka>[0]): Promise<KafkaCluster> {
@@ -41,33 +41,12 @@ describe('jvm backend', () => {
 
   it('keeps a replication-factor-3 topic writable with one of three brokers down, and the broker rejoins', async () => {
     const cluster = await start({ brokers: 3 })
-    const kafka = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 15, maxRetryTime: 5000 } })
-    const admin = kafka.admin()
-    await admin.connect()
-    const topic = uniqueName('rf3')
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-      waitForLeaders: true,
-    })
-    await cluster.stopBroker(1)
-    // A client started after the crash bootstraps from the live brokers; until the dead broker's
-    // session expires, metadata still names it leader for some partitions, and retries ride that out.
-    const survivors = new Kafka({ brokers: [cluster.brokers[0], cluster.brokers[2]] as string[], logLevel: logLevel.NOTHING })
-    const producer = survivors.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 15, maxRetryTime: 5000 } })
-    await producer.connect()
-    // acks=all with min.insync.replicas=2: succeeds only because two replicas still serve.
-    await producer.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) })
-    const survivorAdmin = survivors.admin()
-    await survivorAdmin.connect()
-    const offsets = await survivorAdmin.fetchTopicOffsets(topic)
-    await survivorAdmin.disconnect()
-    expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(30)
-
-    await cluster.startBroker(1)
-    const described = await admin.describeCluster()
-    expect(described.brokers.map((b) => b.nodeId).sort()).toEqual([0, 1, 2])
-    await producer.disconnect()
-    await admin.disconnect()
+    const seen = await crashAndRejoin(cluster)
+    expect(seen.writtenWhileDown).toBe(30)
+    expect(seen.brokersAfterRestart).toEqual([0, 1, 2])
+    // The restarted broker is advertised on the same address and serves clients again.
+    expect(seen.restartedPort).toBe(Number(cluster.brokers[1]?.split(':')[1]))
+    expect(seen.readViaRestarted).toBe(31)
   })
 
   it('serves a Confluent-compatible schema registry that stores and returns a schema', async () => {
