@@ -83,12 +83,49 @@ export async function ensureRegistryDist(log: (line: string) => void): Promise<s
  * the result to `target`; a failed run leaves nothing behind.
  */
 export async function fetchInto(staging: string, target: string, args: string[], log: (line: string) => void, prepare?: () => Promise<void>): Promise<void> {
+  sweepAbandoned()
   try {
     await runMaven(args, log)
     await prepare?.()
     publish(staging, target)
   } finally {
     rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+/** Names of the cache's in-progress work, each with the pid of the process doing it. */
+const IN_PROGRESS = [/\.partial-(\d+)$/, /^mvn-(\d+)-/, /^keycloak-build-(\d+)/]
+
+/**
+ * Removes what downloads or builds left in the cache when their process died before it could
+ * clean up (a cancelled CI job, a killed terminal): staging folders of up to ~180 MB each.
+ */
+export function sweepAbandoned(root: string = cacheRoot()): void {
+  const visit = (dir: string, depth: number) => {
+    let entries: string[]
+    try {
+      entries = readdirSync(dir)
+    } catch {
+      return
+    }
+    for (const name of entries) {
+      const pid = IN_PROGRESS.map((pattern) => pattern.exec(name)?.[1]).find((found) => found !== undefined)
+      if (pid !== undefined) {
+        if (!isAlive(Number(pid))) rmSync(join(dir, name), { recursive: true, force: true })
+      } else if (depth > 0 && /^kafka-/.test(name)) {
+        visit(join(dir, name), depth - 1)
+      }
+    }
+  }
+  visit(root, 1)
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 
@@ -111,7 +148,7 @@ function publish(staging: string, target: string): void {
 export async function runMaven(args: string[], log: (line: string) => void): Promise<void> {
   // A pom-less 'mvn dependency:unpack' writes "already unpacked" markers below its cwd, and a
   // marker left by an earlier run makes the next one skip the unpack: each run gets its own.
-  const cwd = mkdtempSync(join(cacheRoot(), 'mvn-'))
+  const cwd = mkdtempSync(join(cacheRoot(), `mvn-${process.pid}-`))
   try {
     await runMavenIn(cwd, args, log)
   } finally {
@@ -121,12 +158,29 @@ export async function runMaven(args: string[], log: (line: string) => void): Pro
 
 function runMavenIn(cwd: string, args: string[], log: (line: string) => void): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('mvn', ['-B', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own process group, so a stalled Maven (and the JVM its script starts) can be killed.
+    const child = spawn('mvn', ['-B', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+    const stallMs = Number(process.env['KAFKIT_DOWNLOAD_STALL_MS']) || 10 * 60_000
+    let stalled = false
+    let stallTimer: NodeJS.Timeout | undefined
+    const armStallTimer = () => {
+      clearTimeout(stallTimer)
+      stallTimer = setTimeout(() => {
+        stalled = true
+        try {
+          process.kill(-(child.pid as number), 'SIGKILL')
+        } catch {
+          child.kill('SIGKILL')
+        }
+      }, stallMs)
+    }
+    armStallTimer()
     const tail: string[] = []
     let downloaded = 0
     let bytes = 0
     let lastReport = Date.now()
     const onLine = (line: string) => {
+      armStallTimer()
       tail.push(line)
       if (tail.length > 30) tail.shift()
       const match = /Downloaded from \S+: \S+ \(([\d.]+) (kB|MB|B)/.exec(line)
@@ -148,8 +202,21 @@ function runMavenIn(cwd: string, args: string[], log: (line: string) => void): P
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.on('error', (error) => reject(new TestkitError('TESTKIT_MISSING_TOOL', `could not run mvn: ${error.message}`, { cause: error })))
+    child.on('error', (error) => {
+      clearTimeout(stallTimer)
+      reject(new TestkitError('TESTKIT_MISSING_TOOL', `could not run mvn: ${error.message}`, { cause: error }))
+    })
     child.on('close', (code) => {
+      clearTimeout(stallTimer)
+      if (stalled) {
+        reject(
+          new TestkitError(
+            'TESTKIT_DOWNLOAD_FAILED',
+            `mvn ${args.slice(0, 3).join(' ')} printed nothing for ${Math.round(stallMs / 1000)} s and was stopped; is Maven Central reachable? (KAFKIT_DOWNLOAD_STALL_MS sets the limit)\n--- last lines of Maven's output ---\n${tail.join('\n')}`,
+          ),
+        )
+        return
+      }
       if (code === 0) {
         if (downloaded > 0) log(`kafkit: downloaded ${downloaded} files, ${(bytes / 1e6).toFixed(1)} MB`)
         resolvePromise()
