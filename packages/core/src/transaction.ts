@@ -141,6 +141,10 @@ export class OpenTransaction implements Transaction {
 
   /** Queues already-encoded records. */
   sendWire(encoded: WireTopicMessages[] | Promise<WireTopicMessages[]>): Promise<RecordMetadata[]> {
+    // Nothing awaits an async encode until the queue reaches it: a rejection before then
+    // (a registry call failing while an earlier send is in flight) would be unhandled and
+    // kill the process. The caller still gets the error, through `op`.
+    if (encoded instanceof Promise) encoded.catch(() => {})
     const op = this.#chain.then(async () => {
       const wire = await encoded
       if (this.failure !== undefined) throw this.failure

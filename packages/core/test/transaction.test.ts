@@ -1,8 +1,14 @@
 import { describe, expect, test } from 'vitest'
 import { z } from 'zod'
+import { EventHub } from '../src/consumer/events.js'
 import { KafkitError } from '../src/errors.js'
 import { defineTopic, json, Kafkit, string } from '../src/index.js'
-import { classifyTransactionError, fencedError } from '../src/transaction.js'
+import type { TransportTransaction, TransportTransactionalProducer } from '../src/internal/transport/index.js'
+import { encodeBatch } from '../src/producer.js'
+import type { Serde } from '../src/serde.js'
+import type { TransactionEvents } from '../src/transaction-events.js'
+import { classifyTransactionError, fencedError, TransactionRunner } from '../src/transaction.js'
+import { Gate } from './consumer/fake-engine.js'
 
 const kafka = new Kafkit({ clientId: 'txn-unit', brokers: ['localhost:1'], logLevel: 'nothing' })
 const Orders = defineTopic({ name: 'orders', key: string(), value: json(z.object({ id: z.string() })), transactional: true })
@@ -54,5 +60,81 @@ describe('isolation level', () => {
     expect(() => kafka.consumer({ groupId: 'g', isolationLevel: 'dirty' as never })).toThrow(expect.objectContaining({ code: 'KAFKIT_CONFIG' }))
     expect(Orders.transactional).toBe(true)
     expect(plain.transactional).toBe(false)
+  })
+})
+
+/** A transactional producer in kafkit's transport terms: each `send` waits for `sendGate`, `commit` does what `commit` says. */
+function fakeProducer(over: { sendGate?: Gate; commit?: () => Promise<void> } = {}) {
+  const calls: string[] = []
+  const txn: TransportTransaction = {
+    send: async (batch) => {
+      calls.push(`send ${batch.map((entry) => entry.topic).join(',')}`)
+      await over.sendGate?.promise
+      return []
+    },
+    sendOffsets: async () => void calls.push('sendOffsets'),
+    commit: async () => (calls.push('commit'), over.commit?.()),
+    abort: async () => void calls.push('abort'),
+  }
+  const producer: TransportTransactionalProducer = {
+    transactionalId: 'tx-unit',
+    init: async () => void calls.push('init'),
+    begin: async () => (calls.push('begin'), txn),
+    reset: async () => {},
+    disconnect: async () => {},
+  }
+  return { producer, calls }
+}
+
+function runnerOver(producer: TransportTransactionalProducer) {
+  const events = new EventHub<TransactionEvents>()
+  const log: { name: keyof TransactionEvents; payload: unknown }[] = []
+  for (const name of ['producer.txn.begin', 'producer.txn.commit', 'producer.txn.abort', 'producer.txn.commit-unknown', 'producer.txn.fenced'] as const) {
+    events.on(name, (payload) => void log.push({ name, payload }))
+  }
+  return { runner: new TransactionRunner(producer, encodeBatch, { compression: 'none', timeoutMs: 30_000 }, events), log }
+}
+
+describe('OpenTransaction queue', () => {
+  test('an async encode that rejects while an earlier send is in flight is no unhandled rejection; the caller gets the serde error', async () => {
+    const registryDown = new Error('schema registry unreachable')
+    // An async (registry-backed) serde whose encode has already failed when the queue reaches it.
+    const failing: Serde<string> = { format: 'registry', encode: () => Promise.reject(registryDown), decode: (bytes) => bytes.toString() }
+    const A = defineTopic({ name: 'a', value: string() })
+    const B = defineTopic({ name: 'b', value: failing })
+    const sendGate = new Gate()
+    const { producer, calls } = fakeProducer({ sendGate })
+    const { runner } = runnerOver(producer)
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      let sendB: Promise<unknown> | undefined
+      const result = runner.run(
+        async (tx) => {
+          const sendA = tx.send(A, { value: 'a' })
+          sendB = tx.send(B, { value: 'b' })
+          return Promise.all([sendA, sendB])
+        },
+        { retry: false },
+      )
+      result.catch(() => {})
+      // A is in flight (waiting for the broker); B's encode has rejected by now.
+      while (!calls.includes('send a')) await new Promise((resolve) => setImmediate(resolve))
+      // Let Node process its pending-rejection list before A is answered.
+      await new Promise((resolve) => setImmediate(resolve))
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+      sendGate.open()
+      const serdeError = expect.objectContaining({ code: 'KAFKIT_SERDE_ENCODE', cause: registryDown })
+      await expect(sendB).rejects.toEqual(serdeError)
+      await expect(result).rejects.toEqual(serdeError)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+      // Nothing of B was sent; the callback's error aborts the transaction.
+      expect(calls).toEqual(['begin', 'send a', 'abort'])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
   })
 })
