@@ -97,6 +97,23 @@ export function fencedError(transactionalId: string, error: KafkitError): Kafkit
 }
 
 /**
+ * The error of a commit that failed without an answer: the broker may have committed, so
+ * it is never retriable (whatever the engine said, e.g. a timeout) and says so.
+ * @internal
+ */
+export function commitUnknownError(transactionalId: string, error: unknown): KafkitError {
+  const engine = isKafkitError(error) ? error : undefined
+  const reason = error instanceof Error ? error.message : String(error)
+  return new KafkitError(
+    engine?.code ?? 'KAFKIT_KAFKA',
+    `Commit of the transaction of '${transactionalId}' failed, outcome unknown: the transaction may have committed, ` +
+      'so it must not be re-run blindly (check whether its writes are there first). ' +
+      `Engine: ${reason}`,
+    { cause: error, retriable: false, context: { ...engine?.context, transactionalId, outcome: 'unknown' } },
+  )
+}
+
+/**
  * An open transaction handed to user code: queues sends one after the other, remembers
  * the first engine failure (which dooms the transaction) and refuses work once ended.
  * @internal
@@ -315,9 +332,10 @@ export class TransactionRunner {
     } catch (error) {
       const kind = classifyTransactionError(error)
       if (kind === 'fenced') return this.#engineFailure(error, () => {})
-      this.#events.emit('producer.txn.commit-unknown', { transactionalId, error: error as KafkitError })
       // The commit may have happened: running the callback again could write twice.
-      return { ok: false, error, retriable: false }
+      const unknown = commitUnknownError(transactionalId, error)
+      this.#events.emit('producer.txn.commit-unknown', { transactionalId, error: unknown })
+      return { ok: false, error: unknown, retriable: false }
     }
     this.#events.emit('producer.txn.commit', { transactionalId, attempt, records: tx.records, topics: [...tx.topics], durationMs: Date.now() - startedAt })
     return { ok: true, value }

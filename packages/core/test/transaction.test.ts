@@ -138,3 +138,27 @@ describe('OpenTransaction queue', () => {
     }
   })
 })
+
+describe('a failed commit', () => {
+  test('a commit timeout becomes a non-retriable error with an unknown outcome, keeps its cause and is never run again', async () => {
+    const timeout = new KafkitError('KAFKIT_KAFKA', 'Request timed out', { retriable: true, context: { kafkaError: 'REQUEST_TIMED_OUT' } })
+    const { producer, calls } = fakeProducer({ commit: () => Promise.reject(timeout) })
+    const { runner, log } = runnerOver(producer)
+    let runs = 0
+    const error = await runner
+      .run(async (tx) => {
+        runs++
+        await tx.send(defineTopic({ name: 'a', value: string() }), { value: 'a' })
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+    expect(error).toBeInstanceOf(KafkitError)
+    expect(error).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: false, cause: timeout, context: { kafkaError: 'REQUEST_TIMED_OUT', outcome: 'unknown', transactionalId: 'tx-unit' } })
+    expect((error as KafkitError).message).toMatch(/may have committed.*must not be re-run blindly/)
+    expect(runs).toBe(1)
+    expect(calls).toEqual(['begin', 'send a', 'commit'])
+    expect(log.find((entry) => entry.name === 'producer.txn.commit-unknown')?.payload).toEqual({ transactionalId: 'tx-unit', error })
+  })
+})
