@@ -84,13 +84,22 @@ export class SchemaRegistry {
 
   constructor(options: SchemaRegistryOptions) {
     if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
-      throw new KafkitError('KAFKIT_CONFIG', `SchemaRegistry: url must be an http(s) URL, got ${JSON.stringify(options?.url)}`)
+      throw new KafkitError('KAFKIT_CONFIG', `SchemaRegistry: url must be an http(s) URL, got ${shown(options?.url)}`)
     }
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000
     if (!(requestTimeoutMs > 0)) throw new KafkitError('KAFKIT_CONFIG', `SchemaRegistry: requestTimeoutMs must be > 0, got ${requestTimeoutMs}`)
-    const parsed = new URL(options.url)
+    // No `cause`: URL's TypeError carries the raw input (credentials included) in `input`.
+    const invalid = () => new KafkitError('KAFKIT_CONFIG', `SchemaRegistry: url is not a valid URL: ${shown(options.url)}`)
+    let parsed: URL
+    let fromUrl: { username: string; password: string } | undefined
+    try {
+      parsed = new URL(options.url)
+      fromUrl = parsed.username ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) } : undefined
+    } catch {
+      throw invalid()
+    }
     const headers: Record<string, string> = { ...options.headers }
-    const user = options.auth ?? (parsed.username ? { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) } : undefined)
+    const user = options.auth ?? fromUrl
     if (user) headers['authorization'] = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`
     parsed.username = ''
     parsed.password = ''
@@ -229,6 +238,13 @@ class NotFound extends Error {}
 
 function isMissing(failure: RegistryFailure): boolean {
   return failure.status === 404 && (failure.errorCode === undefined || [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND, SCHEMA_NOT_FOUND, NO_SUBJECT_CONFIG].includes(failure.errorCode))
+}
+
+/** A url option for a message: credentials masked, a non-string named by its type only. */
+function shown(url: unknown): string {
+  if (typeof url === 'string') return JSON.stringify(redact(url))
+  if (url instanceof URL) return JSON.stringify(redact(url.href))
+  return url === null ? 'null' : typeof url
 }
 
 function toText(schema: SchemaText): string {

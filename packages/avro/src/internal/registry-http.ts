@@ -77,7 +77,15 @@ export function registryError(what: string, failure: RegistryFailure, context: R
   )
 }
 
-/** Removes credentials from a URL before it goes into a message. */
+/**
+ * Removes credentials from a URL before it goes into a message. Also for malformed URLs
+ * (a bad scheme, no `//`, a raw `@` or `/` in the password): everything up to the last
+ * `@` after the scheme is masked, so a secret is never shown, at worst more than it.
+ */
 export function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@')
+  const at = url.lastIndexOf('@')
+  if (at < 0) return url
+  const slashes = url.indexOf('//')
+  const from = slashes >= 0 && slashes < at ? slashes + 2 : 0
+  return `${url.slice(0, from)}***${url.slice(at)}`
 }
