@@ -1,3 +1,4 @@
+import { isKafkitError, type KafkitErrorCode } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from './command.js'
 import { commandGroups } from './commands/index.js'
 
@@ -33,7 +34,7 @@ export async function runCli(args: string[], io: CliIo = processIo(), groups: re
   }
   const group = groups.find((g) => g.name === name)
   if (!group) {
-    io.err(`kafkit: unknown command "${name}"\n\n${help(groups)}`)
+    io.err(`kafkit: unknown command "${name}" (run 'kafkit --help' for the commands)`)
     return ExitCode.usage
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -43,11 +44,46 @@ export async function runCli(args: string[], io: CliIo = processIo(), groups: re
   try {
     return await group.run(rest, io)
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`kafkit ${name}: ${error.message}\n\n${group.usage}`)
-      return ExitCode.usage
-    }
-    io.err(`kafkit ${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
-    return ExitCode.failed
+    return reportFailure(error, name, io)
   }
+}
+
+/**
+ * The one place a command's error becomes output and an exit code: one line on stderr
+ * (the stack too only with `KAFKIT_DEBUG=1`), and the {@link ExitCode} its kind means.
+ */
+function reportFailure(error: unknown, name: string, io: CliIo): number {
+  let line: string
+  let code: number
+  if (error instanceof UsageError) {
+    line = `kafkit ${name}: ${error.message} (run 'kafkit ${name} --help' for usage)`
+    code = ExitCode.usage
+  } else if (isKafkitError(error)) {
+    line = `kafkit: ${error.message}`
+    code = exitCodeOf(error.code)
+  } else {
+    line = `kafkit ${name}: ${error instanceof Error ? error.message : String(error)}`
+    code = ExitCode.failed
+  }
+  io.err(line.replace(/\s*\n\s*/g, ' '))
+  if (isDebug(io.env) && error instanceof Error && error.stack) io.err(error.stack)
+  return code
+}
+
+function exitCodeOf(code: KafkitErrorCode): number {
+  switch (code) {
+    case 'KAFKIT_CONFIG':
+      return ExitCode.usage
+    case 'KAFKIT_KAFKA':
+    case 'KAFKIT_REGISTRY':
+    case 'KAFKIT_AUTH':
+      return ExitCode.unavailable
+    default:
+      return ExitCode.failed
+  }
+}
+
+function isDebug(env: CliIo['env']): boolean {
+  const value = env['KAFKIT_DEBUG']?.trim().toLowerCase()
+  return value === '1' || value === 'true'
 }

@@ -1,4 +1,4 @@
-import { type DeadLetterEntry, type DeadLetterFilter, isKafkitError, Kafkit } from '@kafkit/core'
+import { type DeadLetterEntry, type DeadLetterFilter, Kafkit } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
 
@@ -161,18 +161,6 @@ export const dlqCommand: CommandGroup = {
   usage,
   async run(args, io) {
     const [sub, ...rest] = args
-    try {
-      return await run(sub, rest, io)
-    } catch (error) {
-      if (isKafkitError(error) && error.code === 'KAFKIT_KAFKA') {
-        io.err(`kafkit dlq ${sub}: ${error.message}`)
-        return ExitCode.unavailable
-      }
-      if (isKafkitError(error) && error.code === 'KAFKIT_CONFIG') {
-        io.err(`kafkit dlq ${sub}: ${error.message}`)
-        return ExitCode.usage
-      }
-      throw error
-    }
+    return run(sub, rest, io)
   },
 }

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { avro, SchemaRegistry, topicNameStrategy } from '@kafkit/avro'
-import { isKafkitError } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
 
@@ -68,14 +67,6 @@ export const schemaCommand: CommandGroup = {
   async run(args, io) {
     const [sub, ...rest] = args
     if (sub !== 'check') throw new UsageError(sub ? `unknown subcommand "schema ${sub}"` : 'missing subcommand')
-    try {
-      return await check(rest, io)
-    } catch (error) {
-      if (isKafkitError(error) && (error.code === 'KAFKIT_REGISTRY' || error.code === 'KAFKIT_CONFIG')) {
-        io.err(`kafkit schema check: ${error.message}`)
-        return error.code === 'KAFKIT_CONFIG' ? ExitCode.usage : ExitCode.unavailable
-      }
-      throw error
-    }
+    return check(rest, io)
   },
 }
