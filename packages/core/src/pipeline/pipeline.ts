@@ -84,6 +84,12 @@ export class KafkitPipeline {
   readonly #events = new EventHub<PipelineEvents>((error) => process.emitWarning(`kafkit pipeline event listener threw: ${String(error)}`))
   readonly #inFlight = new Set<AbortController>()
   readonly #floors = new Map<string, bigint>()
+  /**
+   * Partitions (`topic:partition`) whose last commit failed without an answer and whose
+   * group offset has not been read since: their position is unknown (the commit may have
+   * happened), so nothing of them is transformed again until `committedOffset` answers.
+   */
+  readonly #mustResync = new Set<string>()
   readonly #stopSignal = new AbortController()
   #input: AnyTopicContract | undefined
   #outputs: string[] = []
@@ -346,6 +352,13 @@ export class KafkitPipeline {
     const route = this.#route as Omit<Route, 'handler'>
     const key = `${batch.topic}:${batch.partition}`
     for (let attempt = 1; ; attempt++) {
+      if (this.#mustResync.has(key)) {
+        // The group's offset could not be read after a failed commit: the chunk may be
+        // committed already. Only retry the recovery; running the transform would commit it twice.
+        if (!(await this.#recover(batch, key, backoffDelayMs(attempt, o.transactionBackoff)))) return undefined
+        if (this.#isStopping() || !batch.isRunning() || batch.isStale()) return undefined
+        continue
+      }
       const floor = this.#floors.get(key)
       const pending = floor === undefined ? chunk : chunk.filter((record) => BigInt(record.offset) >= floor)
       // A commit whose answer was lost did happen: these records are done.
@@ -390,27 +403,13 @@ export class KafkitPipeline {
           this.#fail(fatal)
           return undefined
         }
-        if (phase === 'commit') this.#events.emit('producer.txn.commit-unknown', { transactionalId: o.transactionalId, error: error as KafkitError })
+        if (phase === 'commit') {
+          this.#mustResync.add(key)
+          this.#events.emit('producer.txn.commit-unknown', { transactionalId: o.transactionalId, error: error as KafkitError })
+        }
         const delayMs = backoffDelayMs(attempt, o.transactionBackoff)
         this.#emitAbort(attempt, startedAt, 'kafka-error', error, delayMs)
-        try {
-          await sleep(delayMs, this.#stopSignal.signal)
-          // The group's committed offset is the truth: after an uncertain failure, resume there.
-          await producer.init()
-          const committed = await this.#deps.committedOffset(o.groupId, batch.topic, batch.partition)
-          if (committed === undefined) this.#floors.delete(key)
-          else this.#floors.set(key, committed)
-          this.#events.emit('pipeline.resumed', { groupId: o.groupId, topic: batch.topic, partition: batch.partition, committedOffset: committed?.toString() })
-        } catch (recovery) {
-          if (this.#isStopping()) return undefined
-          const kind = classifyTransactionError(recovery)
-          if (kind === 'fenced') {
-            const fatal = fencedError(o.transactionalId, recovery as KafkitError)
-            this.#events.emit('producer.txn.fenced', { transactionalId: o.transactionalId, error: fatal })
-            this.#fail(fatal)
-            return undefined
-          }
-        }
+        if (!(await this.#recover(batch, key, delayMs))) return undefined
         if (this.#isStopping() || !batch.isRunning() || batch.isStale()) return undefined
         continue
       }
@@ -431,6 +430,34 @@ export class KafkitPipeline {
       })
       return resolved
     }
+  }
+
+  /**
+   * After a failed transaction: waits `delayMs`, registers the transactional id again (which
+   * settles the failed transaction) and resumes from the group's committed offset, the truth
+   * after an uncertain failure. A failed recovery leaves `key` to resync (when a commit
+   * failed) for the next try. Returns `false` when the pipeline stops (stopping, fenced).
+   */
+  async #recover(batch: PipelineBatch, key: string, delayMs: number): Promise<boolean> {
+    const o = this.#options
+    try {
+      await sleep(delayMs, this.#stopSignal.signal)
+      await (this.#producer as TransportTransactionalProducer).init()
+      const committed = await this.#deps.committedOffset(o.groupId, batch.topic, batch.partition)
+      if (committed === undefined) this.#floors.delete(key)
+      else this.#floors.set(key, committed)
+      this.#mustResync.delete(key)
+      this.#events.emit('pipeline.resumed', { groupId: o.groupId, topic: batch.topic, partition: batch.partition, committedOffset: committed?.toString() })
+    } catch (recovery) {
+      if (this.#isStopping()) return false
+      if (classifyTransactionError(recovery) === 'fenced') {
+        const fatal = fencedError(o.transactionalId, recovery as KafkitError)
+        this.#events.emit('producer.txn.fenced', { transactionalId: o.transactionalId, error: fatal })
+        this.#fail(fatal)
+        return false
+      }
+    }
+    return true
   }
 
   /** One transaction at a time on the pipeline's producer; resolves with the release. */

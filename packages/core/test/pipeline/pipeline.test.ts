@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
-import { isKafkitError } from '../../src/errors.js'
+import { isKafkitError, KafkitError } from '../../src/errors.js'
 import type { PipelineDeps, PipelineEngine } from '../../src/pipeline/engine.js'
 import { KafkitPipeline } from '../../src/pipeline/pipeline.js'
 import { string } from '../../src/serdes/string.js'
-import { FakeEngine, Gate } from '../consumer/fake-engine.js'
+import { FakeBatch, FakeEngine, Gate, records } from '../consumer/fake-engine.js'
 
 // The pipeline's start/stop life over fake deps in kafkit's terms (the consumer shares the
 // same lifecycle): a stop during start() and a failed start() leave nothing connected.
@@ -68,5 +68,78 @@ describe('KafkitPipeline lifecycle', () => {
     await expect(pipeline.start()).rejects.toThrow(/start\(\) called on a running pipeline/)
     await pipeline.stop()
     await expect(pipeline.done).resolves.toBeUndefined()
+  })
+})
+
+describe('KafkitPipeline after a failed commit', () => {
+  /** A pipeline over fake deps whose commits and committed-offset reads answer as the test scripts them. */
+  function scripted(script: { commits: (() => Promise<void>)[]; committedOffsets: (() => Promise<bigint | undefined>)[] }) {
+    const engine = new FakeEngine()
+    const calls: string[] = []
+    const transformed: string[] = []
+    const deps: PipelineDeps = {
+      createEngine: () => engine as unknown as PipelineEngine,
+      createProducer: () => ({
+        transactionalId: 't1',
+        init: async () => void calls.push('init'),
+        begin: async () => {
+          calls.push('begin')
+          return {
+            send: async () => (calls.push('send'), []),
+            sendOffsets: async (_groupId, offsets) => void calls.push(`sendOffsets ${offsets.map((o) => o.offset).join(',')}`),
+            commit: async () => (calls.push('commit'), (script.commits.shift() ?? (async () => {}))()),
+            abort: async () => void calls.push('abort'),
+          }
+        },
+        reset: async () => {},
+        disconnect: async () => {},
+      }),
+      committedOffset: async () => (calls.push('committedOffset'), (script.committedOffsets.shift() ?? (async () => undefined))()),
+      topics: { ensureTopics: async () => {}, describe: async () => undefined },
+      release: async () => {},
+    }
+    const pipeline = new KafkitPipeline(deps, {
+      groupId: 'g1',
+      transactionalId: 't1',
+      shutdown: false,
+      transactionRetry: { backoff: { initialMs: 1, maxMs: 1 } },
+    })
+      .from(In)
+      .to(Out, ({ value }) => (transformed.push(value), { value }))
+    return { pipeline, engine, calls, transformed }
+  }
+
+  it('a failed read of the committed offset is retried before anything runs again: the chunk whose commit did happen is not transformed or committed twice', async () => {
+    const timeout = new KafkitError('KAFKIT_KAFKA', 'Request timed out', { retriable: true, context: { kafkaError: 'REQUEST_TIMED_OUT' } })
+    const notCoordinator = new KafkitError('KAFKIT_KAFKA', 'not the coordinator', { retriable: true, context: { kafkaError: 'NOT_COORDINATOR' } })
+    const { pipeline, engine, calls, transformed } = scripted({
+      // The commit happens at the broker, but its answer is lost.
+      commits: [() => Promise.reject(timeout)],
+      // The first read of the group's offset after it fails, the next one sees the commit.
+      committedOffsets: [() => Promise.reject(notCoordinator), async () => 2n],
+    })
+    const resumed: unknown[] = []
+    pipeline.on('pipeline.resumed', (payload) => void resumed.push(payload))
+    await pipeline.start()
+    const batch = Object.assign(new FakeBatch('in', records('in', ['a', 'b'])), { nextOffset: '2' })
+    await engine.eachBatch!(batch)
+    expect(transformed).toEqual(['a', 'b'])
+    expect(calls.filter((call) => call === 'begin' || call === 'commit')).toEqual(['begin', 'commit'])
+    expect(calls.filter((call) => call === 'init' || call === 'committedOffset')).toEqual(['init', 'init', 'committedOffset', 'init', 'committedOffset'])
+    expect(resumed).toEqual([{ groupId: 'g1', topic: 'in', partition: 0, committedOffset: '2' }])
+    expect(batch.resolved).toEqual(['1'])
+    await pipeline.stop()
+  })
+
+  it('once the committed offset is read, the part not committed runs again', async () => {
+    const timeout = new KafkitError('KAFKIT_KAFKA', 'Request timed out', { retriable: true, context: { kafkaError: 'REQUEST_TIMED_OUT' } })
+    const { pipeline, engine, calls, transformed } = scripted({ commits: [() => Promise.reject(timeout)], committedOffsets: [async () => undefined] })
+    await pipeline.start()
+    const batch = Object.assign(new FakeBatch('in', records('in', ['a', 'b'])), { nextOffset: '2' })
+    await engine.eachBatch!(batch)
+    expect(transformed).toEqual(['a', 'b', 'a', 'b'])
+    expect(calls.filter((call) => call === 'commit')).toEqual(['commit', 'commit'])
+    expect(batch.resolved).toEqual(['1'])
+    await pipeline.stop()
   })
 })
