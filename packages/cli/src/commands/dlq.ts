@@ -1,6 +1,7 @@
 import { type DeadLetterEntry, type DeadLetterFilter, Kafkit } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
+import { kafkaConfig } from '../internal/connection.js'
 
 const usage = `kafkit dlq list <dlq-topic> [filters] [--json]
 kafkit dlq inspect <dlq-topic> <partition>:<offset> [--json]
@@ -29,7 +30,9 @@ Replay:
   --all-groups         let every consumer group of the target handle the replay (default:
                        only the group that failed it; kafkit consumers of other groups skip it)
 
-Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS.
+Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS; TLS, SASL, timeouts and retries
+from the environment, as every kafkit client reads it ($KAFKA_SSL*, $KAFKA_SASL_MECHANISM,
+$KAFKA_SASL_USERNAME, $KAFKA_SASL_PASSWORD, $KAFKA_*_TIMEOUT_MS, $KAFKA_RETRIES…).
 
 Exit codes: 0 done, 2 usage error, 3 the cluster failed or could not be reached.`
 
@@ -64,9 +67,7 @@ function filterOf(values: { 'error-code'?: string[]; since?: string; until?: str
 }
 
 function client(brokersFlag: string | undefined, io: CliIo): Kafkit {
-  const brokers = (brokersFlag ?? io.env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean)
-  if (brokers.length === 0) throw new UsageError('give --brokers host:port or set KAFKA_BROKERS')
-  return new Kafkit({ clientId: 'kafkit-cli', brokers, logLevel: 'nothing' })
+  return new Kafkit(kafkaConfig(brokersFlag, io.env))
 }
 
 /** Text when the bytes are printable UTF-8, else `base64:…`. */

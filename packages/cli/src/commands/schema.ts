@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { avro, SchemaRegistry, topicNameStrategy } from '@kafkit/avro'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
+import { registryConnection } from '../internal/connection.js'
 
 const usage = `kafkit schema check <file.avsc> (--subject <subject> | --topic <topic> [--key]) [--registry <url>] [--json]
 
@@ -12,7 +13,10 @@ under the subject's compatibility rule. A CI gate between teams.
   --subject <s>     the registry subject
   --topic <t>       or: the topic, for the TopicName subject <t>-value (<t>-key with --key)
   --registry <url>  Confluent-compatible API base URL (default: $SCHEMA_REGISTRY_URL);
-                    Apicurio: http://host:8080/apis/ccompat/v7
+                    Apicurio: http://host:8080/apis/ccompat/v7. Basic auth and timeout come
+                    from $SCHEMA_REGISTRY_USERNAME, _PASSWORD and _REQUEST_TIMEOUT_MS (with
+                    --registry only when it names that same registry), or from the URL
+                    (https://key:secret@host)
   --json            print the verdict as JSON
 
 Exit codes: 0 compatible (or the subject has no versions yet), 1 incompatible,
@@ -29,8 +33,8 @@ async function check(args: string[], io: CliIo): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('give exactly one schema file')
   const file = resolve(io.cwd, positionals[0] as string)
   if (!values.subject === !values.topic) throw new UsageError('give --subject or --topic (one of them)')
-  const url = values.registry ?? io.env['SCHEMA_REGISTRY_URL']
-  if (!url) throw new UsageError('give --registry <url> or set SCHEMA_REGISTRY_URL')
+  const connection = registryConnection(values.registry, io.env)
+  if (!connection) throw new UsageError('give --registry <url> or set SCHEMA_REGISTRY_URL')
   const subject = values.subject ?? topicNameStrategy({ topic: values.topic as string, field: values.key ? 'key' : 'value', recordName: undefined })
 
   let text: string
@@ -43,7 +47,7 @@ async function check(args: string[], io: CliIo): Promise<number> {
     return ExitCode.usage
   }
 
-  const registry = new SchemaRegistry({ url })
+  const registry = new SchemaRegistry(connection)
   const verdict = await registry.checkCompatibility(subject, text)
   const level = await registry.getCompatibility(subject).catch(() => undefined)
   if (values.json) {
