@@ -155,6 +155,7 @@ export class Kafkit {
 
   /** Disconnects every producer, admin and consumer this client made. Idempotent. */
   async close(): Promise<void> {
+    this.#telemetry.markClosing()
     const open = [...this.#open]
     this.#open.clear()
     const results = await Promise.allSettled(open.map((entry) => entry.disconnect()))

@@ -41,3 +41,12 @@ describe('kafka.producer options', () => {
     await expect(kafka.close()).resolves.toBeUndefined()
   })
 })
+
+describe('kafka.health', () => {
+  test('a client is ready until it closes, then reports that it is closing', async () => {
+    const kafka = new Kafkit({ clientId: 'health-test', brokers: ['127.0.0.1:1'], logLevel: 'nothing' })
+    expect(kafka.health()).toMatchObject({ live: true, ready: true, consumers: [] })
+    await kafka.close()
+    expect(kafka.health()).toMatchObject({ live: true, ready: false, problems: ['the client is closing'] })
+  })
+})

@@ -2,7 +2,7 @@
 export interface ConsumerHealth {
   groupId: string
   /** `starting` until joined; `crashed` after an engine crash it does not restart from. */
-  state: 'starting' | 'running' | 'rebalancing' | 'restarting' | 'crashed' | 'stopped'
+  state: 'starting' | 'running' | 'rebalancing' | 'restarting' | 'stopping' | 'crashed' | 'stopped'
   /** The engine holds a connection to the cluster. */
   connected: boolean
   /** Partitions assigned at the last group join, by topic. Empty is legitimate (more members than partitions). */
@@ -82,6 +82,16 @@ export class ConsumerHealthTracker {
     this.#state = restart ? 'restarting' : 'crashed'
   }
 
+  /** A graceful stop began: not ready from now on (no new work should be routed here). */
+  stopping(): void {
+    if (this.#state !== 'crashed') this.#state = 'stopping'
+  }
+
+  /** True when the consumer ended in a crash it does not recover from. */
+  get crashedForGood(): boolean {
+    return this.#state === 'crashed'
+  }
+
   stopped(): void {
     // A consumer that stops because it failed for good (kafkit stops it after the crash) stays crashed: not live.
     if (this.#state !== 'crashed') this.#state = 'stopped'
@@ -104,11 +114,12 @@ export class ConsumerHealthTracker {
 }
 
 /**
- * Judges consumers' snapshots. Not ready while starting, rebalancing, restarting or
- * disconnected, or after a stop (the process is shutting down); not live after a crash the
- * engine does not restart from, or when a running consumer stopped polling.
+ * Judges consumers' snapshots. Not ready while starting, rebalancing, restarting, stopping or
+ * disconnected, or while the client is closing; not live after a crash the engine does not
+ * restart from, or when a running consumer stopped polling. A consumer stopped on purpose is
+ * no longer reported (the service may go on without it).
  */
-export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions = {}): HealthReport {
+export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions = {}, closing = false): HealthReport {
   const maxPollIntervalMs = options.maxPollIntervalMs ?? 300_000
   const problems: string[] = []
   let live = true
@@ -129,6 +140,10 @@ export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions 
       ready = false
       problems.push(`${who} is not connected`)
     }
+  }
+  if (closing) {
+    ready = false
+    problems.push('the client is closing')
   }
   return { live, ready: ready && live, problems, consumers }
 }

@@ -130,8 +130,11 @@ export class Telemetry {
     })
     consumer.on('consumer.dropped', (e) => metrics.failed(groupId, e.topic, e.errorCode))
     consumer.on('consumer.crash', (e) => health.crashed(e.error, e.restart))
+    consumer.on('consumer.stopping', () => health.stopping())
     consumer.on('consumer.stopped', () => {
       health.stopped()
+      // Stopped on purpose: it leaves the report. Crashed for good: it stays, not live.
+      if (!health.crashedForGood) this.#consumers.delete(health)
       metrics.forgetGroup(groupId)
     })
     return consumer
@@ -154,6 +157,14 @@ export class Telemetry {
     return judgeHealth(
       [...this.#consumers].map((tracker) => tracker.snapshot()),
       options,
+      this.#closing,
     )
+  }
+
+  #closing = false
+
+  /** The client is closing: from now on not ready, whatever its consumers say. */
+  markClosing(): void {
+    this.#closing = true
   }
 }

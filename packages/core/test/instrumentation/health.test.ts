@@ -56,6 +56,22 @@ describe('consumer health', () => {
     expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false, problems: ['consumer g is stopped'] })
   })
 
+  test('a consumer that began a graceful stop is not ready, and says so', () => {
+    const { t } = tracker()
+    t.connected()
+    t.joined({ orders: [0] })
+    t.stopping()
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: true, ready: false, problems: ['consumer g is stopping'] })
+  })
+
+  test('a closing client is not ready, whatever its consumers say', () => {
+    const { t } = tracker()
+    t.connected()
+    t.joined({ orders: [0] })
+    expect(judgeHealth([t.snapshot()]).ready).toBe(true)
+    expect(judgeHealth([t.snapshot()], {}, true)).toMatchObject({ live: true, ready: false, problems: ['the client is closing'] })
+  })
+
   test('a consumer stopped after a crash it does not restart from stays not live', () => {
     const { t } = tracker()
     t.connected()
