@@ -54,18 +54,14 @@ export interface TransactionSendSettings {
   timeoutMs: number
 }
 
+// Authorization and SASL failures are not here: the transport maps them to KAFKIT_AUTH, fatal below.
 const FATAL_KAFKA_ERRORS = new Set([
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
   'INVALID_TRANSACTION_TIMEOUT',
   'UNSUPPORTED_VERSION',
   'UNSUPPORTED_FOR_MESSAGE_FORMAT',
   'MESSAGE_TOO_LARGE',
   'RECORD_LIST_TOO_LARGE',
   'INVALID_RECORD',
-  'SASL_AUTHENTICATION_FAILED',
 ])
 
 /**
@@ -76,7 +72,7 @@ const FATAL_KAFKA_ERRORS = new Set([
  */
 export function classifyTransactionError(error: unknown): 'fenced' | 'fatal' | 'transient' {
   if (!isKafkitError(error)) return 'fatal'
-  if (error.code === 'KAFKIT_PRODUCER_FENCED') return error.context.kafkaError === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' ? 'fatal' : 'fenced'
+  if (error.code === 'KAFKIT_PRODUCER_FENCED') return 'fenced'
   if (error.code !== 'KAFKIT_KAFKA') return 'fatal'
   return FATAL_KAFKA_ERRORS.has(String(error.context.kafkaError)) ? 'fatal' : 'transient'
 }

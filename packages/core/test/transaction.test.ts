@@ -1,14 +1,19 @@
+import kafkajs from 'kafkajs'
 import { describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { EventHub } from '../src/consumer/events.js'
 import { KafkitError } from '../src/errors.js'
 import { defineTopic, json, Kafkit, string } from '../src/index.js'
+import { toKafkitError } from '../src/internal/transport/errors.js'
 import type { TransportTransaction, TransportTransactionalProducer } from '../src/internal/transport/index.js'
 import { encodeBatch } from '../src/producer.js'
 import type { Serde } from '../src/serde.js'
 import type { TransactionEvents } from '../src/transaction-events.js'
 import { classifyTransactionError, fencedError, TransactionRunner } from '../src/transaction.js'
 import { Gate } from './consumer/fake-engine.js'
+
+// The real kafkajs error class, as kafkajs builds it for a protocol error (no mock).
+const { KafkaJSProtocolError } = kafkajs as unknown as Record<string, new (...args: unknown[]) => Error>
 
 const kafka = new Kafkit({ clientId: 'txn-unit', brokers: ['localhost:1'], logLevel: 'nothing' })
 const Orders = defineTopic({ name: 'orders', key: string(), value: json(z.object({ id: z.string() })), transactional: true })
@@ -32,13 +37,25 @@ describe('classifyTransactionError', () => {
 
   test('fenced, fatal or transient', () => {
     expect(classifyTransactionError(new KafkitError('KAFKIT_PRODUCER_FENCED', 'x', { context: { kafkaError: 'INVALID_PRODUCER_EPOCH' } }))).toBe('fenced')
-    expect(classifyTransactionError(new KafkitError('KAFKIT_PRODUCER_FENCED', 'x', { context: { kafkaError: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' } }))).toBe('fatal')
-    expect(classifyTransactionError(kafkaError('TOPIC_AUTHORIZATION_FAILED', false))).toBe('fatal')
+    expect(classifyTransactionError(new KafkitError('KAFKIT_AUTH', 'not authorized', { retriable: false }))).toBe('fatal')
     expect(classifyTransactionError(kafkaError('MESSAGE_TOO_LARGE', false))).toBe('fatal')
     expect(classifyTransactionError(kafkaError('NOT_COORDINATOR'))).toBe('transient')
     expect(classifyTransactionError(kafkaError('REQUEST_TIMED_OUT'))).toBe('transient')
     expect(classifyTransactionError(new KafkitError('KAFKIT_CONFIG', 'x'))).toBe('fatal')
     expect(classifyTransactionError(new Error('plain'))).toBe('fatal')
+  })
+
+  test('a missing ACL on the transactional id or a topic is KAFKIT_AUTH (not fenced) and fatal', () => {
+    for (const [type, code] of [
+      ['TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 53],
+      ['TOPIC_AUTHORIZATION_FAILED', 29],
+      ['GROUP_AUTHORIZATION_FAILED', 30],
+    ] as const) {
+      const error = toKafkitError(new KafkaJSProtocolError!({ message: `${type}`, type, code, retriable: false }), {}, 'Transaction')
+      expect(error).toMatchObject({ code: 'KAFKIT_AUTH', retriable: false, context: { kafkaError: type } })
+      expect(error.message).toContain('lacks an ACL')
+      expect(classifyTransactionError(error)).toBe('fatal')
+    }
   })
 
   test('the fenced error names the id, keeps the cause and is never retriable', () => {

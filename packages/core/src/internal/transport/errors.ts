@@ -14,7 +14,8 @@ interface EngineErrorLike {
   originalError?: unknown
 }
 
-const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'])
+// Not TRANSACTIONAL_ID_AUTHORIZATION_FAILED: that is a missing ACL (KAFKIT_AUTH), not another instance.
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'])
 
 /**
  * Wraps an engine error in a {@link KafkitError} (`KAFKIT_KAFKA`, or
@@ -106,7 +107,7 @@ function securityProblem(engine: EngineErrorLike, inner: EngineErrorLike, type: 
   if (type === 'UNSUPPORTED_SASL_MECHANISM' || type === 'ILLEGAL_SASL_STATE') {
     return `SASL handshake failed (${type}): ${inner.message ?? engine.message}. The broker does not offer this mechanism on this listener`
   }
-  if (type !== undefined && type.endsWith('_AUTHORIZATION_FAILED') && !FENCED.has(type)) {
+  if (type !== undefined && type.endsWith('_AUTHORIZATION_FAILED')) {
     return `not authorized (${type}): ${inner.message ?? engine.message}. The principal lacks an ACL for this operation`
   }
   const text = `${inner.message ?? ''} ${engine.message ?? ''}`
