@@ -293,17 +293,18 @@ export class KafkitPipeline {
   async #stop(reason: string, previous: LifecycleState): Promise<void> {
     this.#removeSignals()
     this.#events.emit('pipeline.stopping', { groupId: this.groupId, reason })
+    // A partition waiting out a transaction retry's backoff (up to 30 s) gives up at once:
+    // the engine's stop waits for the batch. Transforms in flight keep their shutdown time.
+    this.#stopSignal.abort(new KafkitError('KAFKIT_ABORTED', `pipeline ${this.groupId} stopping (${reason})`))
     const timeoutMs = this.#options.shutdown ? this.#options.shutdown.timeoutMs : 30_000
     const timer = setTimeout(() => {
       const why = new KafkitError('KAFKIT_ABORTED', `pipeline ${this.groupId} stopping (${reason}): transform did not finish within ${timeoutMs} ms`)
       for (const controller of this.#inFlight) controller.abort(why)
-      this.#stopSignal.abort(why)
     }, timeoutMs)
     try {
       if (this.#engine && previous === 'running') await this.#engine.stop()
     } finally {
       clearTimeout(timer)
-      this.#stopSignal.abort()
       // A start that failed or was stopped cleaned up already.
       if (previous !== 'stopped') await this.#cleanup()
       this.#events.emit('pipeline.stopped', { groupId: this.groupId, ...(this.#fatal === undefined ? {} : { error: this.#fatal }) })

@@ -73,7 +73,7 @@ describe('KafkitPipeline lifecycle', () => {
 
 describe('KafkitPipeline after a failed commit', () => {
   /** A pipeline over fake deps whose commits and committed-offset reads answer as the test scripts them. */
-  function scripted(script: { commits: (() => Promise<void>)[]; committedOffsets: (() => Promise<bigint | undefined>)[] }) {
+  function scripted(script: { commits: (() => Promise<void>)[]; committedOffsets: (() => Promise<bigint | undefined>)[]; backoffMs?: number }) {
     const engine = new FakeEngine()
     const calls: string[] = []
     const transformed: string[] = []
@@ -102,7 +102,7 @@ describe('KafkitPipeline after a failed commit', () => {
       groupId: 'g1',
       transactionalId: 't1',
       shutdown: false,
-      transactionRetry: { backoff: { initialMs: 1, maxMs: 1 } },
+      transactionRetry: { backoff: { initialMs: script.backoffMs ?? 1, maxMs: script.backoffMs ?? 1 } },
     })
       .from(In)
       .to(Out, ({ value }) => (transformed.push(value), { value }))
@@ -141,5 +141,30 @@ describe('KafkitPipeline after a failed commit', () => {
     expect(calls.filter((call) => call === 'commit')).toEqual(['commit', 'commit'])
     expect(batch.resolved).toEqual(['1'])
     await pipeline.stop()
+  })
+
+  it('stop() cuts a transaction retry backoff short: the batch ends before the engine stop waits for it', async () => {
+    const timeout = new KafkitError('KAFKIT_KAFKA', 'Request timed out', { retriable: true, context: { kafkaError: 'REQUEST_TIMED_OUT' } })
+    const { pipeline, engine, calls } = scripted({ commits: [() => Promise.reject(timeout)], committedOffsets: [], backoffMs: 60_000 })
+    const backingOff = new Gate()
+    pipeline.on('producer.txn.abort', (payload) => {
+      if (payload.retryInMs !== undefined) backingOff.open()
+    })
+    await pipeline.start()
+    let batchEnded = false
+    const batchDone = engine.eachBatch!(Object.assign(new FakeBatch('in', records('in', ['a'])), { nextOffset: '1' })).finally(() => (batchEnded = true))
+    await backingOff.promise
+    // As kafkajs' stop: wait for the batch in flight (a few turns of the event loop, no clock).
+    let endedWhenStopped: boolean | undefined
+    engine.stop = async () => {
+      for (let turn = 0; turn < 10 && !batchEnded; turn++) await new Promise((resolve) => setImmediate(resolve))
+      endedWhenStopped = batchEnded
+    }
+    await pipeline.stop()
+    await batchDone
+    expect(endedWhenStopped).toBe(true)
+    // Nothing was tried again after the stop began.
+    expect(calls.filter((call) => call === 'init')).toEqual(['init'])
+    await expect(pipeline.done).resolves.toBeUndefined()
   })
 })
