@@ -21,6 +21,18 @@ describe('generateTypeScript', () => {
     expect(source).toContain('export type IdsList = null | Array<number | string>')
   })
 
+  test('a fallback name equal to a generated type name gets Value appended', () => {
+    const user = { type: 'record', name: 'User', fields: [{ name: 'id', type: 'string' }] }
+    const { typeName, schemaConstName, source } = generateTypeScript(['null', user], { fallbackName: 'user' })
+    expect(typeName).toBe('UserValue')
+    expect(schemaConstName).toBe('UserValueSchema')
+    expect(source).toContain('export type UserValue = null | User')
+    expect(source).toContain('export interface User {')
+    // …repeatedly, when that name is taken too.
+    const both = generateTypeScript(['null', user, { type: 'enum', name: 'UserValue', symbols: ['A'] }], { fallbackName: 'user' })
+    expect(both.source).toContain('export type UserValueValue = null | User | UserValue')
+  })
+
   test('same short names in two namespaces, or a built-in name, get qualified names', () => {
     const { source } = generateTypeScript({
       type: 'record',

@@ -25,8 +25,8 @@ describe('kafkit codegen avro', () => {
   test('generates one module per .avsc, found recursively', async () => {
     const run = io()
     expect(await runCli(['codegen', 'avro', fixtures, '-o', out], run)).toBe(0)
-    expect(readdirSync(out).sort()).toEqual(['order-event.ts', 'scalar-union.ts', 'user.ts'])
-    expect(run.lines).toHaveLength(3)
+    expect(readdirSync(out).sort()).toEqual(['account.ts', 'order-event.ts', 'scalar-union.ts', 'user.ts'])
+    expect(run.lines).toHaveLength(4)
     const user = readFileSync(join(out, 'user.ts'), 'utf8')
     expect(user).toContain('export const UserSchema = {')
     expect(user).toContain('export interface User {')
@@ -42,10 +42,13 @@ describe('kafkit codegen avro', () => {
 import { type User, type Address, type Role, UserSchema } from './generated/user.js'
 import { type OrderEvent, OrderEventSchema } from './generated/order-event.js'
 import { type ScalarUnion, ScalarUnionSchema } from './generated/scalar-union.js'
+import { type Account, type AccountValue, AccountValueSchema } from './generated/account.js'
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 export const user: Equals<User, AvroValue<typeof UserSchema>> = true
 export const order: Equals<OrderEvent['lines'], AvroValue<typeof OrderEventSchema>['lines']> = true
 export const scalar: Equals<ScalarUnion, string | number | null> = true
+export const account: Equals<AccountValue, AvroValue<typeof AccountValueSchema>> = true
+export const nullable: Equals<AccountValue, Account | null> = true
 export const role: Equals<Role, User['role']> = true
 export const address: Equals<Address['zip'], string | null> = true
 export const next: Equals<NonNullable<OrderEvent['next']>['orderId'], string> = true
