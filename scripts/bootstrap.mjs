@@ -17,14 +17,14 @@ const lock = join(root, 'package-lock.json')
 const installed = join(root, 'node_modules', '.package-lock.json')
 const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs
 if (stale) {
-  // `npm install`, not `npm ci`: both install the versions package-lock.json pins, but npm 11
-  // writes lockfiles without other platforms' optional packages (rollup's, turbo's) and its
-  // own `npm ci` then refuses them as "out of sync"; `npm install` takes them as they are.
-  console.error('kafkit: installing dependencies (npm install, from package-lock.json)…')
+  // `npm ci`: installs exactly what package-lock.json pins and never rewrites it, so a fresh
+  // clone stays clean. The lockfile lists every platform's optional packages (rollup's,
+  // turbo's); `npm ci` refuses a lockfile that lacks them.
+  console.error('kafkit: installing dependencies (npm ci, from package-lock.json)…')
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-  const result = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' })
+  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' })
   if (result.status !== 0) {
-    console.error(`kafkit: 'npm install' failed${result.error ? `: ${result.error.message}` : ' (npm says why above)'}`)
+    console.error(`kafkit: 'npm ci' failed${result.error ? `: ${result.error.message}` : ' (npm says why above)'}`)
     process.exit(result.status ?? 1)
   }
 }

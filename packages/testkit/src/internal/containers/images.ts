@@ -20,7 +20,8 @@
  *
  * Environment: `KAFKIT_IMAGES` = `confluent` | `kafkit` picks the set; `KAFKIT_KAFKA_IMAGE`,
  * `KAFKIT_ZOOKEEPER_IMAGE`, `KAFKIT_REGISTRY_IMAGE` replace single images (used as given,
- * never built); `KAFKIT_DEBIAN_MIRROR` replaces http://deb.debian.org/debian.
+ * never built); the Debian archive is the one this machine's apt uses (see apt-mirror.ts),
+ * `KAFKIT_DEBIAN_MIRROR` overrides it.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -30,6 +31,7 @@ import { cacheRoot, ensureKafkaJars, ensureRegistryDist, kafkaVersion, packageDi
 import { TestkitError } from '../errors.js'
 import type { ContainerEngine } from './engine.js'
 import { podmanServicePaths } from './engine.js'
+import { debianMirror } from './apt-mirror.js'
 import { withFileLock } from './lock.js'
 
 /** Public images used with a Docker engine: Confluent Platform 7.9 ships Apache Kafka 3.9. */
@@ -67,9 +69,9 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
   if (set === 'confluent') {
     return {
       set,
-      kafka: env['KAFKIT_KAFKA_IMAGE'] ?? `docker.io/confluentinc/cp-kafka:${CONFLUENT_VERSION}`,
-      zookeeper: env['KAFKIT_ZOOKEEPER_IMAGE'] ?? `docker.io/confluentinc/cp-zookeeper:${CONFLUENT_VERSION}`,
-      registry: opts.schemaRegistry ? (env['KAFKIT_REGISTRY_IMAGE'] ?? `docker.io/confluentinc/cp-schema-registry:${CONFLUENT_VERSION}`) : undefined,
+      kafka: env['KAFKIT_KAFKA_IMAGE'] ?? `confluentinc/cp-kafka:${CONFLUENT_VERSION}`,
+      zookeeper: env['KAFKIT_ZOOKEEPER_IMAGE'] ?? `confluentinc/cp-zookeeper:${CONFLUENT_VERSION}`,
+      registry: opts.schemaRegistry ? (env['KAFKIT_REGISTRY_IMAGE'] ?? `confluentinc/cp-schema-registry:${CONFLUENT_VERSION}`) : undefined,
     }
   }
   if (opts.engine.kind !== 'podman') {
@@ -164,7 +166,10 @@ async function buildBaseImage(name: string, log: (line: string) => void): Promis
     })
     if (result.status !== 0) throw buildError(`apt-get install debootstrap failed:\n${tail(`${result.stdout}${result.stderr}`, 10)}`)
   }
-  const mirror = process.env['KAFKIT_DEBIAN_MIRROR'] ?? 'http://deb.debian.org/debian'
+  const mirror = debianMirror()
+  if (mirror === undefined) {
+    throw buildError("no Debian archive found in this machine's apt sources (/etc/apt/sources.list, /etc/apt/sources.list.d/) for its release; set KAFKIT_DEBIAN_MIRROR to a Debian archive URL")
+  }
   const rootfs = join(cacheRoot(), 'images', `rootfs.partial-${process.pid}`)
   rmSync(rootfs, { recursive: true, force: true })
   const started = Date.now()
