@@ -51,7 +51,21 @@ export interface ProducerOptions {
   allowAutoTopicCreation?: boolean
   /** How long the broker may wait for the acks before failing the write. @default 30_000 */
   ackTimeoutMs?: number
-  /** Requests in flight per broker connection. @default 1 when idempotent, else unlimited */
+  /**
+   * Upper bound on the time from `send` to the acknowledgement of its records, retries
+   * included (Java's `delivery.timeout.ms`). Within it, retriable failures (a leader
+   * failover, a broker down, not enough in-sync replicas, a lost connection) are retried in
+   * order, so a failover that leaves a quorum up costs latency, not an error. Past it the
+   * send fails, saying per partition what was written (see docs/production.md, "Delivery
+   * guarantees").
+   * @default 120_000
+   */
+  deliveryTimeoutMs?: number
+  /**
+   * Produce requests in flight per broker. A partition never has more than one batch in
+   * flight, whatever this says, so order and idempotence hold at any value.
+   * @default 1 when idempotent, else 5
+   */
   maxInFlightRequests?: number
   /**
    * Makes the producer transactional: {@link KafkitProducer.transaction} works, plain
@@ -75,6 +89,7 @@ const producerOptionsSchema = z
     partitioner: z.custom<Partitioner>((value) => typeof value === 'function', 'must be a function').optional(),
     allowAutoTopicCreation: z.boolean().default(false),
     ackTimeoutMs: ms().default(30_000),
+    deliveryTimeoutMs: ms().default(120_000),
     maxInFlightRequests: z.number().int().positive().optional(),
     transactionalId: z.string().min(1).max(255).optional(),
     transactionTimeoutMs: ms().default(60_000),
@@ -86,10 +101,13 @@ const producerOptionsSchema = z
     if (options.idempotent && options.maxInFlightRequests !== undefined && options.maxInFlightRequests > 5) {
       check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be at most 5 for an idempotent producer' })
     }
+    if (options.deliveryTimeoutMs < options.ackTimeoutMs) {
+      check.addIssue({ code: 'custom', path: ['deliveryTimeoutMs'], message: `must be at least ackTimeoutMs (${options.ackTimeoutMs})` })
+    }
     if (options.transactionalId !== undefined) {
       if (!options.idempotent) check.addIssue({ code: 'custom', path: ['idempotent'], message: 'must be true for a transactional producer' })
       if (options.maxInFlightRequests !== undefined && options.maxInFlightRequests !== 1) {
-        check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be 1 for a transactional producer (kafkajs keeps sequences right only then)' })
+        check.addIssue({ code: 'custom', path: ['maxInFlightRequests'], message: 'must be 1 for a transactional producer' })
       }
     }
   })
@@ -127,6 +145,7 @@ export class KafkitProducer {
       allowAutoTopicCreation: parsed.allowAutoTopicCreation,
       maxInFlightRequests: parsed.maxInFlightRequests ?? (parsed.idempotent ? 1 : undefined),
       partitioner: parsed.partitioner ?? createDefaultPartitioner(),
+      deliveryTimeoutMs: parsed.deliveryTimeoutMs,
     })
     if (parsed.transactionalId !== undefined) {
       const engine = createTransactionalProducer(transport, {
@@ -134,6 +153,7 @@ export class KafkitProducer {
         transactionTimeoutMs: parsed.transactionTimeoutMs,
         allowAutoTopicCreation: parsed.allowAutoTopicCreation,
         partitioner: parsed.partitioner ?? createDefaultPartitioner(),
+        deliveryTimeoutMs: parsed.deliveryTimeoutMs,
       })
       this.#transactions = new TransactionRunner(engine, encodeBatch, { compression: this.#compression, timeoutMs: this.#ackTimeoutMs }, this.#events)
     }

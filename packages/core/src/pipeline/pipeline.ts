@@ -229,6 +229,8 @@ export class KafkitPipeline {
           this.#producer = this.#deps.createProducer({
             transactionalId: o.transactionalId,
             transactionTimeoutMs: o.transactionTimeoutMs,
+            // A transaction's writes can wait no longer than the broker lets it stay open.
+            deliveryTimeoutMs: o.transactionTimeoutMs,
             allowAutoTopicCreation: false,
             partitioner: createDefaultPartitioner(),
           })

@@ -125,8 +125,8 @@ function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits): Pipel
  */
 export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & DeadLetterDeps {
   // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
-  // One request in flight: kafkajs keeps an idempotent producer's sequence numbers right only then.
-  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner() })
+  // Idempotent with the default delivery timeout: a dead letter or retry write rides through a failover too.
+  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs: 120_000 })
   const admin = transport.admin()
   let producerReady: Promise<void> | undefined
   let adminReady: Promise<void> | undefined

@@ -2,6 +2,7 @@ import kafkajs, { type Admin, type Producer } from 'kafkajs'
 // kafkajs' table of Kafka protocol errors (type, message, retriable); kafkajs has no exports map.
 import protocolErrorTable from 'kafkajs/src/protocol/error.js'
 import { registerCodecs } from './codecs.js'
+import { DeliveryProducer } from './delivery-producer.js'
 import { toKafkitError } from './errors.js'
 import type {
   CompressionName,
@@ -20,7 +21,7 @@ import type {
   WireTopicMessages,
 } from './types.js'
 
-const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel: EngineLogLevel } = kafkajs
+const { Kafka, ConfigResourceTypes, logLevel: EngineLogLevel } = kafkajs
 
 const LEVELS: Record<LogLevel, number> = {
   nothing: EngineLogLevel.NOTHING,
@@ -36,16 +37,8 @@ const LEVEL_NAMES = new Map<number, LogEntry['level']>([
   [EngineLogLevel.DEBUG, 'debug'],
 ])
 
-export const COMPRESSION: Record<CompressionName, number> = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-  lz4: CompressionTypes.LZ4,
-  zstd: CompressionTypes.ZSTD,
-}
 
-// kafkit bounds an idempotent producer's retries on purpose (as Java's delivery.timeout.ms
-// does) rather than retrying forever; kafkajs warns about that on every producer.
+// Lines kafkajs logs that say nothing to a kafkit user.
 const SILENCED = ['Limiting retries for the idempotent producer']
 
 // kafkajs' producer logs a retriable send failure with this prefix, then retries the send.
@@ -101,16 +94,7 @@ export class KafkajsTransport {
   }
 
   producer(options: TransportProducerOptions): TransportProducer {
-    const maxInFlightRequests = options.maxInFlightRequests ?? (options.idempotent ? 1 : undefined)
-    const producer = this.#kafka.producer({
-      idempotent: options.idempotent,
-      allowAutoTopicCreation: options.allowAutoTopicCreation,
-      ...(maxInFlightRequests === undefined ? {} : { maxInFlightRequests }),
-      ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
-      retry: { retries: this.#config.retry.retries, initialRetryTime: this.#config.retry.initialRetryTimeMs, maxRetryTime: this.#config.retry.maxRetryTimeMs },
-      createPartitioner: () => adaptPartitioner(options.partitioner),
-    })
-    return new KafkajsProducer(producer, this.#config.interceptSend)
+    return new DeliveryProducer(this.#kafka, this.#config, options)
   }
 
   admin(): TransportAdmin {
@@ -123,68 +107,6 @@ export class KafkajsTransport {
    */
   get engine(): InstanceType<typeof Kafka> {
     return this.#kafka
-  }
-}
-
-/** Adapts a kafkit partitioner to kafkajs; an explicit `partition` on a message always wins. */
-/** kafkajs' answer to a produce request, as kafkit reports it. */
-export function toRecordMetadata(entry: kafkajs.RecordMetadata): RecordMetadata {
-  return {
-    topic: entry.topicName,
-    partition: entry.partition,
-    baseOffset: entry.baseOffset ?? entry.offset ?? '-1',
-    logAppendTime: entry.logAppendTime ?? '-1',
-  }
-}
-
-export function adaptPartitioner(partitioner: Partitioner) {
-  return ({ topic, partitionMetadata, message }: { topic: string; partitionMetadata: { partitionId: number; leader: number }[]; message: { key?: Buffer | string | null; partition?: number } }) => {
-    if (message.partition !== undefined && message.partition !== null) return message.partition
-    const key = message.key === undefined || message.key === null ? null : Buffer.isBuffer(message.key) ? message.key : Buffer.from(message.key)
-    const available: number[] = []
-    for (const partition of partitionMetadata) if (partition.leader >= 0) available.push(partition.partitionId)
-    return partitioner({ topic, key, partitionCount: partitionMetadata.length, availablePartitions: available })
-  }
-}
-
-class KafkajsProducer implements TransportProducer {
-  readonly #producer: Producer
-  readonly #intercept: SendInterceptor | undefined
-
-  constructor(producer: Producer, intercept?: SendInterceptor) {
-    this.#producer = producer
-    this.#intercept = intercept
-  }
-
-  async connect(): Promise<void> {
-    try {
-      await this.#producer.connect()
-    } catch (error) {
-      throw toKafkitError(error, {}, 'Producer connect')
-    }
-  }
-
-  async disconnect(): Promise<void> {
-    await this.#producer.disconnect()
-  }
-
-  send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
-    return this.#intercept ? this.#intercept(batch, () => this.#send(batch, options)) : this.#send(batch, options)
-  }
-
-  async #send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {
-    try {
-      const written = await this.#producer.sendBatch({
-        topicMessages: batch,
-        acks: options.acks,
-        timeout: options.timeoutMs,
-        compression: COMPRESSION[options.compression],
-      })
-      return written.map(toRecordMetadata)
-    } catch (error) {
-      const topics = [...new Set(batch.map((entry) => entry.topic))]
-      throw toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
-    }
   }
 }
 

@@ -9,6 +9,20 @@ declare module 'kafkajs-snappy' {
 
 // kafkajs' protocol error table (no types of its own): every Kafka error code kafkajs knows.
 declare module 'kafkajs/src/protocol/error.js' {
-  const table: { errorCodes: { type: string; code: number; retriable: boolean; message: string }[] }
+  const table: { errorCodes: { type: string; code: number; retriable: boolean; message: string }[]; createErrorFromCode(code: number): unknown }
   export default table
+}
+
+// kafkajs internals under its producer, used by kafkit's own delivery path (engine-internals.ts).
+declare module 'kafkajs/src/protocol/requests/apiKeys.js' {
+  const apiKeys: { Produce: number; [name: string]: number }
+  export default apiKeys
+}
+declare module 'kafkajs/src/protocol/requests/index.js' {
+  const table: { requests: { Produce: { versions: string[] }; [name: string]: object } }
+  export default table
+}
+declare module 'kafkajs/src/producer/eosManager/index.js' {
+  const createEosManager: (options: { logger: unknown; cluster: unknown; transactionTimeout: number; transactional: boolean; transactionalId: string | undefined }) => unknown
+  export default createEosManager
 }

@@ -1,25 +1,43 @@
-import type { Producer } from 'kafkajs'
 import { KafkitError } from '../../errors.js'
+import { COMPRESSION } from './compression.js'
+import { Delivery } from './delivery.js'
+import { deliveryError, deliveryLog, MAX_BATCH_BYTES } from './delivery-producer.js'
+import { createCluster, createTransactionManager, type EngineCluster, type EngineEosManager } from './engine-internals.js'
 import { toKafkitError } from './errors.js'
-import { adaptPartitioner, COMPRESSION, toRecordMetadata, type KafkajsTransport } from './kafkajs.js'
+import { TransactionalIdentity } from './identity.js'
+import type { KafkajsTransport } from './kafkajs.js'
 import type { RecordMetadata, TransportSendOptions, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer, WireTopicMessages } from './types.js'
 
 /**
- * A transactional producer over kafkajs. kafkajs keeps one transaction state machine per
- * producer and cannot leave a failed commit or abort (its state stays `COMMITTING` /
- * `ABORTING`), so after such a failure the kafkajs producer is dropped and a new one
- * registers the same transactional id: the broker then finishes whatever was left open
- * before it answers, exactly as it does for a new instance after a crash.
+ * A transactional producer: kafkajs' transaction manager (InitProducerId, AddPartitionsToTxn,
+ * AddOffsetsToTxn, TxnOffsetCommit, EndTxn) for the coordinator, kafkit's {@link Delivery} for
+ * the records. kafkajs' manager cannot leave a failed commit or abort (its state stays
+ * `COMMITTING` / `ABORTING`), and a transaction whose batch failed leaves its sequences in
+ * doubt, so after either the whole engine is dropped and a new one registers the same
+ * transactional id: the broker then finishes whatever was left open before it answers, and
+ * the new epoch starts every partition at sequence 0.
  */
 export function createTransactionalProducer(transport: KafkajsTransport, options: TransportTransactionalOptions): TransportTransactionalProducer {
   return new KafkajsTransactionalProducer(transport, options)
 }
 
+interface Engine {
+  cluster: EngineCluster
+  manager: EngineEosManager
+  identity: TransactionalIdentity
+  delivery: Delivery
+}
+
+// Right after a commit the coordinator answers the next transaction's first request with
+// CONCURRENT_TRANSACTIONS until its markers are written (milliseconds): retry from 20 ms, as
+// the Java client does. The coordinator moving is retried the same way.
+const COORDINATOR_RETRIABLE = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'UNKNOWN_TOPIC_OR_PARTITION'])
+
 class KafkajsTransactionalProducer implements TransportTransactionalProducer {
   readonly transactionalId: string
   readonly #transport: KafkajsTransport
   readonly #options: TransportTransactionalOptions
-  #ready: Promise<Producer> | undefined
+  #ready: Promise<Engine> | undefined
   #closed = false
 
   constructor(transport: KafkajsTransport, options: TransportTransactionalOptions) {
@@ -32,7 +50,7 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
     await this.#engine()
   }
 
-  #engine(): Promise<Producer> {
+  #engine(): Promise<Engine> {
     if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', `transactional producer ${this.transactionalId} is disconnected`))
     this.#ready ??= this.#create().catch((error: unknown) => {
       this.#ready = undefined
@@ -41,32 +59,32 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
     return this.#ready
   }
 
-  async #create(): Promise<Producer> {
-    const { retry } = this.#transport.config
-    // kafkajs transactions need idempotence and one request in flight per broker (its
-    // sequence numbers are only right then).
-    const producer = this.#transport.engine.producer({
-      transactionalId: this.transactionalId,
-      transactionTimeout: this.#options.transactionTimeoutMs,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: this.#options.allowAutoTopicCreation,
-      // Right after a commit the broker answers the next transaction's first request with
-      // CONCURRENT_TRANSACTIONS until its markers are written (milliseconds). kafkajs retries
-      // it on the client's schedule (300 ms first): start at 20 ms as the Java client does,
-      // with more retries so the overall window stays as long.
-      retry: { retries: retry.retries + 4, initialRetryTime: Math.min(retry.initialRetryTimeMs, 20), maxRetryTime: retry.maxRetryTimeMs },
-      createPartitioner: () => adaptPartitioner(this.#options.partitioner),
-    })
+  async #create(): Promise<Engine> {
+    const client = this.#transport.engine
+    const config = this.#transport.config
+    const cluster = createCluster(client, { allowAutoTopicCreation: this.#options.allowAutoTopicCreation })
     try {
-      await producer.connect()
-      // kafkajs registers the transactional id (InitProducerId) on its first transaction;
-      // an empty one does it now, so an older instance is fenced before we consume anything.
-      const empty = await producer.transaction()
-      await empty.abort()
-      return producer
+      await cluster.connect()
+      const manager = createTransactionManager(client, cluster, { transactionalId: this.transactionalId, transactionTimeoutMs: this.#options.transactionTimeoutMs })
+      // Registers the id now: an older instance is fenced, and what it left open is finished, before we consume anything.
+      await manager.initProducerId()
+      const identity = new TransactionalIdentity({ producerId: manager.getProducerId(), epoch: manager.getProducerEpoch() })
+      const delivery = new Delivery({
+        cluster,
+        partitioner: this.#options.partitioner,
+        identity,
+        transactionalId: this.transactionalId,
+        // A transaction's writes can wait no longer than the broker lets it stay open.
+        deliveryTimeoutMs: Math.min(this.#options.deliveryTimeoutMs, this.#options.transactionTimeoutMs),
+        requestTimeoutMs: config.requestTimeoutMs,
+        maxInFlightRequests: 1,
+        maxBatchBytes: MAX_BATCH_BYTES,
+        unknownTopicRetries: config.retry.retries,
+        log: deliveryLog(config, { transactionalId: this.transactionalId }),
+      })
+      return { cluster, manager, identity, delivery }
     } catch (error) {
-      await producer.disconnect().catch(() => {})
+      await cluster.disconnect().catch(() => {})
       throw toKafkitError(error, this.#context(), 'Transactional producer init')
     }
   }
@@ -76,22 +94,31 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
   }
 
   async begin(): Promise<TransportTransaction> {
-    const producer = await this.#engine()
-    let txn: Awaited<ReturnType<Producer['transaction']>>
+    let engine = await this.#engine()
+    if (engine.identity.broken) {
+      // A batch of the last transaction failed: its sequences are in doubt, so a new epoch first.
+      await this.reset()
+      engine = await this.#engine()
+    }
     try {
-      txn = await producer.transaction()
+      engine.manager.beginTransaction()
     } catch (error) {
       await this.reset()
       throw toKafkitError(error, this.#context(), 'Begin transaction')
     }
     const context = this.#context()
+    const { manager, delivery } = engine
+    const deadline = () => Date.now() + this.#options.deliveryTimeoutMs
     const write = async (batch: WireTopicMessages[], options: Omit<TransportSendOptions, 'acks'>): Promise<RecordMetadata[]> => {
       try {
-        const written = await txn.sendBatch({ topicMessages: batch, acks: -1, timeout: options.timeoutMs, compression: COMPRESSION[options.compression] })
-        return written.map(toRecordMetadata)
+        return await delivery.send(batch, { acks: -1, ackTimeoutMs: options.timeoutMs, compression: COMPRESSION[options.compression] }, (partitions) => {
+          const byTopic = new Map<string, { partition: number }[]>()
+          for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition }])
+          const topicData = [...byTopic].map(([topic, list]) => ({ topic, partitions: list }))
+          return retryCoordinator(() => manager.addPartitionsToTransaction(topicData), deadline())
+        })
       } catch (error) {
-        const topics = [...new Set(batch.map((entry) => entry.topic))]
-        throw toKafkitError(error, { ...context, topics }, 'Transactional send')
+        throw deliveryError(error, batch, context, 'Transactional send')
       }
     }
     // Instrumentation (trace headers, produce metrics) sees transactional writes as any other.
@@ -106,14 +133,20 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
           byTopic.set(topic, list)
         }
         try {
-          await txn.sendOffsets({ consumerGroupId: groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) })
+          const topics = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }))
+          await retryCoordinator(() => manager.sendOffsets({ consumerGroupId: groupId, topics }), deadline())
         } catch (error) {
           throw toKafkitError(error, { ...context, groupId }, 'Transactional offset commit')
         }
       },
       commit: async () => {
+        if (engine.identity.broken) {
+          // Never commit a transaction that lost a batch: abort it instead, and say so.
+          await this.#abortQuietly(engine)
+          throw new KafkitError('KAFKIT_KAFKA', 'Commit transaction refused: a send of this transaction failed, so it was aborted', { retriable: true, context })
+        }
         try {
-          await txn.commit()
+          await manager.commit()
         } catch (error) {
           // The broker may or may not have committed; a new registration of the id settles it.
           await this.reset()
@@ -122,7 +155,7 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
       },
       abort: async () => {
         try {
-          await txn.abort()
+          await manager.abort()
         } catch (error) {
           await this.reset()
           throw toKafkitError(error, context, 'Abort transaction')
@@ -131,15 +164,37 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
     }
   }
 
+  async #abortQuietly(engine: Engine): Promise<void> {
+    await engine.manager.abort().catch(() => {})
+    await this.reset()
+  }
+
   async reset(): Promise<void> {
     const ready = this.#ready
     this.#ready = undefined
-    const producer = await ready?.catch(() => undefined)
-    await producer?.disconnect().catch(() => {})
+    const engine = await ready?.catch(() => undefined)
+    if (engine === undefined) return
+    await engine.delivery.flush()
+    engine.delivery.close()
+    await engine.cluster.disconnect().catch(() => {})
   }
 
   async disconnect(): Promise<void> {
     this.#closed = true
     await this.reset()
+  }
+}
+
+/** Runs a coordinator request again on the errors that mean "not yet" or "ask elsewhere", until `deadline`. */
+async function retryCoordinator<T>(request: () => Promise<T>, deadline: number): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request()
+    } catch (error) {
+      const type = (error as { type?: string }).type ?? ''
+      const wait = Math.min(1000, 20 * 2 ** attempt)
+      if (!COORDINATOR_RETRIABLE.has(type) || Date.now() + wait >= deadline) throw error
+      await new Promise((resolve) => setTimeout(resolve, wait))
+    }
   }
 }

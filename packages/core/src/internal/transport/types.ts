@@ -107,9 +107,11 @@ export interface TransportConfig {
 export interface TransportProducerOptions {
   idempotent: boolean
   allowAutoTopicCreation: boolean
-  /** Requests in flight per connection; `undefined`: 1 when idempotent (kafkajs keeps sequences right only then), else the engine's default. */
+  /** Produce requests in flight per broker; `undefined`: 1 when idempotent, else 5. A partition never has more than one batch in flight. */
   maxInFlightRequests: number | undefined
   partitioner: Partitioner
+  /** How long a record may take from `send` to its acknowledgement, retries included. */
+  deliveryTimeoutMs: number
   /** Set for a transactional producer. */
   transactionalId?: string
 }
@@ -121,6 +123,8 @@ export interface TransportTransactionalOptions {
   transactionTimeoutMs: number
   allowAutoTopicCreation: boolean
   partitioner: Partitioner
+  /** How long a record may take from `send` to its acknowledgement, retries included. */
+  deliveryTimeoutMs: number
 }
 
 /** Where a consumer group stands on one partition: the next offset to read. */

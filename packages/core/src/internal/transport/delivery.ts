@@ -1,0 +1,567 @@
+/**
+ * kafkit's own produce path, designed along the Java client's lines, with kafkajs as the
+ * wire layer (cluster, connections, metadata, request encoding):
+ *
+ * - A record's partition is chosen once, when it is queued. Each partition has a queue of
+ *   records and at most one batch in flight; a batch gets its producer id, epoch and
+ *   sequence once, when it is first sent, and keeps them on every retry. Sequences are
+ *   never reused for other records, so the broker's duplicate check makes every retry safe.
+ * - Retriable failures (leader moves, a broker down, not enough replicas, timeouts, lost
+ *   connections) are retried in order until the delivery timeout, not a retry count: a
+ *   failover that leaves a quorum up costs the caller nothing but latency.
+ * - A sequence error (`OUT_OF_ORDER_SEQUENCE_NUMBER`, `UNKNOWN_PRODUCER_ID`,
+ *   `INVALID_PRODUCER_EPOCH`) means the broker did not write the batch: the partition moves
+ *   to a new producer id and the same records are sent again (idempotent producers), or the
+ *   batch fails (transactional ones, whose transaction must abort).
+ * - Every record's outcome is known: a send resolves only when the broker acknowledged every
+ *   partition it wrote to, and otherwise rejects with what was written, not written or
+ *   unknown per partition (see delivery-report.ts).
+ * - Two checks on the broker's answers: a partition missing from an answer is not a success,
+ *   and an acknowledged offset at or below one already acknowledged for the partition is
+ *   a stale duplicate-cache answer, not a success.
+ */
+import { KafkitError } from '../../errors.js'
+import { adaptPartitioner } from './partitioning.js'
+import type { EngineBroker, EngineCluster, ProduceAnswer } from './engine-internals.js'
+import { engineErrorOf, protocolError, sendProduce } from './engine-internals.js'
+import { SendOp, type SendSlot } from './delivery-report.js'
+import { type Identity, type IdentitySource, isSequenceError } from './identity.js'
+import type { Partitioner, RecordMetadata, WireMessage, WireTopicMessages } from './types.js'
+
+/** Settings of one delivery path (one producer). */
+export interface DeliveryOptions {
+  cluster: EngineCluster
+  partitioner: Partitioner
+  /** Producer id, epoch and sequences: idempotent or transactional producers; none for plain ones. */
+  identity: IdentitySource | undefined
+  transactionalId?: string
+  deliveryTimeoutMs: number
+  requestTimeoutMs: number
+  /** Produce requests in flight per broker (each partition has at most one batch in flight). */
+  maxInFlightRequests: number
+  /** A batch stops growing past this many bytes of keys, values and headers. */
+  maxBatchBytes: number
+  /** Retries of the metadata of a topic the cluster does not know yet. */
+  unknownTopicRetries: number
+  log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void
+}
+
+/** Request settings that one batch shares with every batch of its request. */
+export interface RequestSettings {
+  acks: -1 | 0 | 1
+  ackTimeoutMs: number
+  /** kafkajs compression code. */
+  compression: number
+}
+
+interface Piece {
+  op: SendOp
+  slot: SendSlot
+  messages: WireMessage[]
+  bytes: number
+  settings: RequestSettings
+}
+
+interface Batch {
+  queue: PartitionQueue
+  pieces: Piece[]
+  messages: WireMessage[]
+  settings: RequestSettings
+  identity: Identity
+  baseSequence: number
+  deadline: number
+  attempts: number
+  /** An attempt may have reached the log (no answer, or NOT_ENOUGH_REPLICAS_AFTER_APPEND). */
+  maybeWritten: boolean
+  retryAt: number
+  lastError: unknown
+}
+
+class PartitionQueue {
+  readonly pending: Piece[] = []
+  batch: Batch | undefined
+  inFlight = false
+  identity: Identity | undefined
+  nextSequence = 0
+  needsNewIdentity = false
+  /** Last offset acknowledged to this producer on this partition. */
+  lastOffset = -1n
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+const INITIAL_BACKOFF_MS = 100
+const MAX_BACKOFF_MS = 1000
+// Sequences wrap to 0 after 2^31 - 1, as the broker expects.
+const SEQUENCE_SPACE = 2 ** 31
+
+/** The delivery path of one producer. */
+export class Delivery {
+  readonly #options: DeliveryOptions
+  readonly #partition: ReturnType<typeof adaptPartitioner>
+  /** Every partition this producer wrote to: its sequence state lives as long as the producer. */
+  readonly #queues = new Map<string, PartitionQueue>()
+  /** The partitions with records queued or a batch to send. */
+  readonly #active = new Set<PartitionQueue>()
+  readonly #busy = new Map<number, number>()
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = Infinity
+  #refreshing: Promise<void> | undefined
+  #pumpScheduled = false
+  #outstanding = new Set<SendOp>()
+
+  constructor(options: DeliveryOptions) {
+    this.#options = options
+    this.#partition = adaptPartitioner(options.partitioner)
+  }
+
+  /**
+   * Queues every record and resolves once all are acknowledged; see the file comment.
+   * `prepare` runs after partitioning and before anything is queued (a transaction adds
+   * its partitions there); when it throws, nothing is sent.
+   */
+  async send(batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<RecordMetadata[]> {
+    const op = new SendOp(Date.now() + this.#options.deliveryTimeoutMs)
+    const topics = [...new Set(batch.map((entry) => entry.topic))]
+    await this.#ensureMetadata(topics, op.deadline)
+    const pieces: Piece[] = []
+    const open = new Map<SendSlot, Piece>()
+    for (const { topic, messages } of batch) {
+      const metadata = this.#options.cluster.findTopicPartitionMetadata(topic)
+      for (const message of messages) {
+        const partition = this.#partition({ topic, partitionMetadata: metadata, message })
+        if (!Number.isInteger(partition) || partition < 0 || partition >= metadata.length) {
+          throw new KafkitError('KAFKIT_CONFIG', `the partitioner chose partition ${partition} of topic '${topic}', which has partitions 0..${metadata.length - 1}`, { context: { topic } })
+        }
+        const slot = op.slot(topic, partition)
+        slot.records++
+        const size = sizeOf(message)
+        let piece = open.get(slot)
+        // A send larger than a batch goes as several pieces, in order.
+        if (piece === undefined || (piece.messages.length > 0 && piece.bytes + size > this.#options.maxBatchBytes)) {
+          open.set(slot, (piece = { op, slot, messages: [], bytes: 0, settings }))
+          pieces.push(piece)
+        }
+        piece.messages.push(message)
+        piece.bytes += size
+      }
+    }
+    if (pieces.length === 0) return []
+    if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
+    for (const piece of pieces) {
+      op.opened()
+      const queue = this.#queue(piece.slot.topic, piece.slot.partition)
+      queue.pending.push(piece)
+      this.#active.add(queue)
+    }
+    this.#outstanding.add(op)
+    void op.promise.then(
+      () => this.#outstanding.delete(op),
+      () => this.#outstanding.delete(op),
+    )
+    this.#schedule()
+    return op.promise
+  }
+
+  /** Resolves once every send queued so far has settled (each is bounded by the delivery timeout). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.#outstanding].map((op) => op.promise))
+  }
+
+  /** Whether a send is queued or in flight. */
+  get idle(): boolean {
+    return this.#outstanding.size === 0
+  }
+
+  /** Stops the timers; call after {@link flush}. */
+  close(): void {
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+  }
+
+  #queue(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`
+    let queue = this.#queues.get(key)
+    if (queue === undefined) this.#queues.set(key, (queue = new PartitionQueue(topic, partition)))
+    return queue
+  }
+
+  /** Metadata of `topics`, retried until the deadline (an unknown topic only `unknownTopicRetries` times). */
+  async #ensureMetadata(topics: string[], deadline: number): Promise<void> {
+    const { cluster } = this.#options
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!cluster.isConnected()) await cluster.connect()
+        await cluster.addMultipleTargetTopics(topics)
+        await cluster.refreshMetadataIfNecessary()
+        const missing = topics.filter((topic) => cluster.findTopicPartitionMetadata(topic).length === 0)
+        if (missing.length === 0) return
+        throw Object.assign(engineErrorOf(3), { topics: missing })
+      } catch (error) {
+        const type = (error as { type?: string }).type
+        const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
+        const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
+        if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
+        await sleep(backoff(attempt))
+        if (!unknownTopic) await this.#refresh()
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#pumpScheduled) return
+    this.#pumpScheduled = true
+    queueMicrotask(() => {
+      this.#pumpScheduled = false
+      this.#pump()
+    })
+  }
+
+  #wakeAt(at: number): void {
+    if (at >= this.#timerAt) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timerAt = at
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#timerAt = Infinity
+      this.#pump()
+    }, Math.max(0, at - Date.now()))
+  }
+
+  /** Forms and sends what can go now: per leader, the next batch of every partition without one in flight. */
+  #pump(): void {
+    const now = Date.now()
+    const { cluster, identity } = this.#options
+    const ready = new Map<number, Batch[]>()
+    let needRefresh = false
+    const leaders = new Map<string, Map<number, number>>()
+    for (const queue of this.#active) {
+      if (queue.inFlight) continue
+      if (queue.batch === undefined && queue.pending.length === 0) {
+        this.#active.delete(queue)
+        continue
+      }
+      const head = queue.batch
+      if (head !== undefined && head.retryAt > now) {
+        this.#wakeAt(Math.min(head.retryAt, head.deadline))
+        continue
+      }
+      const deadline = head?.deadline ?? queue.pending[0]!.op.deadline
+      if (deadline <= now) {
+        this.#expire(queue)
+        continue
+      }
+      this.#wakeAt(deadline)
+      let byPartition = leaders.get(queue.topic)
+      if (byPartition === undefined) {
+        byPartition = new Map()
+        for (const entry of safeMetadata(cluster, queue.topic)) byPartition.set(entry.partitionId, entry.leader)
+        leaders.set(queue.topic, byPartition)
+      }
+      const leader = byPartition.get(queue.partition) ?? -1
+      if (leader < 0) {
+        needRefresh = true
+        continue
+      }
+      if ((this.#busy.get(leader) ?? 0) >= this.#options.maxInFlightRequests) continue
+      if (head === undefined) {
+        if (identity !== undefined) {
+          const current = identity.current()
+          if (queue.needsNewIdentity && !identity.renewable) {
+            // A transaction whose batch failed can only abort: what it still queued is not sent.
+            this.#dropPending(queue, new KafkitError('KAFKIT_KAFKA', `an earlier batch of this transaction to ${queue.topic}[${queue.partition}] failed: the transaction must abort`, { retriable: true }))
+            continue
+          }
+          if (current === undefined || (queue.needsNewIdentity && queue.identity === current)) {
+            // Asks for a new producer id; the queue waits for it.
+            void identity.renew(current).then(() => this.#schedule(), (error: unknown) => this.#identityFailed(error))
+            continue
+          }
+          if (queue.identity !== current) {
+            queue.identity = current
+            queue.nextSequence = 0
+          }
+          queue.needsNewIdentity = false
+        }
+      }
+      const batch = (queue.batch ??= this.#formBatch(queue))
+      const list = ready.get(leader) ?? []
+      const first = list[0]
+      if (first !== undefined && !sameSettings(first.settings, batch.settings)) continue
+      list.push(batch)
+      ready.set(leader, list)
+    }
+    if (needRefresh) void this.#refresh().then(() => this.#wakeAt(Date.now() + INITIAL_BACKOFF_MS))
+    for (const [leader, batches] of ready) void this.#dispatch(leader, batches)
+  }
+
+  #formBatch(queue: PartitionQueue): Batch {
+    const pieces: Piece[] = []
+    const messages: WireMessage[] = []
+    let bytes = 0
+    const { settings } = queue.pending[0]!
+    while (queue.pending.length > 0) {
+      const next = queue.pending[0]!
+      if (pieces.length > 0 && (bytes + next.bytes > this.#options.maxBatchBytes || !sameSettings(settings, next.settings))) break
+      queue.pending.shift()
+      pieces.push(next)
+      for (const message of next.messages) messages.push(message)
+      bytes += next.bytes
+    }
+    const baseSequence = queue.nextSequence
+    queue.nextSequence = (queue.nextSequence + messages.length) % SEQUENCE_SPACE
+    return {
+      queue,
+      pieces,
+      messages,
+      settings,
+      identity: queue.identity ?? { producerId: -1, epoch: 0 },
+      baseSequence,
+      deadline: Math.min(...pieces.map((piece) => piece.op.deadline)),
+      attempts: 0,
+      maybeWritten: false,
+      retryAt: 0,
+      lastError: undefined,
+    }
+  }
+
+  async #dispatch(leader: number, batches: Batch[]): Promise<void> {
+    this.#busy.set(leader, (this.#busy.get(leader) ?? 0) + 1)
+    for (const batch of batches) {
+      batch.queue.inFlight = true
+      batch.attempts++
+    }
+    const { settings } = batches[0]!
+    let answer: ProduceAnswer | undefined
+    let failure: unknown
+    let sent = false
+    try {
+      const broker: EngineBroker = await this.#options.cluster.findBroker({ nodeId: leader })
+      const byTopic = new Map<string, { partition: number; firstSequence: number; messages: WireMessage[] }[]>()
+      for (const batch of batches) {
+        const list = byTopic.get(batch.queue.topic) ?? []
+        list.push({ partition: batch.queue.partition, firstSequence: batch.baseSequence, messages: batch.messages })
+        byTopic.set(batch.queue.topic, list)
+      }
+      const identity = batches[0]!.identity
+      sent = true
+      answer = await sendProduce(
+        broker,
+        {
+          acks: settings.acks,
+          timeout: settings.ackTimeoutMs,
+          compression: settings.compression,
+          transactionalId: this.#options.transactionalId,
+          producerId: identity.producerId,
+          producerEpoch: identity.epoch,
+          topicData: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        },
+        Math.max(this.#options.requestTimeoutMs, settings.ackTimeoutMs + 5000),
+      )
+    } catch (error) {
+      failure = error
+    }
+    this.#busy.set(leader, (this.#busy.get(leader) ?? 1) - 1)
+    for (const batch of batches) batch.queue.inFlight = false
+    if (failure !== undefined) {
+      const closed = failure as { name?: string; host?: string; port?: number }
+      if (closed.name === 'KafkaJSConnectionClosedError' && closed.host !== undefined && closed.port !== undefined) {
+        this.#options.cluster.removeBroker({ host: closed.host, port: closed.port })
+      }
+      const retriable = isConnectionError(failure) || (failure as { retriable?: boolean }).retriable === true
+      this.#options.log('warn', `Produce request to broker ${leader} failed${retriable ? ', retrying' : ''}: ${String((failure as Error).message ?? failure)}`, { broker: leader, retriable })
+      for (const batch of batches) {
+        if (sent) batch.maybeWritten = true
+        if (retriable) this.#retryLater(batch, failure)
+        else this.#fail(batch, failure)
+      }
+      void this.#refresh()
+    } else {
+      const byPartition = new Map<string, ProduceAnswer['topics'][number]['partitions'][number]>()
+      for (const topic of answer?.topics ?? []) for (const entry of topic.partitions) byPartition.set(`${topic.topicName}\u0000${entry.partition}`, entry)
+      let stale = false
+      for (const batch of batches) {
+        if (settings.acks === 0) {
+          this.#succeed(batch, undefined, '-1')
+          continue
+        }
+        const entry = byPartition.get(`${batch.queue.topic}\u0000${batch.queue.partition}`)
+        if (entry === undefined) {
+          // Not an acknowledgement: the same batch (same sequence) goes again.
+          batch.maybeWritten = true
+          this.#retryLater(batch, new KafkitError('KAFKIT_KAFKA', `the broker's produce answer lacks ${batch.queue.topic}[${batch.queue.partition}]`, { retriable: true }))
+          continue
+        }
+        if (this.#answered(batch, entry)) stale = true
+      }
+      if (stale) void this.#refresh()
+    }
+    this.#schedule()
+  }
+
+  /** Acts on one partition's answer; returns whether metadata looks stale. */
+  #answered(batch: Batch, entry: { errorCode: number; baseOffset: string; logAppendTime?: string }): boolean {
+    const { queue } = batch
+    if (entry.errorCode === 0) {
+      const base = BigInt(entry.baseOffset)
+      if (this.#options.identity !== undefined && base >= 0n && base <= queue.lastOffset) {
+        // Offsets of records this producer already had acknowledged: the broker answered a
+        // reused sequence from its duplicate cache. These records are not known to be written.
+        batch.maybeWritten = true
+        this.#fail(batch, new KafkitError('KAFKIT_KAFKA', `the broker acknowledged ${queue.topic}[${queue.partition}] at offset ${base}, at or below offset ${queue.lastOffset} it had already acknowledged to this producer: a stale duplicate answer, not a write`, { retriable: true }))
+        return false
+      }
+      this.#succeed(batch, base >= 0n ? base : undefined, entry.logAppendTime ?? '-1')
+      return false
+    }
+    const error = protocolError(entry.errorCode)
+    const engineError = engineErrorOf(entry.errorCode)
+    if (error.type === 'DUPLICATE_SEQUENCE_NUMBER') {
+      // Written by an earlier attempt of this batch; the broker no longer says where.
+      this.#succeed(batch, undefined, '-1')
+      return false
+    }
+    if (isSequenceError(error.type) && this.#options.identity !== undefined) {
+      const verdict = this.#options.identity.onSequenceError(error.type)
+      if (verdict === 'renew') {
+        // The broker did not write this batch: its records go again under a new producer id.
+        this.#options.log('warn', `${error.type} on ${queue.topic}[${queue.partition}]: sending the batch again under a new producer id`, { topic: queue.topic, partition: queue.partition })
+        queue.pending.unshift(...batch.pieces)
+        queue.batch = undefined
+        queue.needsNewIdentity = true
+        return false
+      }
+      this.#fail(batch, engineError, 'not-written')
+      return false
+    }
+    if (error.type === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' || error.type === 'REQUEST_TIMED_OUT') batch.maybeWritten = true
+    if (error.retriable) {
+      this.#retryLater(batch, engineError)
+      return error.type === 'NOT_LEADER_FOR_PARTITION' || error.type === 'LEADER_NOT_AVAILABLE' || error.type === 'UNKNOWN_TOPIC_OR_PARTITION' || error.type === 'KAFKA_STORAGE_ERROR'
+    }
+    this.#fail(batch, engineError)
+    return false
+  }
+
+  #succeed(batch: Batch, base: bigint | undefined, logAppendTime: string): void {
+    const { queue } = batch
+    queue.batch = undefined
+    if (base !== undefined) {
+      const last = base + BigInt(batch.messages.length - 1)
+      if (last > queue.lastOffset) queue.lastOffset = last
+    }
+    let index = 0
+    for (const piece of batch.pieces) {
+      piece.op.written(piece.slot, piece.messages.length, base === undefined ? undefined : base + BigInt(index), logAppendTime)
+      index += piece.messages.length
+    }
+  }
+
+  #retryLater(batch: Batch, error: unknown): void {
+    batch.lastError = error
+    const delay = backoff(batch.attempts - 1)
+    batch.retryAt = Date.now() + delay
+    if (batch.retryAt >= batch.deadline) {
+      this.#expire(batch.queue)
+      return
+    }
+    this.#wakeAt(batch.retryAt)
+  }
+
+  /** Fails a batch; `outcome` defaults to what its attempts allow one to know. */
+  #fail(batch: Batch, error: unknown, outcome?: 'not-written' | 'unknown'): void {
+    const { queue } = batch
+    queue.batch = undefined
+    const result = outcome ?? (batch.maybeWritten ? 'unknown' : 'not-written')
+    if (queue.identity !== undefined) {
+      // A refused batch left the broker's sequence where it was: take its range back. One that
+      // may have been written leaves the sequence unknown: the partition needs a new producer id.
+      if (result === 'not-written' && queue.identity === batch.identity && queue.nextSequence === (batch.baseSequence + batch.messages.length) % SEQUENCE_SPACE) {
+        queue.nextSequence = batch.baseSequence
+      } else queue.needsNewIdentity = true
+      this.#options.identity?.onBatchFailed(result)
+    }
+    for (const piece of batch.pieces) piece.op.failed(piece.slot, piece.messages.length, result, error)
+  }
+
+  /** The delivery timeout passed for the head of a queue: it fails, as do pending records past theirs. */
+  #expire(queue: PartitionQueue): void {
+    const now = Date.now()
+    const timeout = (last: unknown) =>
+      new KafkitError('KAFKIT_KAFKA', `delivery timeout: not acknowledged within ${this.#options.deliveryTimeoutMs} ms${last === undefined ? '' : ` (last error: ${String((last as Error).message ?? last)})`}`, {
+        cause: last,
+        retriable: true,
+        context: { reason: 'delivery-timeout', ...((last as { type?: string })?.type ? { kafkaError: (last as { type?: string }).type } : {}) },
+      })
+    if (queue.batch !== undefined && queue.batch.deadline <= Math.max(now, queue.batch.retryAt)) this.#fail(queue.batch, timeout(queue.batch.lastError))
+    while (queue.pending.length > 0 && queue.pending[0]!.op.deadline <= now) {
+      const piece = queue.pending.shift()!
+      piece.op.failed(piece.slot, piece.messages.length, 'not-written', timeout(undefined))
+    }
+    this.#schedule()
+  }
+
+  #dropPending(queue: PartitionQueue, error: unknown): void {
+    for (const piece of queue.pending.splice(0)) piece.op.failed(piece.slot, piece.messages.length, 'not-written', error)
+  }
+
+  #identityFailed(error: unknown): void {
+    this.#options.log('warn', `Could not get a producer id, retrying: ${String((error as Error).message ?? error)}`)
+    this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
+  }
+
+  /** One metadata refresh at a time; its failure is logged, the next retry refreshes again. */
+  #refresh(): Promise<void> {
+    const { cluster } = this.#options
+    this.#refreshing ??= (async () => {
+      try {
+        if (!cluster.isConnected()) await cluster.connect()
+        await cluster.refreshMetadata()
+      } catch (error) {
+        this.#options.log('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
+      } finally {
+        this.#refreshing = undefined
+      }
+    })()
+    return this.#refreshing
+  }
+}
+
+function safeMetadata(cluster: EngineCluster, topic: string) {
+  try {
+    return cluster.findTopicPartitionMetadata(topic)
+  } catch {
+    return []
+  }
+}
+
+function sameSettings(a: RequestSettings, b: RequestSettings): boolean {
+  return a.acks === b.acks && a.compression === b.compression && a.ackTimeoutMs === b.ackTimeoutMs
+}
+
+function sizeOf(message: WireMessage): number {
+  let size = 16 + (message.key?.length ?? 0) + (message.value?.length ?? 0)
+  if (message.headers) {
+    for (const [name, value] of Object.entries(message.headers)) {
+      const values = Array.isArray(value) ? value : value === undefined ? [] : [value]
+      for (const one of values) size += name.length + one.length + 4
+    }
+  }
+  return size
+}
+
+/** Exponential from 100 ms to 1 s, with ±20 % jitter (Java's retry.backoff.ms / retry.backoff.max.ms). */
+function backoff(attempt: number): number {
+  const base = Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS * 2 ** Math.max(0, attempt))
+  return Math.round(base * (0.8 + Math.random() * 0.4))
+}
+
+function isConnectionError(error: unknown): boolean {
+  const name = (error as { name?: string }).name
+  return name === 'KafkaJSConnectionError' || name === 'KafkaJSConnectionClosedError' || name === 'KafkaJSRequestTimeoutError' || name === 'KafkaJSBrokerNotFound' || name === 'KafkaJSLockTimeout'
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -1,0 +1,179 @@
+/**
+ * The parts of kafkajs 2.2.4 below its producer that kafkit's own delivery path stands on:
+ * the cluster (connections, metadata, leaders), a broker's request channel, the Produce
+ * request encoder, the protocol error table and the transaction manager (`eosManager`).
+ *
+ * kafkajs' producer send path loses acknowledged records on a leader failover (it keeps
+ * answers per broker across retries, and rolls sequence numbers back after failed requests),
+ * so kafkit sends produce requests itself. kafkajs is pinned to exactly 2.2.4 (frozen, no
+ * release since): these internals cannot move under us, and {@link assertEngineInternals}
+ * checks each one is where this file expects it (a unit test calls it).
+ */
+import type kafkajs from 'kafkajs'
+import apiKeys from 'kafkajs/src/protocol/requests/apiKeys.js'
+import requestTable from 'kafkajs/src/protocol/requests/index.js'
+import protocolErrors from 'kafkajs/src/protocol/error.js'
+import createEosManager from 'kafkajs/src/producer/eosManager/index.js'
+
+const { requests } = requestTable
+
+/** Partition metadata as the cluster keeps it. */
+export interface EnginePartitionMetadata {
+  partitionId: number
+  leader: number
+  partitionErrorCode?: number
+}
+
+/** The protocol request object a kafkajs connection sends. */
+export interface EngineProtocolRequest {
+  request: { apiKey: number; apiVersion: number; apiName: string; expectResponse?: () => boolean; encode: () => Promise<unknown> }
+  response: { decode: (payload: Buffer) => Promise<unknown>; parse: (data: unknown) => Promise<unknown> }
+  requestTimeout?: number
+}
+
+/** A kafkajs broker: one connection pool to one node. */
+export interface EngineBroker {
+  readonly nodeId: number
+  lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => EngineProtocolRequest
+  isConnected(): boolean
+}
+
+/** A kafkajs cluster: brokers, metadata and leaders. */
+export interface EngineCluster {
+  connect(): Promise<void>
+  disconnect(): Promise<void>
+  isConnected(): boolean
+  refreshMetadata(): Promise<void>
+  refreshMetadataIfNecessary(): Promise<void>
+  addMultipleTargetTopics(topics: string[]): Promise<void>
+  findTopicPartitionMetadata(topic: string): EnginePartitionMetadata[]
+  findBroker(query: { nodeId: number | string }): Promise<EngineBroker>
+  removeBroker(address: { host: string; port: number }): void
+  markOffsetAsCommitted(entry: { groupId: string; topic: string; partition: number; offset: string }): void
+}
+
+/** kafkajs' transaction manager: producer id and epoch, transaction coordinator requests. */
+export interface EngineEosManager {
+  getProducerId(): number
+  getProducerEpoch(): number
+  initProducerId(): Promise<void>
+  isInitialized(): boolean
+  isInTransaction(): boolean
+  beginTransaction(): void
+  addPartitionsToTransaction(topicData: { topic: string; partitions: { partition: number }[] }[]): Promise<void>
+  sendOffsets(request: { consumerGroupId: string; topics: { topic: string; partitions: { partition: number; offset: string }[] }[] }): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+}
+
+/** A decoded produce answer: per topic, per partition. */
+export interface ProduceAnswer {
+  topics: { topicName: string; partitions: { partition: number; errorCode: number; baseOffset: string; logAppendTime?: string; logStartOffset?: string }[] }[]
+}
+
+/** One Kafka protocol error as kafkajs knows it. */
+export interface ProtocolErrorInfo {
+  type: string
+  code: number
+  retriable: boolean
+  message: string
+}
+
+type Client = InstanceType<typeof kafkajs.Kafka>
+type ClusterFactory = (options: { metadataMaxAge: number; allowAutoTopicCreation: boolean; maxInFlightRequests: number | null; instrumentationEmitter: null }) => EngineCluster
+type EngineLogger = { namespace(name: string): unknown }
+
+function symbolOf(target: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(target).find((symbol) => symbol.description === description)
+}
+
+function missing(what: string): Error {
+  return new Error(`kafkit needs kafkajs 2.2.4 exactly: ${what} was not found (is another kafkajs version installed?)`)
+}
+
+/** A new cluster of `client` (its brokers, TLS, SASL and timeouts), as its producers get one. */
+export function createCluster(client: Client, options: { allowAutoTopicCreation: boolean; metadataMaxAgeMs?: number }): EngineCluster {
+  const key = symbolOf(client, 'private:Kafka:createCluster')
+  if (key === undefined) throw missing('Kafka#createCluster')
+  const factory = (client as unknown as Record<symbol, ClusterFactory>)[key] as ClusterFactory
+  return factory({
+    metadataMaxAge: options.metadataMaxAgeMs ?? 300_000,
+    allowAutoTopicCreation: options.allowAutoTopicCreation,
+    // kafkit's sender keeps one produce request per broker in flight itself.
+    maxInFlightRequests: null,
+    instrumentationEmitter: null,
+  })
+}
+
+function engineLogger(client: Client): EngineLogger {
+  const key = symbolOf(client, 'private:Kafka:logger')
+  if (key === undefined) throw missing('Kafka#logger')
+  return (client as unknown as Record<symbol, EngineLogger>)[key] as EngineLogger
+}
+
+/** kafkajs' transaction manager over `cluster`; non-transactional ones only hand out producer ids. */
+export function createTransactionManager(
+  client: Client,
+  cluster: EngineCluster,
+  options: { transactionalId?: string; transactionTimeoutMs?: number },
+): EngineEosManager {
+  return createEosManager({
+    logger: engineLogger(client).namespace('Producer'),
+    cluster,
+    transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+    transactional: options.transactionalId !== undefined,
+    transactionalId: options.transactionalId,
+  }) as EngineEosManager
+}
+
+const answerAsIs = async (data: unknown) => data
+
+/**
+ * Sends one Produce request and returns the broker's answer for every partition, errors
+ * included (kafkajs' own parser throws the first partition error and drops the rest).
+ */
+export async function sendProduce(broker: EngineBroker, args: Record<string, unknown>, requestTimeoutMs?: number): Promise<ProduceAnswer> {
+  const build = broker.lookupRequest(apiKeys.Produce, requests.Produce)
+  const built = build(args)
+  const send = brokerSend(broker)
+  return (await send({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })) as ProduceAnswer
+}
+
+let sendKey: symbol | undefined
+function brokerSend(broker: EngineBroker): (request: EngineProtocolRequest) => Promise<unknown> {
+  // The broker's private sendRequest: it also drops the broker's connection when it closed.
+  sendKey ??= symbolOf(Object.getPrototypeOf(broker) as object, 'private:Broker:sendRequest')
+  if (sendKey === undefined) throw missing('Broker#sendRequest')
+  const method = (broker as unknown as Record<symbol, ((request: EngineProtocolRequest) => Promise<unknown>) | undefined>)[sendKey]
+  if (method === undefined) throw missing('Broker#sendRequest')
+  return (request) => method.call(broker, request)
+}
+
+const byCode = new Map<number, ProtocolErrorInfo>(protocolErrors.errorCodes.map((entry) => [entry.code, entry]))
+
+/** The protocol error of a code (an unknown code is a non-retriable UNKNOWN). */
+export function protocolError(code: number): ProtocolErrorInfo {
+  return byCode.get(code) ?? { type: 'UNKNOWN', code, retriable: false, message: `Unknown error code ${code}` }
+}
+
+/** The kafkajs error object of a protocol error code, as kafkajs would throw it. */
+export function engineErrorOf(code: number): Error {
+  return protocolErrors.createErrorFromCode(code) as Error
+}
+
+/** Throws when one of the kafkajs internals this delivery path uses is not where it expects. */
+export function assertEngineInternals(client: Client): void {
+  if (symbolOf(client, 'private:Kafka:createCluster') === undefined) throw missing('Kafka#createCluster')
+  engineLogger(client)
+  if (typeof apiKeys.Produce !== 'number' || typeof requests.Produce !== 'object') throw missing('the Produce request')
+  if (typeof createEosManager !== 'function') throw missing('producer/eosManager')
+  if (typeof protocolErrors.createErrorFromCode !== 'function') throw missing('protocol/error createErrorFromCode')
+  const cluster = createCluster(client, { allowAutoTopicCreation: false })
+  for (const name of ['connect', 'disconnect', 'isConnected', 'refreshMetadata', 'refreshMetadataIfNecessary', 'addMultipleTargetTopics', 'findTopicPartitionMetadata', 'findBroker', 'removeBroker'] as const) {
+    if (typeof cluster[name] !== 'function') throw missing(`Cluster#${name}`)
+  }
+  const broker = (cluster as unknown as { brokerPool?: { seedBroker?: object } }).brokerPool?.seedBroker
+  if (broker === undefined) throw missing('BrokerPool#seedBroker')
+  if (symbolOf(Object.getPrototypeOf(broker) as object, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
+  if (typeof (broker as { lookupRequest?: unknown }).lookupRequest !== 'function') throw missing('Broker#lookupRequest')
+}
