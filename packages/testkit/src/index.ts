@@ -14,6 +14,7 @@ export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, SchemaRegi
 export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
 export { KAFKA_VERSION, cacheRoot } from './internal/cache.js'
 export { uniqueName, waitFor } from './helpers.js'
+export { auditTopic, busiestLeader, killLeaders, partitionLeaders, type KillEvent, type KillScheduleOptions, type TopicAudit } from './failover.js'
 
 const defaultLog = (line: string) => process.stderr.write(`${line}\n`)
 

@@ -1,0 +1,142 @@
+// Contract: on a real 3-broker cluster (replication factor 3, min.insync.replicas=2), kafkit's default producer loses no acknowledged record, writes none twice, keeps each caller's order, and fails no send while partition leaders are killed with kill -9 and restarted, for 1 and for 3 concurrent callers; and it recovers from a sequence error (its producer state removed by DeleteRecords) without loss, duplicate or wedge.
+import { auditTopic, type KafkaCluster, killLeaders, startKafka, uniqueName } from '@kafkit/testkit'
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { z } from 'zod'
+import { defineTopic, isKafkitError, json, Kafkit, string } from '../../src/index.js'
+
+const shared = inject('kafka')
+// The JVM backend runs everywhere Java is; the containers backend too when this run uses it.
+const backends = shared.backend === 'containers' ? (['jvm', 'containers'] as const) : (['jvm'] as const)
+
+const RECORDS = 10_000
+const BATCH = 25
+// Sending spans the kill schedule (two kills, each ~20 s from kill to a serving restart).
+const SEND_SPAN_MS = 40_000
+
+const value = z.object({ id: z.string(), caller: z.number(), n: z.number() })
+const contract = (name: string) =>
+  defineTopic({ name, key: string(), value: json(value), partitions: 6, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+
+interface Outcome {
+  acknowledged: Set<string>
+  failedSends: string[]
+}
+
+/** `callers` loops, each sending its share of RECORDS in batches of 25, one batch at a time, paced over SEND_SPAN_MS. */
+async function produce(kafka: Kafkit, topic: ReturnType<typeof contract>, callers: number): Promise<Outcome> {
+  const producer = kafka.producer()
+  await producer.connect()
+  const acknowledged = new Set<string>()
+  const failedSends: string[] = []
+  const perCaller = RECORDS / callers
+  const batches = Math.ceil(perCaller / BATCH)
+  const interval = SEND_SPAN_MS / batches
+  const started = Date.now()
+  await Promise.all(
+    Array.from({ length: callers }, async (_, caller) => {
+      for (let b = 0; b < batches; b++) {
+        const wait = started + b * interval - Date.now()
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+        const messages = []
+        for (let n = b * BATCH; n < Math.min(perCaller, (b + 1) * BATCH); n++) {
+          messages.push({ key: `c${caller}-k${n % 40}`, value: { id: `${caller}-${n}`, caller, n } })
+        }
+        try {
+          await producer.send(topic, messages)
+          for (const m of messages) acknowledged.add(m.value.id)
+        } catch (error) {
+          failedSends.push(isKafkitError(error) ? `${error.message} ${JSON.stringify(error.context)}` : String(error))
+        }
+      }
+    }),
+  )
+  await producer.disconnect()
+  return { acknowledged, failedSends }
+}
+
+const idOf = (bytes: Buffer) => (JSON.parse(bytes.toString()) as { id: string }).id
+const orderOf = (bytes: Buffer) => {
+  const record = JSON.parse(bytes.toString()) as { caller: number; n: number }
+  return { stream: `${record.caller}-${record.n % 40}`, seq: record.n }
+}
+
+describe.each(backends)('producer delivery under leader failover (%s backend)', (backend) => {
+  let cluster: KafkaCluster
+  let kafka: Kafkit
+
+  beforeAll(async () => {
+    cluster = await startKafka({ backend, brokers: 3, log: () => {} })
+    kafka = new Kafkit({ clientId: `kafkit-failover-${backend}`, brokers: cluster.brokers, logLevel: 'nothing' })
+  }, 240_000)
+  afterAll(async () => {
+    await kafka?.close()
+    await cluster?.stop()
+  })
+
+  it('1 and 3 concurrent callers: every acknowledged record is in the log once, in order, and no send fails, through two leader kill -9s', async () => {
+    const one = contract(uniqueName('failover-1'))
+    const three = contract(uniqueName('failover-3'))
+    await kafka.admin().ensureTopics([one, three])
+    const kills: string[] = []
+    const [schedule, single, concurrent] = await Promise.all([
+      killLeaders(cluster, one.name, { kills: 2, log: (line) => kills.push(line) }),
+      produce(kafka, one, 1),
+      produce(kafka, three, 3),
+    ])
+    expect(schedule).toHaveLength(2)
+    for (const [topic, outcome] of [
+      [one, single],
+      [three, concurrent],
+    ] as const) {
+      const audit = await auditTopic(cluster.brokers, topic.name, outcome.acknowledged, idOf, orderOf)
+      const report = { topic: topic.name, failedSends: outcome.failedSends.slice(0, 3), lost: audit.lost.slice(0, 10), kills }
+      expect(outcome.failedSends, JSON.stringify(report)).toEqual([])
+      expect(outcome.acknowledged.size).toBe(RECORDS)
+      expect(audit.lost, JSON.stringify(report)).toEqual([])
+      expect([...audit.duplicated.keys()].slice(0, 10)).toEqual([])
+      expect(audit.unacknowledged).toEqual([])
+      expect(audit.outOfOrder).toBe(0)
+      expect(audit.records).toBe(RECORDS)
+    }
+  }, 240_000)
+
+  it('recovers from a sequence error: after DeleteRecords removed its producer state, the next sends are written once each and nothing wedges', async () => {
+    const topic = defineTopic({ name: uniqueName('seq-reset'), key: string(), value: json(value), partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
+    await kafka.admin().ensureTopics([topic])
+    const lines: string[] = []
+    const logger = {
+      child: () => logger,
+      error: () => {},
+      warn: (fields: unknown, message?: string) => lines.push(`${message ?? ''} ${JSON.stringify(fields)}`),
+      info: () => {},
+      debug: () => {},
+    }
+    const client = new Kafkit({ clientId: `kafkit-seq-${backend}`, brokers: cluster.brokers, logger, logLevel: 'warn' })
+    const producer = client.producer()
+    const acknowledged = new Set<string>()
+    const send = async (from: number, count: number) => {
+      const messages = Array.from({ length: count }, (_, i) => ({ key: 'k', value: { id: `0-${from + i}`, caller: 0, n: from + i } }))
+      await producer.send(topic, messages)
+      for (const m of messages) acknowledged.add(m.value.id)
+    }
+    try {
+      for (let b = 0; b < 4; b++) await send(b * 5, 5)
+      // Everything this producer wrote is deleted: the broker drops its state for the producer id,
+      // and the producer's next sequence (20) is one the broker no longer knows.
+      const admin = new kafkajs.Kafka({ brokers: cluster.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
+      await admin.connect()
+      await admin.deleteTopicRecords({ topic: topic.name, partitions: [{ partition: 0, offset: '-1' }] })
+      await admin.disconnect()
+      for (let b = 4; b < 24; b++) await send(b * 5, 5)
+    } finally {
+      await client.close()
+    }
+    expect(lines.some((line) => /(UNKNOWN_PRODUCER_ID|OUT_OF_ORDER_SEQUENCE_NUMBER).*new producer id/.test(line)), lines.join('\n')).toBe(true)
+    const audit = await auditTopic(cluster.brokers, topic.name, [...acknowledged].filter((id) => Number(id.split('-')[1]) >= 20), idOf, orderOf)
+    expect(audit.lost).toEqual([])
+    expect([...audit.duplicated.keys()]).toEqual([])
+    expect(audit.records).toBe(100)
+    expect(audit.outOfOrder).toBe(0)
+  }, 120_000)
+})
