@@ -28,7 +28,7 @@ export { buffer } from './serdes/buffer.js'
 // Client, producer, admin
 export { Kafkit } from './client.js'
 export type { KafkitConfig, RetryConfig, SaslConfig } from './config.js'
-export { KafkitProducer, type CompressionName, type ProducerOptions, type RecordMetadata, type TopicMessages } from './producer.js'
+export { KafkitProducer, type CompressionName, type PartitionDeliveryReport, type ProducerOptions, type RecordMetadata, type RecordOutcome, type TopicMessages } from './producer.js'
 export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
 export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'
 

@@ -8,9 +8,11 @@ import type { CompressionName, RecordMetadata, Transport, TransportProducer, Wir
 import { createTransactionalProducer } from './internal/transport/transactions.js'
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js'
 import type { TransactionEvents } from './transaction-events.js'
+import type { PartitionDeliveryReport } from './internal/transport/delivery-report.js'
 import { type Transaction, type TransactionOptions, TransactionRunner } from './transaction.js'
 
 export type { CompressionName, RecordMetadata }
+export type { PartitionDeliveryReport, RecordOutcome } from './internal/transport/delivery-report.js'
 
 /** Options of `kafka.producer(options)`. Validated when the producer is built. */
 export interface ProducerOptions {
@@ -215,9 +217,13 @@ export class KafkitProducer {
    * ```ts
    * await producer.send(UserActivity, { key: 'u1', value: { userId: 'u1', action: 'login', at: new Date() } })
    * ```
-   * @returns where the records landed, one entry per partition written
+   * @returns where the records landed, one entry per partition written; it resolves only
+   *   once every record is acknowledged (retriable failures such as a leader failover are
+   *   retried for up to `deliveryTimeoutMs`)
    * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` (nothing sent, not
-   *   retriable), `KAFKIT_KAFKA` from the broker with the engine's retriable verdict
+   *   retriable); `KAFKIT_KAFKA` from the broker with its retriable verdict, whose
+   *   `context.outcome` (`'not-written' | 'partial' | 'unknown'`) and `context.partitions`
+   *   ({@link PartitionDeliveryReport}) say what was written
    */
   send<C extends AnyTopicContract>(topic: C, message: OutgoingMessage<C> | readonly OutgoingMessage<C>[]): Promise<RecordMetadata[]> {
     const messages = Array.isArray(message) ? (message as readonly OutgoingMessage<C>[]) : [message as OutgoingMessage<C>]

@@ -1,15 +1,17 @@
-// Contract: on a real 3-broker cluster (replication factor 3, min.insync.replicas=2), kafkit's default producer loses no acknowledged record, writes none twice, keeps each caller's order, and fails no send while partition leaders are killed with kill -9 and restarted, for 1 and for 3 concurrent callers; and it recovers from a sequence error (its producer state removed by DeleteRecords) without loss, duplicate or wedge.
+// Contract: on a real 3-broker cluster (replication factor 3, min.insync.replicas=2), kafkit's default producer loses no acknowledged record, writes none twice, keeps each caller's order, and fails no send while partition leaders are killed with kill -9 and restarted, for 1 and for 3 concurrent callers; and it recovers from a sequence error (its producer id fenced at a newer epoch) without loss, duplicate or wedge.
 import { auditTopic, type KafkaCluster, killLeaders, startKafka, uniqueName } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic, isKafkitError, json, Kafkit, string } from '../../src/index.js'
+import { createCluster, sendProduce } from '../../src/internal/transport/engine-internals.js'
 
 const shared = inject('kafka')
 // The JVM backend runs everywhere Java is; the containers backend too when this run uses it.
 const backends = shared.backend === 'containers' ? (['jvm', 'containers'] as const) : (['jvm'] as const)
 
-const RECORDS = 10_000
+// Divisible by 3 callers × batches of 25.
+const RECORDS = 10_200
 const BATCH = 25
 // Sending spans the kill schedule (two kills, each ~20 s from kill to a serving restart).
 const SEND_SPAN_MS = 40_000
@@ -53,6 +55,28 @@ async function produce(kafka: Kafkit, topic: ReturnType<typeof contract>, caller
   )
   await producer.disconnect()
   return { acknowledged, failedSends }
+}
+
+/** One record written with a raw Produce request under `producerId` at `epoch`, sequence 0 (as another writer with that id would). */
+async function writeAtEpoch(brokers: string[], topic: string, producerId: number, epoch: number): Promise<void> {
+  const engine = new kafkajs.Kafka({ brokers, logLevel: kafkajs.logLevel.NOTHING })
+  const cluster = createCluster(engine, { allowAutoTopicCreation: false })
+  await cluster.connect()
+  try {
+    await cluster.addMultipleTargetTopics([topic])
+    const leader = cluster.findTopicPartitionMetadata(topic).find((p) => p.partitionId === 0)!.leader
+    const answer = await sendProduce(await cluster.findBroker({ nodeId: leader }), {
+      acks: -1,
+      timeout: 10_000,
+      compression: 0,
+      producerId,
+      producerEpoch: epoch,
+      topicData: [{ topic, partitions: [{ partition: 0, firstSequence: 0, messages: [{ key: 'k', value: JSON.stringify({ id: 'rogue-0', caller: 9, n: 0 }) }] }] }],
+    })
+    expect(answer.topics[0]!.partitions[0]!.errorCode).toBe(0)
+  } finally {
+    await cluster.disconnect()
+  }
 }
 
 const idOf = (bytes: Buffer) => (JSON.parse(bytes.toString()) as { id: string }).id
@@ -101,18 +125,23 @@ describe.each(backends)('producer delivery under leader failover (%s backend)', 
     }
   }, 240_000)
 
-  it('recovers from a sequence error: after DeleteRecords removed its producer state, the next sends are written once each and nothing wedges', async () => {
+  it('recovers from a sequence error: when another writer moved its producer id to a newer epoch, the next sends go under a new producer id, each written once, and nothing wedges', async () => {
     const topic = defineTopic({ name: uniqueName('seq-reset'), key: string(), value: json(value), partitions: 1, replicationFactor: 3, config: { 'min.insync.replicas': '2' } })
     await kafka.admin().ensureTopics([topic])
     const lines: string[] = []
+    const granted: { producerId: number; producerEpoch: number }[] = []
     const logger = {
+      level: 'info',
       child: () => logger,
       error: () => {},
       warn: (fields: unknown, message?: string) => lines.push(`${message ?? ''} ${JSON.stringify(fields)}`),
-      info: () => {},
+      // kafkajs hands producer ids out as decimal strings (int64).
+      info: (fields: { producerId?: number | string; producerEpoch?: number }) => {
+        if (fields.producerId !== undefined) granted.push({ producerId: Number(fields.producerId), producerEpoch: Number(fields.producerEpoch ?? 0) })
+      },
       debug: () => {},
     }
-    const client = new Kafkit({ clientId: `kafkit-seq-${backend}`, brokers: cluster.brokers, logger, logLevel: 'warn' })
+    const client = new Kafkit({ clientId: `kafkit-seq-${backend}`, brokers: cluster.brokers, logger, logLevel: 'info' })
     const producer = client.producer()
     const acknowledged = new Set<string>()
     const send = async (from: number, count: number) => {
@@ -122,21 +151,22 @@ describe.each(backends)('producer delivery under leader failover (%s backend)', 
     }
     try {
       for (let b = 0; b < 4; b++) await send(b * 5, 5)
-      // Everything this producer wrote is deleted: the broker drops its state for the producer id,
-      // and the producer's next sequence (20) is one the broker no longer knows.
-      const admin = new kafkajs.Kafka({ brokers: cluster.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin()
-      await admin.connect()
-      await admin.deleteTopicRecords({ topic: topic.name, partitions: [{ partition: 0, offset: '-1' }] })
-      await admin.disconnect()
+      expect(granted).toHaveLength(1)
+      // A write under the producer's id at the next epoch: the partition leader now fences the
+      // producer's epoch, and its next batch is refused with INVALID_PRODUCER_EPOCH.
+      await writeAtEpoch(cluster.brokers, topic.name, granted[0]!.producerId, granted[0]!.producerEpoch + 1)
       for (let b = 4; b < 24; b++) await send(b * 5, 5)
     } finally {
       await client.close()
     }
-    expect(lines.some((line) => /(UNKNOWN_PRODUCER_ID|OUT_OF_ORDER_SEQUENCE_NUMBER).*new producer id/.test(line)), lines.join('\n')).toBe(true)
-    const audit = await auditTopic(cluster.brokers, topic.name, [...acknowledged].filter((id) => Number(id.split('-')[1]) >= 20), idOf, orderOf)
+    expect(lines.some((line) => /INVALID_PRODUCER_EPOCH.*new producer id/.test(line)), lines.join('\n')).toBe(true)
+    expect(granted).toHaveLength(2)
+    expect(granted[1]!.producerId).not.toBe(granted[0]!.producerId)
+    const audit = await auditTopic(cluster.brokers, topic.name, acknowledged, idOf, orderOf)
     expect(audit.lost).toEqual([])
     expect([...audit.duplicated.keys()]).toEqual([])
-    expect(audit.records).toBe(100)
+    expect(audit.unacknowledged).toEqual(['rogue-0'])
+    expect(audit.records).toBe(121)
     expect(audit.outOfOrder).toBe(0)
   }, 120_000)
 })

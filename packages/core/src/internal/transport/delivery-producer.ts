@@ -40,7 +40,8 @@ export class DeliveryProducer implements TransportProducer {
   constructor(client: InstanceType<typeof kafkajs.Kafka>, config: TransportConfig, options: TransportProducerOptions) {
     this.#config = config
     const cluster = (this.#cluster = createCluster(client, { allowAutoTopicCreation: options.allowAutoTopicCreation }))
-    this.#identity = options.idempotent ? new IdempotentIdentity(() => createTransactionManager(client, cluster, {})) : undefined
+    const log = deliveryLog(config)
+    this.#identity = options.idempotent ? new IdempotentIdentity(() => createTransactionManager(client, cluster, {}), (message, fields) => log('info', message, fields)) : undefined
     this.#delivery = new Delivery({
       cluster,
       partitioner: options.partitioner,
@@ -50,7 +51,7 @@ export class DeliveryProducer implements TransportProducer {
       maxInFlightRequests: options.maxInFlightRequests ?? (options.idempotent ? 1 : 5),
       maxBatchBytes: MAX_BATCH_BYTES,
       unknownTopicRetries: config.retry.retries,
-      log: deliveryLog(config),
+      log,
     })
   }
 

@@ -13,6 +13,7 @@ import type kafkajs from 'kafkajs'
 import apiKeys from 'kafkajs/src/protocol/requests/apiKeys.js'
 import requestTable from 'kafkajs/src/protocol/requests/index.js'
 import protocolErrors from 'kafkajs/src/protocol/error.js'
+import Broker from 'kafkajs/src/broker/index.js'
 import createEosManager from 'kafkajs/src/producer/eosManager/index.js'
 
 const { requests } = requestTable
@@ -172,8 +173,5 @@ export function assertEngineInternals(client: Client): void {
   for (const name of ['connect', 'disconnect', 'isConnected', 'refreshMetadata', 'refreshMetadataIfNecessary', 'addMultipleTargetTopics', 'findTopicPartitionMetadata', 'findBroker', 'removeBroker'] as const) {
     if (typeof cluster[name] !== 'function') throw missing(`Cluster#${name}`)
   }
-  const broker = (cluster as unknown as { brokerPool?: { seedBroker?: object } }).brokerPool?.seedBroker
-  if (broker === undefined) throw missing('BrokerPool#seedBroker')
-  if (symbolOf(Object.getPrototypeOf(broker) as object, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
-  if (typeof (broker as { lookupRequest?: unknown }).lookupRequest !== 'function') throw missing('Broker#lookupRequest')
+  if (symbolOf(Broker.prototype, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
 }

@@ -1,8 +1,8 @@
 import type { EngineEosManager } from './engine-internals.js'
 
-/** A producer id and epoch, as the broker handed them out. */
+/** A producer id and epoch, as the broker handed them out (kafkajs decodes the int64 id as a decimal string). */
 export interface Identity {
-  readonly producerId: number
+  readonly producerId: number | string
   readonly epoch: number
 }
 
@@ -39,11 +39,13 @@ export interface IdentitySource {
 export class IdempotentIdentity implements IdentitySource {
   readonly renewable = true
   readonly #grant: () => EngineEosManager
+  readonly #log: (message: string, fields: Record<string, unknown>) => void
   #current: Identity | undefined
   #renewing: Promise<void> | undefined
 
-  constructor(grant: () => EngineEosManager) {
+  constructor(grant: () => EngineEosManager, log: (message: string, fields: Record<string, unknown>) => void = () => {}) {
     this.#grant = grant
+    this.#log = log
   }
 
   current(): Identity | undefined {
@@ -56,7 +58,12 @@ export class IdempotentIdentity implements IdentitySource {
       try {
         const manager = this.#grant()
         await manager.initProducerId()
+        const replaced = this.#current
         this.#current = { producerId: manager.getProducerId(), epoch: manager.getProducerEpoch() }
+        this.#log(`Producer id ${this.#current.producerId} (epoch ${this.#current.epoch}) granted${replaced === undefined ? '' : `, replacing ${replaced.producerId}`}`, {
+          producerId: this.#current.producerId,
+          producerEpoch: this.#current.epoch,
+        })
       } finally {
         this.#renewing = undefined
       }

@@ -26,3 +26,7 @@ declare module 'kafkajs/src/producer/eosManager/index.js' {
   const createEosManager: (options: { logger: unknown; cluster: unknown; transactionTimeout: number; transactional: boolean; transactionalId: string | undefined }) => unknown
   export default createEosManager
 }
+declare module 'kafkajs/src/broker/index.js' {
+  const Broker: { prototype: object }
+  export default Broker
+}
