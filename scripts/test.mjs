@@ -40,6 +40,14 @@ if (!env.KAFKIT_BACKEND) {
 }
 console.error(`kafkit: integration tests run on the ${env.KAFKIT_BACKEND} backend`)
 
+// What git sees before the run: no install, test or clean-up may change a tracked file or
+// leave an unignored one behind, so the same listing is expected afterwards.
+const gitStatus = () => {
+  const result = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' })
+  return result.status === 0 ? result.stdout : undefined
+}
+const treeBefore = gitStatus()
+
 const args = ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)]
 const run = spawnSync(join(root, 'node_modules', '.bin', 'vitest'), args, { cwd: root, stdio: 'inherit', env })
 
@@ -67,6 +75,13 @@ for (const file of results.testResults ?? []) {
 if (failed === 0 && run.status !== 0) {
   failed = 1
   console.error(`kafkit: vitest exited with ${run.status ?? run.signal} although no test failed: an error outside the tests (see "Unhandled Errors" above)`)
+}
+const treeAfter = gitStatus()
+if (treeBefore !== undefined && treeAfter !== undefined && treeAfter !== treeBefore) {
+  const before = new Set(treeBefore.split('\n'))
+  const changed = treeAfter.split('\n').filter((line) => line && !before.has(line))
+  failed++
+  console.error(`kafkit: the test run changed the working tree (git status):\n${changed.join('\n') || treeAfter}`)
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 ? 1 : 0)

@@ -88,12 +88,14 @@ export interface EngineLogSinkOptions {
  */
 export function engineLogSink(logger: KafkitLogger, options: EngineLogSinkOptions): (entry: EngineLogLine) => void {
   const engine = logger.child({ component: 'kafkajs' })
+  // kafkit's own delivery path logs through the transport too, as kafkit.
+  const delivery = logger.child({ component: 'kafkit' })
   const scrub = scrubber(options.secrets ?? [])
   return (entry) => {
     const level = engineLineLevel(entry)
     if (!enabled(options.level, level)) return
     const fields: Record<string, unknown> = { namespace: entry.namespace, ...scrub(entry.extra) }
     if (entry.protocolError !== undefined) fields.kafkaError = entry.protocolError.type
-    engine[level](fields, scrub(entry.message))
+    ;(entry.namespace === 'Delivery' ? delivery : engine)[level](fields, scrub(entry.message))
   }
 }
