@@ -72,6 +72,11 @@ export class SendOp {
     return slot
   }
 
+  /** The send had no records: it resolves with no entries. */
+  empty(): void {
+    this.#resolve([])
+  }
+
   /** A piece of this send was queued. */
   opened(): void {
     this.#open++

@@ -21,6 +21,7 @@
  *   a stale duplicate-cache answer, not a success.
  */
 import { KafkitError } from '../../errors.js'
+import { toKafkitError } from './errors.js'
 import { adaptPartitioner } from './partitioning.js'
 import type { EngineBroker, EngineCluster, ProduceAnswer } from './engine-internals.js'
 import { engineErrorOf, protocolError, sendProduce } from './engine-internals.js'
@@ -60,6 +61,8 @@ interface Piece {
   messages: WireMessage[]
   bytes: number
   settings: RequestSettings
+  /** An earlier batch carrying these records may have reached the log (kept across a new producer id). */
+  maybeWritten?: boolean
 }
 
 interface Batch {
@@ -71,8 +74,11 @@ interface Batch {
   baseSequence: number
   deadline: number
   attempts: number
-  /** An attempt may have reached the log (no answer, or NOT_ENOUGH_REPLICAS_AFTER_APPEND). */
+  /** An attempt may have reached the log: any answer but a refusal before the append, or none. */
   maybeWritten: boolean
+  /** A request carrying it was handed to a connection at least once. */
+  sent: boolean
+  bytes: number
   retryAt: number
   lastError: unknown
 }
@@ -93,6 +99,33 @@ class PartitionQueue {
   ) {}
 }
 
+// Errors with which a broker refuses a batch before appending it: nothing of it is in the log.
+// Any other answer (NOT_LEADER_OR_FOLLOWER after an append that waited for replicas, a
+// timeout, a storage error, an unknown code) may come after the append.
+const REFUSED_BEFORE_APPEND = new Set([
+  'NOT_ENOUGH_REPLICAS',
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_REQUIRED_ACKS',
+  'INVALID_TIMESTAMP',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'UNSUPPORTED_FOR_MESSAGE_FORMAT',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'INVALID_TXN_STATE',
+])
+// One produce request carries at most this many bytes of records (plus one batch over it).
+const MAX_REQUEST_BYTES = 4 * 1024 * 1024
+// setTimeout holds at most 2^31 - 1 ms; longer waits are re-armed.
+const MAX_TIMER_MS = 2 ** 31 - 1
 const INITIAL_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 1000
 // Sequences wrap to 0 after 2^31 - 1, as the broker expects.
@@ -112,6 +145,9 @@ export class Delivery {
   #refreshing: Promise<void> | undefined
   #pumpScheduled = false
   #outstanding = new Set<SendOp>()
+  /** Sends still partitioning (metadata, prepare), in call order: they queue one after the other. */
+  #entry: Promise<unknown> = Promise.resolve()
+  #closed = false
 
   constructor(options: DeliveryOptions) {
     this.#options = options
@@ -123,10 +159,51 @@ export class Delivery {
    * `prepare` runs after partitioning and before anything is queued (a transaction adds
    * its partitions there); when it throws, nothing is sent.
    */
-  async send(batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<RecordMetadata[]> {
+  send(batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<RecordMetadata[]> {
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { context: { outcome: 'not-written' } }))
     const op = new SendOp(Date.now() + this.#options.deliveryTimeoutMs)
-    const topics = [...new Set(batch.map((entry) => entry.topic))]
-    await this.#ensureMetadata(topics, op.deadline)
+    // Registered at once, so a disconnect waits for it; queued in call order, so two sends of
+    // one caller cannot swap places while one of them waits for metadata.
+    const entered = this.#entry.then(() => this.#enter(op, batch, settings, prepare))
+    this.#entry = entered.catch(() => {})
+    const result = entered.then(() => op.promise)
+    this.#outstanding.add(op)
+    void result.then(
+      () => this.#outstanding.delete(op),
+      () => this.#outstanding.delete(op),
+    )
+    return result
+  }
+
+  /** Partitions a send's records and queues them; when this throws, nothing of the send was queued. */
+  async #enter(op: SendOp, batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<void> {
+    try {
+      const topics = [...new Set(batch.map((entry) => entry.topic))]
+      await this.#ensureMetadata(topics, op.deadline)
+      const pieces = this.#split(op, batch, settings)
+      if (pieces.length === 0) {
+        op.empty()
+        return
+      }
+      if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
+      if (this.#closed) throw new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected')
+      for (const piece of pieces) {
+        op.opened()
+        const queue = this.#queue(piece.slot.topic, piece.slot.partition)
+        queue.pending.push(piece)
+        this.#active.add(queue)
+      }
+      this.#schedule()
+    } catch (error) {
+      // Nothing of this send was queued: say so, as a failed send after queueing would.
+      const topics = [...new Set(batch.map((entry) => entry.topic))]
+      const wrapped = toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
+      if (wrapped.context.outcome === undefined) wrapped.context.outcome = 'not-written'
+      throw wrapped
+    }
+  }
+
+  #split(op: SendOp, batch: WireTopicMessages[], settings: RequestSettings): Piece[] {
     const pieces: Piece[] = []
     const open = new Map<SendSlot, Piece>()
     for (const { topic, messages } of batch) {
@@ -149,21 +226,7 @@ export class Delivery {
         piece.bytes += size
       }
     }
-    if (pieces.length === 0) return []
-    if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
-    for (const piece of pieces) {
-      op.opened()
-      const queue = this.#queue(piece.slot.topic, piece.slot.partition)
-      queue.pending.push(piece)
-      this.#active.add(queue)
-    }
-    this.#outstanding.add(op)
-    void op.promise.then(
-      () => this.#outstanding.delete(op),
-      () => this.#outstanding.delete(op),
-    )
-    this.#schedule()
-    return op.promise
+    return pieces
   }
 
   /** Resolves once every send queued so far has settled (each is bounded by the delivery timeout). */
@@ -178,8 +241,10 @@ export class Delivery {
 
   /** Stops the timers; call after {@link flush}. */
   close(): void {
+    this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#timerAt = Infinity
   }
 
   #queue(topic: string, partition: number): PartitionQueue {
@@ -221,18 +286,19 @@ export class Delivery {
   }
 
   #wakeAt(at: number): void {
-    if (at >= this.#timerAt) return
+    if (this.#closed || at >= this.#timerAt) return
     if (this.#timer) clearTimeout(this.#timer)
     this.#timerAt = at
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       this.#timerAt = Infinity
       this.#pump()
-    }, Math.max(0, at - Date.now()))
+    }, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())))
   }
 
   /** Forms and sends what can go now: per leader, the next batch of every partition without one in flight. */
   #pump(): void {
+    if (this.#closed) return
     const now = Date.now()
     const { cluster, identity } = this.#options
     const ready = new Map<number, Batch[]>()
@@ -290,12 +356,17 @@ export class Delivery {
       const batch = (queue.batch ??= this.#formBatch(queue))
       const list = ready.get(leader) ?? []
       const first = list[0]
-      if (first !== undefined && !sameSettings(first.settings, batch.settings)) continue
+      // One request, one producer id and epoch (the Produce encoder writes them per request),
+      // one set of settings, and a bounded size: the rest goes in the next request.
+      if (first !== undefined && (!sameSettings(first.settings, batch.settings) || !sameIdentity(first.identity, batch.identity))) continue
+      if (first !== undefined && list.reduce((sum, b) => sum + b.bytes, 0) + batch.bytes > MAX_REQUEST_BYTES) continue
       list.push(batch)
       ready.set(leader, list)
     }
     if (needRefresh) void this.#refresh().then(() => this.#wakeAt(Date.now() + INITIAL_BACKOFF_MS))
-    for (const [leader, batches] of ready) void this.#dispatch(leader, batches)
+    for (const [leader, batches] of ready) {
+      this.#dispatch(leader, batches).catch((error: unknown) => this.#safeLog('error', `kafkit delivery: unexpected failure in a produce dispatch: ${String(error)}`))
+    }
   }
 
   #formBatch(queue: PartitionQueue): Batch {
@@ -322,7 +393,9 @@ export class Delivery {
       baseSequence,
       deadline: Math.min(...pieces.map((piece) => piece.op.deadline)),
       attempts: 0,
-      maybeWritten: false,
+      maybeWritten: pieces.some((piece) => piece.maybeWritten === true),
+      sent: false,
+      bytes,
       retryAt: 0,
       lastError: undefined,
     }
@@ -348,6 +421,7 @@ export class Delivery {
       }
       const identity = batches[0]!.identity
       sent = true
+      for (const batch of batches) batch.sent = true
       answer = await sendProduce(
         broker,
         {
@@ -371,8 +445,8 @@ export class Delivery {
       if (closed.name === 'KafkaJSConnectionClosedError' && closed.host !== undefined && closed.port !== undefined) {
         this.#options.cluster.removeBroker({ host: closed.host, port: closed.port })
       }
-      const retriable = isConnectionError(failure) || (failure as { retriable?: boolean }).retriable === true
-      this.#options.log('warn', `Produce request to broker ${leader} failed${retriable ? ', retrying' : ''}: ${String((failure as Error).message ?? failure)}`, { broker: leader, retriable })
+      const retriable = retriableChain(failure)
+      this.#safeLog('warn', `Produce request to broker ${leader} failed${retriable ? ', retrying' : ''}: ${String((failure as Error).message ?? failure)}`, { broker: leader, retriable })
       for (const batch of batches) {
         if (sent) batch.maybeWritten = true
         if (retriable) this.#retryLater(batch, failure)
@@ -411,7 +485,11 @@ export class Delivery {
         // Offsets of records this producer already had acknowledged: the broker answered a
         // reused sequence from its duplicate cache. These records are not known to be written.
         batch.maybeWritten = true
-        this.#fail(batch, new KafkitError('KAFKIT_KAFKA', `the broker acknowledged ${queue.topic}[${queue.partition}] at offset ${base}, at or below offset ${queue.lastOffset} it had already acknowledged to this producer: a stale duplicate answer, not a write`, { retriable: true }))
+        const stale = queue.lastOffset
+        // The partition also moves to a new producer id; a topic recreated under the same name
+        // (offsets from 0 again) costs one failed batch, not every later one.
+        queue.lastOffset = -1n
+        this.#fail(batch, new KafkitError('KAFKIT_KAFKA', `the broker acknowledged ${queue.topic}[${queue.partition}] at offset ${base}, at or below offset ${stale} it had already acknowledged to this producer: a stale duplicate answer, not a write`, { retriable: true }))
         return false
       }
       this.#succeed(batch, base >= 0n ? base : undefined, entry.logAppendTime ?? '-1')
@@ -428,7 +506,8 @@ export class Delivery {
       const verdict = this.#options.identity.onSequenceError(error.type)
       if (verdict === 'renew') {
         // The broker did not write this batch: its records go again under a new producer id.
-        this.#options.log('warn', `${error.type} on ${queue.topic}[${queue.partition}]: sending the batch again under a new producer id`, { topic: queue.topic, partition: queue.partition })
+        this.#safeLog('warn', `${error.type} on ${queue.topic}[${queue.partition}]: sending the batch again under a new producer id`, { topic: queue.topic, partition: queue.partition })
+        if (batch.maybeWritten) for (const piece of batch.pieces) piece.maybeWritten = true
         queue.pending.unshift(...batch.pieces)
         queue.batch = undefined
         queue.needsNewIdentity = true
@@ -437,7 +516,7 @@ export class Delivery {
       this.#fail(batch, engineError, 'not-written')
       return false
     }
-    if (error.type === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' || error.type === 'REQUEST_TIMED_OUT') batch.maybeWritten = true
+    if (!REFUSED_BEFORE_APPEND.has(error.type)) batch.maybeWritten = true
     if (error.retriable) {
       this.#retryLater(batch, engineError)
       return error.type === 'NOT_LEADER_FOR_PARTITION' || error.type === 'LEADER_NOT_AVAILABLE' || error.type === 'UNKNOWN_TOPIC_OR_PARTITION' || error.type === 'KAFKA_STORAGE_ERROR'
@@ -479,7 +558,9 @@ export class Delivery {
     if (queue.identity !== undefined) {
       // A refused batch left the broker's sequence where it was: take its range back. One that
       // may have been written leaves the sequence unknown: the partition needs a new producer id.
-      if (result === 'not-written' && queue.identity === batch.identity && queue.nextSequence === (batch.baseSequence + batch.messages.length) % SEQUENCE_SPACE) {
+      // Only a batch no request ever carried can give its range back: the broker may hold one
+      // that was sent, whatever its answer said, and would take a reuse for a duplicate.
+      if (result === 'not-written' && !batch.sent && queue.identity === batch.identity && queue.nextSequence === (batch.baseSequence + batch.messages.length) % SEQUENCE_SPACE) {
         queue.nextSequence = batch.baseSequence
       } else queue.needsNewIdentity = true
       this.#options.identity?.onBatchFailed(result)
@@ -499,29 +580,51 @@ export class Delivery {
     if (queue.batch !== undefined && queue.batch.deadline <= Math.max(now, queue.batch.retryAt)) this.#fail(queue.batch, timeout(queue.batch.lastError))
     while (queue.pending.length > 0 && queue.pending[0]!.op.deadline <= now) {
       const piece = queue.pending.shift()!
-      piece.op.failed(piece.slot, piece.messages.length, 'not-written', timeout(undefined))
+      const outcome = piece.maybeWritten ? 'unknown' : 'not-written'
+      this.#options.identity?.onBatchFailed(outcome)
+      piece.op.failed(piece.slot, piece.messages.length, outcome, timeout(undefined))
     }
     this.#schedule()
   }
 
   #dropPending(queue: PartitionQueue, error: unknown): void {
-    for (const piece of queue.pending.splice(0)) piece.op.failed(piece.slot, piece.messages.length, 'not-written', error)
+    for (const piece of queue.pending.splice(0)) {
+      const outcome = piece.maybeWritten ? 'unknown' : 'not-written'
+      this.#options.identity?.onBatchFailed(outcome)
+      piece.op.failed(piece.slot, piece.messages.length, outcome, error)
+    }
   }
 
   #identityFailed(error: unknown): void {
-    this.#options.log('warn', `Could not get a producer id, retrying: ${String((error as Error).message ?? error)}`)
+    if (!retriableChain(error)) {
+      // No producer id can be had (an ACL, a broker too old): what waits for one fails now.
+      this.#safeLog('error', `Could not get a producer id: ${String((error as Error).message ?? error)}`)
+      for (const queue of this.#active) if (queue.batch === undefined && !queue.inFlight) this.#dropPending(queue, error)
+      return
+    }
+    this.#safeLog('warn', `Could not get a producer id, retrying: ${String((error as Error).message ?? error)}`)
     this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
+  }
+
+  /** Logs without letting a throwing logger break the delivery loop. */
+  #safeLog(level: 'debug' | 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>): void {
+    try {
+      this.#options.log(level, message, extra)
+    } catch {
+      // A logger's failure is not the producer's.
+    }
   }
 
   /** One metadata refresh at a time; its failure is logged, the next retry refreshes again. */
   #refresh(): Promise<void> {
     const { cluster } = this.#options
+    if (this.#closed) return Promise.resolve()
     this.#refreshing ??= (async () => {
       try {
         if (!cluster.isConnected()) await cluster.connect()
         await cluster.refreshMetadata()
       } catch (error) {
-        this.#options.log('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
+        this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
       } finally {
         this.#refreshing = undefined
       }
@@ -536,6 +639,24 @@ function safeMetadata(cluster: EngineCluster, topic: string) {
   } catch {
     return []
   }
+}
+
+function sameIdentity(a: Identity, b: Identity): boolean {
+  return a === b || (String(a.producerId) === String(b.producerId) && a.epoch === b.epoch)
+}
+
+/**
+ * Whether a failure is worth retrying: kafkajs wraps transient failures (a refused
+ * connection, a timeout) in `KafkaJSNumberOfRetriesExceeded`, which says `retriable: false`
+ * only because kafkajs itself stopped; the cause decides. Authentication failures never are.
+ */
+function retriableChain(error: unknown): boolean {
+  for (let link = error as { name?: string; retriable?: boolean; cause?: unknown; originalError?: unknown } | undefined, depth = 0; link && depth < 10; depth++) {
+    if (link.name === 'KafkaJSSASLAuthenticationError') return false
+    if (isConnectionError(link) || link.retriable === true) return true
+    link = (link.cause ?? link.originalError) as typeof link
+  }
+  return false
 }
 
 function sameSettings(a: RequestSettings, b: RequestSettings): boolean {
