@@ -13,8 +13,8 @@ const backends = shared.backend === 'containers' ? (['jvm', 'containers'] as con
 // Divisible by 3 callers × batches of 25.
 const RECORDS = 10_200
 const BATCH = 25
-// Sending spans the kill schedule (two kills, each ~20 s from kill to a serving restart).
-const SEND_SPAN_MS = 40_000
+// Sending spans the kill schedule: two kills, each broker down 8 s and serving again ~5 s later.
+const SEND_SPAN_MS = 30_000
 
 const value = z.object({ id: z.string(), caller: z.number(), n: z.number() })
 const contract = (name: string) =>
@@ -104,7 +104,7 @@ describe.each(backends)('producer delivery under leader failover (%s backend)', 
     await kafka.admin().ensureTopics([one, three])
     const kills: string[] = []
     const [schedule, single, concurrent] = await Promise.all([
-      killLeaders(cluster, one.name, { kills: 2, log: (line) => kills.push(line) }),
+      killLeaders(cluster, one.name, { kills: 2, firstAfterMs: 2_000, downMs: 8_000, betweenMs: 2_000, log: (line) => kills.push(line) }),
       produce(kafka, one, 1),
       produce(kafka, three, 3),
     ])
