@@ -269,6 +269,8 @@ export class Delivery {
         const type = (error as { type?: string }).type
         const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
         const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
+        // The unknown topic may be another one this producer once wrote to, since deleted.
+        if (unknownTopic && this.#pruneTopics()) continue
         if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
         await sleep(backoff(attempt))
         if (!unknownTopic) await this.#refresh()
@@ -606,6 +608,21 @@ export class Delivery {
     this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
   }
 
+  /** Drops the cluster's metadata topics that no queued record needs; returns whether any went. */
+  #pruneTopics(): boolean {
+    const targets = (this.#options.cluster as unknown as { targetTopics?: Set<string> }).targetTopics
+    if (!(targets instanceof Set)) return false
+    const needed = new Set([...this.#active].map((queue) => queue.topic))
+    let pruned = false
+    for (const topic of [...targets]) {
+      if (!needed.has(topic)) {
+        targets.delete(topic)
+        pruned = true
+      }
+    }
+    return pruned
+  }
+
   /** Logs without letting a throwing logger break the delivery loop. */
   #safeLog(level: 'debug' | 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>): void {
     try {
@@ -622,7 +639,14 @@ export class Delivery {
     this.#refreshing ??= (async () => {
       try {
         if (!cluster.isConnected()) await cluster.connect()
-        await cluster.refreshMetadata()
+        try {
+          await cluster.refreshMetadata()
+        } catch (error) {
+          // kafkajs fails the whole refresh when one topic it ever wrote to is gone: forget the
+          // topics nothing is queued for (a later send adds its topic again), then refresh again.
+          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.#pruneTopics()) throw error
+          await cluster.refreshMetadata()
+        }
       } catch (error) {
         this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
       } finally {
