@@ -9,8 +9,13 @@ export interface RetryOptions {
   attempts?: number
   backoff?: Partial<BackoffOptions>
   /**
-   * Decides whether an error is worth retrying; overrides the error's own verdict.
-   * Serde and validation errors (poison messages) are never retried, whatever this says.
+   * Decides whether an error is worth retrying; overrides the error's own verdict. It sees
+   * handler errors and the decode errors that are not about the bytes (a registry that
+   * refuses, a writer schema the reader cannot resolve: `KAFKIT_REGISTRY`,
+   * `KAFKIT_SCHEMA_INCOMPATIBLE`); a retried decode decodes again, and once the attempts
+   * run out the record is parked like any other. Poison (bytes that can never decode:
+   * `KAFKIT_SERDE_DECODE`, `KAFKIT_SERDE_MAGIC_BYTE`, `KAFKIT_SERDE_UNKNOWN_SCHEMA`,
+   * `KAFKIT_VALIDATION`) is never retried, whatever this says.
    */
   retryIf?: (error: unknown) => boolean
 }

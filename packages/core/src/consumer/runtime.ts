@@ -151,11 +151,25 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
       decoded.push({ raw, message: result.message })
       continue
     }
-    const { error, info } = result
-    const poison = isPoisonCode(info.code)
-    if (poison) ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
-    const decision = route.policy.decide({ error, info, poison, attempt: 1, tier: route.tier, sourceTopic: route.contract.name, groupId: ctx.groupId })
-    if ((await applyDecision(decision, [raw], 1, info, route, ctx, signal)) === 'aborted') return 'aborted'
+    // A record that does not decode is handled by the route's policy like a failed handler:
+    // retried in place (decoded again) while the policy says so, then parked or dropped. It is
+    // never passed over: its offset resolves only once it decoded or its parking was acknowledged.
+    let { error, info } = result
+    for (let attempt = 1; ; attempt++) {
+      const poison = isPoisonCode(info.code)
+      if (poison && attempt === 1) ctx.events.emit('consumer.poison', { ...ref(ctx, raw), errorCode: info.code, errorMessage: info.message })
+      const decision = route.policy.decide({ error, info, poison, attempt, tier: route.tier, sourceTopic: route.contract.name, groupId: ctx.groupId })
+      const applied = await applyDecision(decision, [raw], attempt, info, route, ctx, signal)
+      if (applied === 'aborted') return 'aborted'
+      if (applied !== 'retry') break
+      const again = await decodeHolding(raw, route, ctx, signal)
+      if (again === 'aborted') return 'aborted'
+      if ('message' in again) {
+        decoded.push({ raw, message: again.message })
+        break
+      }
+      ;({ error, info } = again)
+    }
   }
   if (decoded.length === 0) return 'done'
 
