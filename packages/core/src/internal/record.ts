@@ -76,6 +76,18 @@ function run<T>(call: () => T | Promise<T>, context: SerdeContext, code: 'KAFKIT
  * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` with the topic and field
  */
 export function encodeRecord<C extends AnyTopicContract>(contract: C, message: OutgoingMessage<C>): WireMessage | Promise<WireMessage> {
+  const started: Promise<unknown>[] = []
+  try {
+    return encodeStarted(contract, message, started)
+  } catch (error) {
+    // Work already started for this record (an async key, value or header) is no longer
+    // awaited by anyone: a later rejection of it must not reach the process as unhandled.
+    for (const promise of started) promise.catch(() => {})
+    throw error
+  }
+}
+
+function encodeStarted<C extends AnyTopicContract>(contract: C, message: OutgoingMessage<C>, started: Promise<unknown>[]): WireMessage | Promise<WireMessage> {
   const c = compile(contract)
   if (typeof message !== 'object' || message === null) throw missing(c.value, [], `expected a message object, got ${describe(message)}`)
   const input = message as { key?: unknown; value: unknown; headers?: Record<string, unknown>; partition?: number; timestamp?: Date | number; rawHeaders?: Record<string, string | Buffer> }
@@ -84,10 +96,12 @@ export function encodeRecord<C extends AnyTopicContract>(contract: C, message: O
   if (contract.key !== undefined) {
     if (input.key === undefined || input.key === null) throw missing(c.key, [], 'the contract requires a key')
     key = run(() => (contract.key as AnySerde).encode(input.key, c.key), c.key, 'KAFKIT_SERDE_ENCODE')
+    if (key instanceof Promise) started.push(key)
   } else if (input.key !== undefined && input.key !== null) {
     throw missing(c.key, [], 'the contract has no key serde, so a message may not have a key')
   }
   const value = run(() => (contract.value as AnySerde).encode(input.value, c.value), c.value, 'KAFKIT_SERDE_ENCODE')
+  if (value instanceof Promise) started.push(value)
 
   let headers: WireHeaders | undefined
   let pending: Promise<void>[] | undefined
@@ -102,7 +116,9 @@ export function encodeRecord<C extends AnyTopicContract>(contract: C, message: O
     const encoded = run(() => header.serde.encode(raw, c.header), c.header, 'KAFKIT_SERDE_ENCODE', { header: header.name })
     if (encoded instanceof Promise) {
       const target = headers
-      ;(pending ??= []).push(encoded.then((bytes) => void (target[header.name] = bytes)))
+      const stored = encoded.then((bytes) => void (target[header.name] = bytes))
+      started.push(encoded, stored)
+      ;(pending ??= []).push(stored)
     } else {
       headers[header.name] = encoded
     }
@@ -162,6 +178,17 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
  *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
 export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
+  const started: Promise<unknown>[] = []
+  try {
+    return decodeStarted(contract, record, started)
+  } catch (error) {
+    // As in encodeRecord: an async decode already under way must not reject unhandled.
+    for (const promise of started) promise.catch(() => {})
+    throw error
+  }
+}
+
+function decodeStarted<C extends AnyTopicContract>(contract: C, record: WireRecord, started: Promise<unknown>[]): IncomingMessage<C> | Promise<IncomingMessage<C>> {
   const c = compile(contract)
   const where = { partition: record.partition, offset: record.offset }
   const ctx = (base: SerdeContext): SerdeContext => ({ topic: record.topic, field: base.field, partition: record.partition, offset: record.offset })
@@ -173,10 +200,12 @@ export function decodeRecord<C extends AnyTopicContract>(contract: C, record: Wi
     if (record.key === null) throw fail(c.key, [], 'the contract requires a key, the record has none')
     const keyContext = ctx(c.key)
     key = run(() => (contract.key as AnySerde).decode(record.key as Buffer, keyContext), keyContext, 'KAFKIT_SERDE_DECODE', where)
+    if (key instanceof Promise) started.push(key)
   }
   if (record.value === null) throw fail(c.value, [], 'the record has no value (a tombstone)')
   const valueContext = ctx(c.value)
   const value = run(() => (contract.value as AnySerde).decode(record.value as Buffer, valueContext), valueContext, 'KAFKIT_SERDE_DECODE', where)
+  if (value instanceof Promise) started.push(value)
 
   const headers: Record<string, unknown> = {}
   let pending: Promise<void>[] | undefined
@@ -190,7 +219,11 @@ export function decodeRecord<C extends AnyTopicContract>(contract: C, record: Wi
         continue
       }
       const decoded = run(() => header.serde.decode(bytes, headerContext), headerContext, 'KAFKIT_SERDE_DECODE', { ...where, header: header.name })
-      if (decoded instanceof Promise) (pending ??= []).push(decoded.then((v) => void (headers[header.name] = v)))
+      if (decoded instanceof Promise) {
+        const stored = decoded.then((v) => void (headers[header.name] = v))
+        started.push(decoded, stored)
+        ;(pending ??= []).push(stored)
+      }
       else headers[header.name] = decoded
     }
   }

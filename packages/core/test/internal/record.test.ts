@@ -128,3 +128,35 @@ describe('decodeRecord', () => {
     expect(decodeRecord(Keyless, { ...record, topic: 'keyless', key: Buffer.from('ignored'), value: Buffer.from([1]) })).toMatchObject({ key: null, value: Buffer.from([1]), headers: {} })
   })
 })
+
+describe('a record that fails synchronously after async serde work started', () => {
+  // An async serde that rejects a moment later, as a registry call that fails would.
+  const late: Serde<string> = {
+    format: 'late',
+    encode: () => new Promise<Buffer>((_, reject) => setTimeout(() => reject(new Error('registry down')), 5)),
+    decode: () => new Promise<string>((_, reject) => setTimeout(() => reject(new Error('registry down')), 5)),
+  }
+  const Late = defineTopic({ name: 'late', key: late, value: late, headers: { tenant: late } })
+
+  async function unhandledDuring(run: () => void): Promise<unknown[]> {
+    const seen: unknown[] = []
+    const listener = (reason: unknown) => seen.push(reason)
+    process.on('unhandledRejection', listener)
+    try {
+      expect(run).toThrow()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    } finally {
+      process.off('unhandledRejection', listener)
+    }
+    return seen
+  }
+
+  test('encode: a missing required header after an async key and value leaves no unhandled rejection', async () => {
+    expect(await unhandledDuring(() => encodeRecord(Late, { key: 'k', value: 'v' } as never))).toEqual([])
+  })
+
+  test('decode: a tombstone after an async key leaves no unhandled rejection', async () => {
+    const record = { topic: 'late', partition: 0, offset: '7', timestamp: '0', key: Buffer.from('k'), value: null }
+    expect(await unhandledDuring(() => decodeRecord(Late, record))).toEqual([])
+  })
+})
