@@ -49,12 +49,31 @@ export async function request<T>(
       context: { url: redact(url) },
     })
   }
-  const text = await response.text()
+  // The answer can still fail after its headers (a reset, a proxy giving up, a timeout):
+  // that is the registry's transport failing, retriable like an unreachable registry, never
+  // a property of the record being decoded.
+  let text: string
+  try {
+    text = await response.text()
+  } catch (error) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message ?? (error as Error).name
+    throw new KafkitError('KAFKIT_REGISTRY', `Schema registry answer broke off (${method} ${redact(url)}, HTTP ${response.status}): ${reason}`, {
+      cause: error,
+      retriable: true,
+      context: { url: redact(url), status: response.status },
+    })
+  }
   let parsed: unknown
   try {
     parsed = text.length > 0 ? JSON.parse(text) : undefined
   } catch {
     parsed = undefined
+    if (response.ok) {
+      throw new KafkitError('KAFKIT_REGISTRY', `Schema registry answered ${method} ${redact(url)} with HTTP ${response.status} and a body that is not JSON (${text.length} bytes)`, {
+        retriable: true,
+        context: { url: redact(url), status: response.status },
+      })
+    }
   }
   if (response.ok) return { ok: true, value: parsed as T }
   const data = (parsed ?? {}) as { error_code?: unknown; message?: unknown }

@@ -1,0 +1,69 @@
+// Contract: a schema registry answer that breaks off mid-body is a retriable registry failure, not a bad record: the consumer holds the partition, decodes again, and hands the record to its handler; nothing is dead-lettered.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, expect, test } from 'vitest'
+import { defineTopic, Kafkit, string } from '@kafkit/core'
+import { uniqueName, waitFor } from '@kafkit/testkit'
+import { avro, SchemaRegistry } from '../../src/index.js'
+import { cluster, createTopic, endOffset, produceRaw } from './kafka-helpers.js'
+
+const schema = { type: 'record', name: 'Reading', namespace: 'com.kafkit.it', fields: [{ name: 'sensor', type: 'string' }, { name: 'celsius', type: 'double' }] } as const
+
+let proxy: Server | undefined
+afterEach(async () => {
+  await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)))
+  proxy = undefined
+})
+
+/**
+ * An HTTP proxy to the real registry that, for the first `/schemas/ids/` request, sends the
+ * answer's headers and half its body, then resets the connection.
+ */
+async function flakyProxy(upstream: string): Promise<{ url: string; broken: () => number }> {
+  const base = new URL(upstream)
+  let broken = 0
+  proxy = createServer(async (req, res) => {
+    const answer = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
+    const body = Buffer.from(await answer.arrayBuffer())
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length) })
+    if (req.url?.includes('/schemas/ids/') && broken === 0) {
+      broken++
+      res.write(body.subarray(0, Math.floor(body.length / 2)))
+      setTimeout(() => res.socket?.destroy(), 20)
+      return
+    }
+    res.end(body)
+  })
+  await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve))
+  const { port } = proxy.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}${base.pathname}`, broken: () => broken }
+}
+
+test('a registry answer cut off mid-body delays the record; it is decoded again and handled, not dead-lettered', async () => {
+  const topic = await createTopic('avro-hiccup')
+  const writer = avro(schema, { registry: new SchemaRegistry({ url: cluster().schemaRegistryUrl }) })
+  const bytes = await writer.encode({ sensor: 's1', celsius: 21.5 }, { topic, field: 'value' })
+  await produceRaw(topic, [{ key: Buffer.from('k'), value: bytes }])
+
+  const flaky = await flakyProxy(cluster().schemaRegistryUrl)
+  const Readings = defineTopic({ name: topic, key: string(), value: avro(schema, { registry: new SchemaRegistry({ url: flaky.url }) }) })
+  const kafka = new Kafkit({ clientId: uniqueName('avro-hiccup'), brokers: cluster().brokers, logLevel: 'nothing' })
+  const handled: number[] = []
+  const retries: string[] = []
+  const deadLettered: string[] = []
+  const consumer = kafka.consumer({ groupId: uniqueName('avro-hiccup'), fromBeginning: true, shutdown: false })
+  consumer.on('consumer.retry', (e) => retries.push(e.errorCode))
+  consumer.on('dlq.dispatched', (e) => deadLettered.push(e.offset))
+  consumer.handle(Readings, async (m) => void handled.push(m.value.celsius), { retry: { attempts: 3, backoff: { initialMs: 50, maxMs: 100 } }, deadLetter: true })
+  try {
+    await consumer.start()
+    await waitFor(() => handled.length === 1, { timeoutMs: 30_000, message: 'the record handled after the registry hiccup' })
+  } finally {
+    await kafka.close()
+  }
+  expect(flaky.broken()).toBe(1)
+  expect(handled).toEqual([21.5])
+  expect(retries).toContain('KAFKIT_REGISTRY')
+  expect(deadLettered).toEqual([])
+  expect(await endOffset(`${topic}.dlq`).catch(() => 0)).toBe(0)
+})
