@@ -19,9 +19,8 @@ export interface ProducerOptions {
   /**
    * Idempotent writes: the broker drops duplicates a retry would otherwise create, and keeps
    * each partition in send order. Costs one extra request at connect (a producer id) and
-   * requires `acks: 'all'`; kafkit also limits requests in flight per broker to 1 (kafkajs
-   * keeps sequence numbers correct only then), which lowers throughput for many small
-   * concurrent sends; batch with `send(topic, [...])`/`sendBatch` instead. Set `false`
+   * requires `acks: 'all'`. Each partition has one batch in flight at a time, and records
+   * sent while it is in flight go together in the next batch. Set `false`
    * (and choose `acks`) for fire-and-forget telemetry.
    * @default true
    */

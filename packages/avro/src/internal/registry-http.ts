@@ -69,10 +69,17 @@ export async function request<T>(
   } catch {
     parsed = undefined
     if (response.ok) {
-      throw new KafkitError('KAFKIT_REGISTRY', `Schema registry answered ${method} ${redact(url)} with HTTP ${response.status} and a body that is not JSON (${text.length} bytes)`, {
-        retriable: true,
-        context: { url: redact(url), status: response.status },
-      })
+      // A JSON answer cut short is the transport's fault (retriable); an HTML page or other
+      // non-JSON content is a URL that does not point at a registry, which no retry fixes.
+      const type = response.headers.get('content-type') ?? ''
+      const json = type === '' || /json/i.test(type)
+      throw new KafkitError(
+        'KAFKIT_REGISTRY',
+        json
+          ? `Schema registry answered ${method} ${redact(url)} with HTTP ${response.status} and a JSON body that does not parse (${text.length} bytes, cut short?)`
+          : `Schema registry URL ${redact(url)} answered HTTP ${response.status} with ${type}, not the registry's JSON: check SCHEMA_REGISTRY_URL (Apicurio: …/apis/ccompat/v7)`,
+        { retriable: json, context: { url: redact(url), status: response.status } },
+      )
     }
   }
   if (response.ok) return { ok: true, value: parsed as T }

@@ -23,8 +23,15 @@ async function flakyProxy(upstream: string): Promise<{ url: string; broken: () =
   const base = new URL(upstream)
   let broken = 0
   proxy = createServer(async (req, res) => {
-    const answer = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
-    const body = Buffer.from(await answer.arrayBuffer())
+    let answer: Response
+    let body: Buffer
+    try {
+      answer = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
+      body = Buffer.from(await answer.arrayBuffer())
+    } catch {
+      res.writeHead(502).end()
+      return
+    }
     res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length) })
     if (req.url?.includes('/schemas/ids/') && broken === 0) {
       broken++

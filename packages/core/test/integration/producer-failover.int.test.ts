@@ -15,6 +15,8 @@ const RECORDS = 10_200
 const BATCH = 25
 // Sending spans the kill schedule: two kills, each broker down 8 s and serving again ~5 s later.
 const SEND_SPAN_MS = 30_000
+// Sends one caller keeps outstanding at once.
+const IN_FLIGHT = 4
 
 const value = z.object({ id: z.string(), caller: z.number(), n: z.number() })
 const contract = (name: string) =>
@@ -25,7 +27,11 @@ interface Outcome {
   failedSends: string[]
 }
 
-/** `callers` loops, each sending its share of RECORDS in batches of 25, one batch at a time, paced over SEND_SPAN_MS. */
+/**
+ * `callers` loops, each sending its share of RECORDS in batches of 25, paced over SEND_SPAN_MS,
+ * with up to IN_FLIGHT sends outstanding (a busy service does not await each send before the
+ * next), so the audit's order check covers sends in flight together, not only one batch.
+ */
 async function produce(kafka: Kafkit, topic: ReturnType<typeof contract>, callers: number): Promise<Outcome> {
   const producer = kafka.producer()
   await producer.connect()
@@ -37,20 +43,27 @@ async function produce(kafka: Kafkit, topic: ReturnType<typeof contract>, caller
   const started = Date.now()
   await Promise.all(
     Array.from({ length: callers }, async (_, caller) => {
+      const inFlight = new Set<Promise<void>>()
       for (let b = 0; b < batches; b++) {
         const wait = started + b * interval - Date.now()
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
-        const messages = []
+        while (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight)
+        const messages: { key: string; value: z.infer<typeof value> }[] = []
         for (let n = b * BATCH; n < Math.min(perCaller, (b + 1) * BATCH); n++) {
           messages.push({ key: `c${caller}-k${n % 40}`, value: { id: `${caller}-${n}`, caller, n } })
         }
-        try {
-          await producer.send(topic, messages)
-          for (const m of messages) acknowledged.add(m.value.id)
-        } catch (error) {
-          failedSends.push(isKafkitError(error) ? `${error.message} ${JSON.stringify(error.context)}` : String(error))
-        }
+        const send = producer.send(topic, messages).then(
+          () => {
+            for (const m of messages) acknowledged.add(m.value.id)
+          },
+          (error: unknown) => {
+            failedSends.push(isKafkitError(error) ? `${error.message} ${JSON.stringify(error.context)}` : String(error))
+          },
+        )
+        const tracked = send.finally(() => inFlight.delete(tracked))
+        inFlight.add(tracked)
       }
+      await Promise.all(inFlight)
     }),
   )
   await producer.disconnect()

@@ -68,7 +68,7 @@ export class DeliveryProducer implements TransportProducer {
   /** Waits for every queued send to settle (each within its delivery timeout), then disconnects. */
   async disconnect(): Promise<void> {
     await this.#delivery.flush()
-    this.#delivery.close()
+    await this.#delivery.close()
     await this.#cluster.disconnect()
   }
 

@@ -144,9 +144,14 @@ export class Delivery {
   #timerAt = Infinity
   #refreshing: Promise<void> | undefined
   #pumpScheduled = false
-  #outstanding = new Set<SendOp>()
+  /** Every send not yet settled, queued or still entering. */
+  #outstanding = new Set<Promise<unknown>>()
+  /** Background work that may touch the cluster (metadata refreshes, producer id requests). */
+  #background = new Set<Promise<unknown>>()
+  /** Set by {@link flush}: new sends are refused from then on. */
+  #closing = false
   /** Sends still partitioning (metadata, prepare), in call order: they queue one after the other. */
-  #entry: Promise<unknown> = Promise.resolve()
+  #entry = new Map<string, Promise<unknown>>()
   #closed = false
 
   constructor(options: DeliveryOptions) {
@@ -160,18 +165,23 @@ export class Delivery {
    * its partitions there); when it throws, nothing is sent.
    */
   send(batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<RecordMetadata[]> {
-    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { context: { outcome: 'not-written' } }))
+    if (this.#closing) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnecting', { context: { outcome: 'not-written' } }))
     const op = new SendOp(Date.now() + this.#options.deliveryTimeoutMs)
-    // Registered at once, so a disconnect waits for it; queued in call order, so two sends of
-    // one caller cannot swap places while one of them waits for metadata.
-    const entered = this.#entry.then(() => this.#enter(op, batch, settings, prepare))
-    this.#entry = entered.catch(() => {})
+    // Sends to the same topic enter in call order, so two sends of one caller cannot swap
+    // places while one of them waits for metadata; sends to other topics do not wait for it.
+    const topics = [...new Set(batch.map((entry) => entry.topic))]
+    const before = topics.map((topic) => this.#entry.get(topic)).filter((p): p is Promise<unknown> => p !== undefined)
+    const entered = (before.length === 0 ? Promise.resolve() : Promise.all(before)).then(() => this.#enter(op, batch, settings, prepare))
+    const settledEntry = entered.catch(() => {})
+    for (const topic of topics) this.#entry.set(topic, settledEntry)
+    void settledEntry.then(() => {
+      for (const topic of topics) if (this.#entry.get(topic) === settledEntry) this.#entry.delete(topic)
+    })
     const result = entered.then(() => op.promise)
-    this.#outstanding.add(op)
-    void result.then(
-      () => this.#outstanding.delete(op),
-      () => this.#outstanding.delete(op),
-    )
+    // Registered at once, so a disconnect waits for it, whether it fails entering or later.
+    const tracked = result.catch(() => {})
+    this.#outstanding.add(tracked)
+    void tracked.then(() => this.#outstanding.delete(tracked))
     return result
   }
 
@@ -229,9 +239,13 @@ export class Delivery {
     return pieces
   }
 
-  /** Resolves once every send queued so far has settled (each is bounded by the delivery timeout). */
+  /**
+   * Refuses new sends, then resolves once every send made before has settled (each is
+   * bounded by its delivery timeout).
+   */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#outstanding].map((op) => op.promise))
+    this.#closing = true
+    while (this.#outstanding.size > 0) await Promise.all([...this.#outstanding])
   }
 
   /** Whether a send is queued or in flight. */
@@ -239,12 +253,34 @@ export class Delivery {
     return this.#outstanding.size === 0
   }
 
-  /** Stops the timers; call after {@link flush}. */
-  close(): void {
+  /**
+   * Stops the timers and waits for background cluster work (a metadata refresh, a producer
+   * id request) to end, so nothing reconnects after the caller disconnects the cluster. Call
+   * after {@link flush}; anything still queued then fails as aborted.
+   */
+  async close(): Promise<void> {
+    this.#closing = true
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
     this.#timer = undefined
     this.#timerAt = Infinity
+    const aborted = new KafkitError('KAFKIT_ABORTED', 'The producer was disconnected before these records were acknowledged', { retriable: true })
+    for (const queue of this.#active) {
+      if (queue.batch !== undefined && !queue.inFlight) this.#fail(queue.batch, aborted)
+      this.#dropPending(queue, aborted)
+    }
+    while (this.#background.size > 0) await Promise.all([...this.#background])
+  }
+
+  /** Runs cluster work in the background, tracked so {@link close} can wait for it. */
+  #inBackground<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.#background.add(tracked)
+    void tracked.then(() => this.#background.delete(tracked))
+    return work
   }
 
   #queue(topic: string, partition: number): PartitionQueue {
@@ -345,7 +381,7 @@ export class Delivery {
           }
           if (current === undefined || (queue.needsNewIdentity && queue.identity === current)) {
             // Asks for a new producer id; the queue waits for it.
-            void identity.renew(current).then(() => this.#schedule(), (error: unknown) => this.#identityFailed(error))
+            void this.#inBackground(identity.renew(current)).then(() => this.#schedule(), (error: unknown) => this.#identityFailed(error))
             continue
           }
           if (queue.identity !== current) {
@@ -560,9 +596,10 @@ export class Delivery {
     if (queue.identity !== undefined) {
       // A refused batch left the broker's sequence where it was: take its range back. One that
       // may have been written leaves the sequence unknown: the partition needs a new producer id.
-      // Only a batch no request ever carried can give its range back: the broker may hold one
-      // that was sent, whatever its answer said, and would take a reuse for a duplicate.
-      if (result === 'not-written' && !batch.sent && queue.identity === batch.identity && queue.nextSequence === (batch.baseSequence + batch.messages.length) % SEQUENCE_SPACE) {
+      // Only a batch the broker cannot hold gives its range back: never sent, or refused
+      // before the append on every attempt. A reuse of a range the broker holds would be
+      // answered from its duplicate cache as if written.
+      if (result === 'not-written' && !batch.maybeWritten && queue.identity === batch.identity && queue.nextSequence === (batch.baseSequence + batch.messages.length) % SEQUENCE_SPACE) {
         queue.nextSequence = batch.baseSequence
       } else queue.needsNewIdentity = true
       this.#options.identity?.onBatchFailed(result)
@@ -601,7 +638,10 @@ export class Delivery {
     if (!retriableChain(error)) {
       // No producer id can be had (an ACL, a broker too old): what waits for one fails now.
       this.#safeLog('error', `Could not get a producer id: ${String((error as Error).message ?? error)}`)
-      for (const queue of this.#active) if (queue.batch === undefined && !queue.inFlight) this.#dropPending(queue, error)
+      const current = this.#options.identity?.current()
+      for (const queue of this.#active) {
+        if (queue.batch === undefined && !queue.inFlight && (current === undefined || (queue.needsNewIdentity && queue.identity === current))) this.#dropPending(queue, error)
+      }
       return
     }
     this.#safeLog('warn', `Could not get a producer id, retrying: ${String((error as Error).message ?? error)}`)
@@ -636,7 +676,7 @@ export class Delivery {
   #refresh(): Promise<void> {
     const { cluster } = this.#options
     if (this.#closed) return Promise.resolve()
-    this.#refreshing ??= (async () => {
+    this.#refreshing ??= this.#inBackground((async () => {
       try {
         if (!cluster.isConnected()) await cluster.connect()
         try {
@@ -652,7 +692,7 @@ export class Delivery {
       } finally {
         this.#refreshing = undefined
       }
-    })()
+    })())
     return this.#refreshing
   }
 }

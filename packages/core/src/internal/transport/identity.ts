@@ -60,10 +60,14 @@ export class IdempotentIdentity implements IdentitySource {
         await manager.initProducerId()
         const replaced = this.#current
         this.#current = { producerId: manager.getProducerId(), epoch: manager.getProducerEpoch() }
-        this.#log(`Producer id ${this.#current.producerId} (epoch ${this.#current.epoch}) granted${replaced === undefined ? '' : `, replacing ${replaced.producerId}`}`, {
+        try {
+          this.#log(`Producer id ${this.#current.producerId} (epoch ${this.#current.epoch}) granted${replaced === undefined ? '' : `, replacing ${replaced.producerId}`}`, {
           producerId: this.#current.producerId,
           producerEpoch: this.#current.epoch,
-        })
+          })
+        } catch {
+          // A throwing logger does not make the producer id any less granted.
+        }
       } finally {
         this.#renewing = undefined
       }

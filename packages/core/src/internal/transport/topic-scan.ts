@@ -52,7 +52,7 @@ export async function scanTopic(kafka: Kafka, topic: string, onRecord: (record: 
       timer = setTimeout(() => {
         const short = [...pending].map((partition) => `${partition} (end ${ends.get(partition)})`).join(', ')
         reject(
-          new KafkitError('KAFKIT_KAFKA', `read ${topic}: partitions ${short} did not reach their end offset within ${timeoutMs} ms (a transaction still open at the end of the topic holds read_committed readers back until it ends)`, {
+          new KafkitError('KAFKIT_KAFKA', `read ${topic}: partitions ${short} did not reach their end offset within ${timeoutMs} ms (a broker unreachable, or the partition truncated while it was read); try again, or raise the timeout`, {
             retriable: true,
             context: { topic, timeoutMs, partitions: [...pending] },
           }),

@@ -175,7 +175,7 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
     const engine = await ready?.catch(() => undefined)
     if (engine === undefined) return
     await engine.delivery.flush()
-    engine.delivery.close()
+    await engine.delivery.close()
     await engine.cluster.disconnect().catch(() => {})
   }
 

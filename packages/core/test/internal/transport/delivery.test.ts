@@ -15,7 +15,7 @@ interface SentRequest {
 const sendRequest = Symbol('private:Broker:sendRequest')
 
 /** A broker whose Produce answers come from `answer`, per request; it records every request. */
-function scriptedCluster(answer: (request: SentRequest, index: number) => Record<number, { errorCode: number; baseOffset: string }>) {
+function scriptedCluster(answer: (request: SentRequest, index: number) => Record<number, { errorCode: number; baseOffset: string }>, delayMs: (request: SentRequest, index: number) => number = () => 0) {
   const requests: SentRequest[] = []
   class ScriptedBroker {
     nodeId = 1
@@ -28,6 +28,8 @@ function scriptedCluster(answer: (request: SentRequest, index: number) => Record
     async [sendRequest](built: { request: SentRequest }) {
       const index = requests.push(built.request) - 1
       const byPartition = answer(built.request, index)
+      const delay = delayMs(built.request, index)
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
       return { topics: built.request.topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, ...byPartition[p.partition]! })) })) }
     }
   }
@@ -42,6 +44,7 @@ function scriptedCluster(answer: (request: SentRequest, index: number) => Record
     findTopicPartitionMetadata: () => [
       { partitionId: 0, leader: 1 },
       { partitionId: 1, leader: 1 },
+      { partitionId: 2, leader: 1 },
     ],
     findBroker: async () => broker,
     removeBroker: () => {},
@@ -50,11 +53,15 @@ function scriptedCluster(answer: (request: SentRequest, index: number) => Record
   return { cluster, requests }
 }
 
-function delivery(cluster: EngineCluster, deliveryTimeoutMs = 2_000) {
+function delivery(cluster: EngineCluster, deliveryTimeoutMs = 2_000, grantMs = 0) {
   let next = 100
   const identity = new IdempotentIdentity(() => {
     let id = -1
-    return { initProducerId: async () => void (id = next++), getProducerId: () => id, getProducerEpoch: () => 0 } as never
+    const grant = async () => {
+      if (grantMs > 0 && next > 100) await new Promise((resolve) => setTimeout(resolve, grantMs))
+      id = next++
+    }
+    return { initProducerId: grant, getProducerId: () => id, getProducerEpoch: () => 0 } as never
   })
   const d = new Delivery({ cluster, partitioner: () => 0, identity, deliveryTimeoutMs, requestTimeoutMs: 1000, maxInFlightRequests: 1, maxBatchBytes: 1_000_000, unknownTopicRetries: 0, log: () => {} })
   return { d, identity }
@@ -82,7 +89,7 @@ describe('Delivery', () => {
     expect(last.producerId).toBe(101)
     expect(last.topicData[0]!.partitions[0]!.firstSequence).toBe(0)
     for (const request of requests.slice(0, -1)) expect(request.producerId).toBe(100)
-    d.close()
+    await d.close()
   })
 
   test('after a sequence error the same records go again under a new producer id from sequence 0, and the send resolves', async () => {
@@ -97,32 +104,40 @@ describe('Delivery', () => {
       [100, 1, 'bc'],
       [101, 0, 'bc'],
     ])
-    d.close()
+    await d.close()
   })
 
   test('a request never carries batches of two producer ids', async () => {
-    // Partition 1's batch (id 100) waits to be retried while partition 0 meets a sequence error
-    // and moves to id 101: the two are then ready for the same broker at the same time.
-    const { cluster, requests } = scriptedCluster((request, index) => {
-      const answers: Record<number, { errorCode: number; baseOffset: string }> = {}
-      for (const p of request.topicData[0]!.partitions) answers[p.partition] = index === 0 ? NOT_LEADER : index === 1 ? OUT_OF_ORDER : ok(String(index))
-      return answers
-    })
-    const { d, identity } = delivery(cluster)
+    // y (partition 1, id 100) waits for a retry; x (partition 0) meets a sequence error and
+    // gets id 101 after 50 ms; z (partition 2) holds the broker for 250 ms meanwhile. When z's
+    // answer comes, x and y are both ready for the same broker.
+    const { cluster, requests } = scriptedCluster(
+      (request, index) => {
+        const answers: Record<number, { errorCode: number; baseOffset: string }> = {}
+        for (const p of request.topicData[0]!.partitions) answers[p.partition] = index === 0 ? NOT_LEADER : index === 1 ? OUT_OF_ORDER : ok(String(index))
+        return answers
+      },
+      (request, index) => (index === 2 ? 250 : 0),
+    )
+    const { d, identity } = delivery(cluster, 5_000, 50)
     await identity.renew(undefined)
     const y = d.send(records(1, 'y'), settings)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-    await Promise.all([y, d.send(records(0, 'x'), settings)])
-    const seen = requests.map((r) => [r.producerId, r.topicData.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.firstSequence}`))])
-    expect(seen.slice(0, 2)).toEqual([
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const x = d.send(records(0, 'x'), settings)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const z = d.send(records(2, 'z'), settings)
+    await Promise.all([x, y, z])
+    const seen = requests.map((r) => [r.producerId, r.topicData.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.firstSequence}`)).sort()])
+    expect(seen.slice(0, 3)).toEqual([
       [100, ['1@0']],
       [100, ['0@0']],
+      [100, ['2@0']],
     ])
-    // Then y (still id 100, same sequence) and x (id 101, sequence 0) go in separate requests.
-    expect(seen.slice(2).sort()).toEqual([
+    // y's retry keeps id 100 and its sequence; x goes under 101 from 0; never in one request.
+    expect(seen.slice(3).sort()).toEqual([
       [100, ['1@0']],
       [101, ['0@0']],
     ])
-    d.close()
+    await d.close()
   })
 })

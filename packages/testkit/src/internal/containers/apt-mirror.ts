@@ -56,6 +56,9 @@ export function debianMirror(env: NodeJS.ProcessEnv = process.env, etc = '/etc')
   const override = env['KAFKIT_DEBIAN_MIRROR']
   if (override) return override
   const release = existsSync(join(etc, 'os-release')) ? readFileSync(join(etc, 'os-release'), 'utf8') : ''
+  // Only a Debian machine's own archive serves the Debian suite the base image is made of
+  // (an Ubuntu archive does not): elsewhere the caller asks for KAFKIT_DEBIAN_MIRROR.
+  if (/^ID="?([^"\n]*)"?$/m.exec(release)?.[1] !== 'debian') return undefined
   const codename = /^VERSION_CODENAME="?([^"\n]*)"?$/m.exec(release)?.[1]
   if (!codename) return undefined
   const sources: AptSource[] = []

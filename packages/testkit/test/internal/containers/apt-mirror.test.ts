@@ -38,16 +38,21 @@ describe('debianMirror', () => {
 
   it('reads one-line .list files, skipping options, comments and other suites', () => {
     const root = etc({
-      'os-release': 'VERSION_CODENAME="trixie"\n',
+      'os-release': 'ID=debian\nVERSION_CODENAME="trixie"\n',
       'apt/sources.list': '# deb http://old.example.invalid/debian trixie main\ndeb [arch=amd64] https://vendor.example.invalid/apt stable main\ndeb [signed-by=/k.gpg] http://mirror.example.invalid/debian trixie main contrib\n',
     })
     expect(debianMirror({}, root)).toBe('http://mirror.example.invalid/debian')
   })
 
   it('lets KAFKIT_DEBIAN_MIRROR win, and says undefined when apt names no archive for the release', () => {
-    const root = etc({ 'os-release': 'VERSION_CODENAME=trixie\n', 'apt/sources.list.d/debian.sources': DEB822 })
+    const root = etc({ 'os-release': 'ID=debian\nVERSION_CODENAME=trixie\n', 'apt/sources.list.d/debian.sources': DEB822 })
     expect(debianMirror({}, root)).toBeUndefined()
     expect(debianMirror({ KAFKIT_DEBIAN_MIRROR: 'http://own.example.invalid/debian' }, root)).toBe('http://own.example.invalid/debian')
+  })
+
+  it('names no archive on a machine that is not Debian (an Ubuntu archive has no Debian suites)', () => {
+    const root = etc({ 'os-release': 'ID=ubuntu\nID_LIKE=debian\nVERSION_CODENAME=noble\n', 'apt/sources.list': 'deb http://archive.example.invalid/ubuntu noble main\n' })
+    expect(debianMirror({}, root)).toBeUndefined()
   })
 
   it('ignores disabled deb822 stanzas and deb-src entries', () => {
