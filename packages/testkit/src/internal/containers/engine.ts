@@ -205,6 +205,10 @@ async function startPodmanService(paths: PodmanServicePaths, conf: string, log: 
   log(`kafkit: starting podman system service on ${paths.socket} (stays running for later runs; log ${paths.logFile})`)
   const logFd = openSync(paths.logFile, 'a')
   const child = spawn('podman', ['system', 'service', '--time=0', `unix://${paths.socket}`], {
+    // The service outlives this process: not in its cwd (a checkout or temp dir that may be
+    // deleted), or every later container start fails with conmon's "Failed to get working
+    // directory" and "write child: broken pipe".
+    cwd: paths.dir,
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: { ...process.env, CONTAINERS_CONF: conf },
