@@ -25,7 +25,8 @@ async function up(): Promise<void> {
     process.exit(1)
   }
   const kraft = process.argv.includes('--kraft')
-  const cluster = await startDetachedKafka({ schemaRegistry: true, mode: kraft ? 'kraft' : 'zookeeper' })
+  // Without --kraft, the release's default: ZooKeeper on 3.9, KRaft on a 4.x KAFKIT_KAFKA_VERSION.
+  const cluster = await startDetachedKafka({ schemaRegistry: true, ...(kraft ? { mode: 'kraft' as const } : {}) })
   const state: ClusterFile = {
     bootstrapServers: cluster.bootstrapServers,
     schemaRegistryUrl: cluster.schemaRegistryUrl,

@@ -4,7 +4,7 @@ import { type KafkaCluster, startKafka } from '@kafkit/testkit'
 
 let cluster: KafkaCluster | undefined
 
-/** Starts one Kafka + ZooKeeper + schema registry for the whole integration run. */
+/** Starts one Kafka (3.9.2, ZooKeeper mode: the defaults) + schema registry for the whole integration run. */
 export async function setup(project: TestProject): Promise<void> {
   cluster = await startKafka({ schemaRegistry: true })
   project.provide('kafka', {
@@ -13,6 +13,7 @@ export async function setup(project: TestProject): Promise<void> {
     schemaRegistryUrl: cluster.schemaRegistryUrl as string,
     backend: cluster.backend,
     mode: cluster.mode,
+    kafkaVersion: cluster.kafkaVersion,
   })
 }
 

@@ -1,5 +1,5 @@
-// The one declaration of what test/global-setup.ts provides to the integration tests:
-// `inject('kafka')` anywhere in the repository. Included by the root tsconfig and by each
+// The one declaration of what test/global-setup.ts (and test/global-setup-kafka4.ts) provide
+// to the integration tests: `inject('kafka')` anywhere in the repository. Included by the root tsconfig and by each
 // package's tsconfig, so `tsc` sees it wherever an integration test calls `inject`.
 import 'vitest'
 
@@ -12,6 +12,8 @@ declare module 'vitest' {
       schemaRegistryUrl: string
       backend: string
       mode: string
+      /** The Apache Kafka release it runs: 3.9.2 for `integration`, 4.x for `kafka4`. */
+      kafkaVersion: string
     }
   }
 }

@@ -102,6 +102,28 @@ export interface TopicAudit {
 }
 
 /**
+ * The high watermark of every partition. Right after a leader was killed or restarted, kafkajs
+ * may still ask the old leader, and its fetchTopicOffsets gives up at once on the retriable
+ * NOT_LEADER_OR_FOLLOWER: a new admin (with fresh metadata) asks again, for up to ~10 s.
+ */
+async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
+  for (let attempt = 1; ; attempt++) {
+    const admin = kafka.admin()
+    await admin.connect()
+    try {
+      const ends = new Map<number, bigint>()
+      for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(partition, BigInt(high))
+      return ends
+    } catch (error) {
+      if (!(error as { retriable?: boolean }).retriable || attempt >= 20) throw error
+    } finally {
+      await admin.disconnect()
+    }
+    await sleep(500)
+  }
+}
+
+/**
  * Reads every record of `topic` (up to its high watermarks, read_uncommitted) and compares the
  * ids found (`idOf` of each value) with those whose send was acknowledged.
  */
@@ -113,14 +135,7 @@ export async function auditTopic(
   orderOf?: (value: Buffer) => { stream: string; seq: number },
 ): Promise<TopicAudit> {
   const kafka = client(brokers)
-  const admin = kafka.admin()
-  await admin.connect()
-  const ends = new Map<number, bigint>()
-  try {
-    for (const { partition, high } of await admin.fetchTopicOffsets(topic)) ends.set(partition, BigInt(high))
-  } finally {
-    await admin.disconnect()
-  }
+  const ends = await highWatermarks(kafka, topic)
   const total = [...ends.values()].reduce((sum, high) => sum + Number(high), 0)
   const seen = new Map<string, number>()
   let records = 0

@@ -9,6 +9,8 @@ import type { BackendName, DetachedHandle, KafkaCluster, StartKafkaOptions } fro
 import { stopOwner } from './internal/processes.js'
 import { TestkitError } from './internal/errors.js'
 import { type ResolvedOptions, startJvmCluster } from './internal/jvm/backend.js'
+import { kafkaVersion } from './internal/cache.js'
+import { modeFor, parseKafkaVersion } from './internal/versions.js'
 
 export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, SchemaRegistryOptions, StartKafkaOptions } from './types.js'
 export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
@@ -21,8 +23,12 @@ const defaultLog = (line: string) => process.stderr.write(`${line}\n`)
 function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend: BackendName | 'auto' } {
   const brokers = options.brokers ?? 1
   if (brokers !== 1 && brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, got ${String(brokers)}`)
-  const mode = options.mode ?? 'zookeeper'
-  if (mode !== 'zookeeper' && mode !== 'kraft') throw new TestkitError('TESTKIT_BAD_OPTIONS', `mode must be 'zookeeper' or 'kraft', got ${String(mode)}`)
+  if (options.mode !== undefined && options.mode !== 'zookeeper' && options.mode !== 'kraft') {
+    throw new TestkitError('TESTKIT_BAD_OPTIONS', `mode must be 'zookeeper' or 'kraft', got ${String(options.mode)}`)
+  }
+  // Checked before anything starts or downloads: Kafka 4.x has no ZooKeeper mode.
+  const release = parseKafkaVersion(options.kafkaVersion ?? kafkaVersion())
+  const mode = modeFor(release, options.mode)
   // An explicit backend wins; KAFKIT_BACKEND only decides what `auto` means.
   const backend = options.backend && options.backend !== 'auto' ? options.backend : (process.env['KAFKIT_BACKEND'] as BackendName | 'auto' | undefined) || 'auto'
   if (!['auto', 'containers', 'jvm'].includes(backend)) {
@@ -39,6 +45,7 @@ function resolveOptions(options: StartKafkaOptions): ResolvedOptions & { backend
   return {
     brokers,
     mode,
+    kafkaVersion: release.version,
     backend,
     schemaRegistry: registry !== false,
     schemaRegistryAuth: registryAuth,

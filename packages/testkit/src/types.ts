@@ -12,8 +12,17 @@ export interface StartKafkaOptions {
    */
   brokers?: 1 | 3
   /**
+   * The Apache Kafka release to run, as on Maven Central: `'3.9.2'`, `'4.1.2'`, … Each release
+   * gets its own jar set in the cache (and its own local container images). Kafka 4.x is KRaft
+   * only and its brokers need Java 17 (JVM backend).
+   * @default `KAFKIT_KAFKA_VERSION` when set, else `KAFKA_VERSION` (3.9.2)
+   */
+  kafkaVersion?: string
+  /**
    * `zookeeper` (the seeds' setup: ZooKeeper + broker) or `kraft` (combined broker/controller).
-   * @default 'zookeeper'
+   * Kafka 4.0 removed ZooKeeper mode: with a 4.x `kafkaVersion`, `zookeeper` is refused with
+   * `TESTKIT_BAD_OPTIONS`, and the default is `kraft`.
+   * @default 'zookeeper' on Kafka 3.x, 'kraft' on Kafka 4.x
    */
   mode?: ClusterMode
   /**
@@ -26,7 +35,8 @@ export interface StartKafkaOptions {
   schemaRegistry?: boolean | SchemaRegistryOptions
   /**
    * `containers` (testcontainers, needs a Docker-compatible engine), `jvm` (local child
-   * processes, needs Java 17 + Maven), or `auto`: containers when an engine answers, else jvm.
+   * processes, needs Maven and Java 17; Java 11 does for a Kafka 3.x broker without the
+   * registry), or `auto`: containers when an engine answers, else jvm.
    * With `auto`, the `KAFKIT_BACKEND` environment variable decides when set.
    * @default 'auto'
    */
@@ -71,6 +81,11 @@ export type DetachedHandle =
 export interface KafkaCluster {
   readonly backend: BackendName
   readonly mode: ClusterMode
+  /**
+   * The Apache Kafka release asked for (`kafkaVersion`). The `confluent` image set (containers
+   * with a Docker engine) runs Confluent Platform 7.9, its own build of Kafka 3.9.
+   */
+  readonly kafkaVersion: string
   /** `host:port` list for clients, comma separated. */
   readonly bootstrapServers: string
   /** The same as an array, for kafkajs' `brokers`. */

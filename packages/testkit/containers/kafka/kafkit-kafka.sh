@@ -16,9 +16,28 @@ LIBS=/opt/kafka/libs
 CONF_DIR=/etc/kafkit
 mkdir -p "$CONF_DIR"
 
-# log4j 1 (reload4j) configuration: everything to stdout, which the container engine keeps.
-cat > "$CONF_DIR/log4j.properties" <<LOG4J
-log4j.rootLogger=${KAFKA_LOG4J_ROOT_LOGLEVEL:-${ZOOKEEPER_LOG4J_ROOT_LOGLEVEL:-INFO}}, stdout
+# Logging: everything to stdout, which the container engine keeps. Kafka up to 3.9 logs
+# through reload4j (log4j 1 properties); Kafka 4.x through log4j2 (its jar set has log4j-core).
+root_level=${KAFKA_LOG4J_ROOT_LOGLEVEL:-${ZOOKEEPER_LOG4J_ROOT_LOGLEVEL:-INFO}}
+log4j2_jars=("$LIBS"/log4j-core-*.jar)
+if [[ -e ${log4j2_jars[0]} ]]; then
+  cat > "$CONF_DIR/log4j2.properties" <<LOG4J2
+status=warn
+appender.stdout.type=Console
+appender.stdout.name=STDOUT
+appender.stdout.layout.type=PatternLayout
+appender.stdout.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=$root_level
+rootLogger.appenderRef.stdout.ref=STDOUT
+logger.request.name=kafka.request.logger
+logger.request.level=WARN
+logger.statechange.name=state.change.logger
+logger.statechange.level=WARN
+LOG4J2
+  log_opts="-Dlog4j2.configurationFile=$CONF_DIR/log4j2.properties"
+else
+  cat > "$CONF_DIR/log4j.properties" <<LOG4J
+log4j.rootLogger=$root_level, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
@@ -27,13 +46,15 @@ log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.controller=INFO
 log4j.logger.org.apache.zookeeper=INFO
 LOG4J
+  log_opts="-Dlog4j.configuration=file:$CONF_DIR/log4j.properties"
+fi
 
 # JVM options common to both roles. Small heaps and the serial collector: these are test
 # clusters on laptops and CI runners, where start-up time and memory matter more than throughput.
 jvm_opts() {
   local heap=$1 perf=$2 extra=$3
   # shellcheck disable=SC2086 # the *_OPTS variables are word lists by convention
-  echo $heap $perf $extra -Djava.awt.headless=true -Dlog4j.configuration=file:$CONF_DIR/log4j.properties
+  echo $heap $perf $extra -Djava.awt.headless=true $log_opts
 }
 
 # KAFKA_FOO_BAR -> foo.bar, with Confluent's escapes: ___ -> "-", __ -> "_", _ -> ".".

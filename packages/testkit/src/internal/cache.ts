@@ -5,11 +5,14 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TestkitError } from './errors.js'
 import { requireCommand } from './tools.js'
+import { KAFKA_VERSION, kafkaTraits, parseKafkaVersion } from './versions.js'
 
-/** The Kafka release the rig runs by default: the last line with ZooKeeper mode. Kept in step with jvm/pom.xml. */
-export const KAFKA_VERSION = '3.9.2'
+export { KAFKA_VERSION }
 
-/** `KAFKIT_KAFKA_VERSION` (another 3.9.x, say), else {@link KAFKA_VERSION}. */
+/**
+ * The default Kafka release of `startKafka` (its `kafkaVersion` option overrides it):
+ * `KAFKIT_KAFKA_VERSION` (another 3.9.x, or a 4.x), else {@link KAFKA_VERSION}.
+ */
 export function kafkaVersion(): string {
   return process.env['KAFKIT_KAFKA_VERSION'] || KAFKA_VERSION
 }
@@ -41,25 +44,41 @@ export function packageDir(): string {
 }
 
 /**
- * Resolves the Kafka broker jar set (with ZooKeeper) from Maven Central into the cache,
- * once: later calls find the completed folder and download nothing.
+ * Resolves the Kafka broker jar set of one release (with ZooKeeper up to 3.9) from Maven
+ * Central into the cache, once per version: later calls find the completed folder and
+ * download nothing. Kafka 4.x gets the log4j2 SLF4J binding instead of reload4j (the pom's
+ * `log4j2` profile).
  * @returns the folder of jars, for `java -cp '<dir>/*'`
  * @throws TestkitError TESTKIT_MISSING_TOOL without Maven, TESTKIT_DOWNLOAD_FAILED when Maven fails
  */
 export async function ensureKafkaJars(log: (line: string) => void, version: string = kafkaVersion()): Promise<string> {
-  const target = join(cacheRoot(), `kafka-${version}`, 'libs')
+  const target = kafkaJarsDir(version)
   if (existsSync(join(target, '.complete'))) return target
   requireCommand('mvn', ['-v'])
   log(`kafkit: resolving Apache Kafka ${version} jars from Maven Central into ${target} (once)`)
   const staging = `${target}.partial-${process.pid}`
   rmSync(staging, { recursive: true, force: true })
-  await fetchInto(
-    staging,
-    target,
-    ['-f', join(packageDir(), 'jvm', 'pom.xml'), 'dependency:copy-dependencies', `-Dkafka.version=${version}`, `-DoutputDirectory=${staging}`, '-DincludeScope=runtime'],
-    log,
-  )
+  await fetchInto(staging, target, kafkaMavenArgs(version, staging), log)
   return target
+}
+
+/** Where {@link ensureKafkaJars} keeps the jar set of `version`: one folder per release. */
+export function kafkaJarsDir(version: string): string {
+  return join(cacheRoot(), `kafka-${version}`, 'libs')
+}
+
+/** The Maven command line that resolves the jar set of `version` into `outputDirectory`. */
+export function kafkaMavenArgs(version: string, outputDirectory: string): string[] {
+  const logging = kafkaTraits(parseKafkaVersion(version)).logging
+  return [
+    '-f',
+    join(packageDir(), 'jvm', 'pom.xml'),
+    'dependency:copy-dependencies',
+    `-Dkafka.version=${version}`,
+    ...(logging === 'log4j2' ? ['-Dkafkit.logging=log4j2'] : []),
+    `-DoutputDirectory=${outputDirectory}`,
+    '-DincludeScope=runtime',
+  ]
 }
 
 /**

@@ -5,9 +5,14 @@ import { getContainerRuntimeClient } from 'testcontainers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type KafkaCluster, startKafka, uniqueName } from '@kafkit/testkit'
 import { propertyToEnv } from '../../src/internal/containers/backend.js'
+import { podmanServicePaths } from '../../src/internal/containers/engine.js'
 import { crashAndRejoin, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
 const enabled = process.env['KAFKIT_BACKEND'] === 'containers'
+/** The locally built images (as images.ts picks them): the only set with Kafka 4.x. */
+const kafkitImages =
+  process.env['KAFKIT_IMAGES'] === 'kafkit' || (process.env['KAFKIT_IMAGES'] === undefined && process.env['DOCKER_HOST'] === `unix://${podmanServicePaths().socket}`)
+const kafka4Version = process.env['KAFKIT_KAFKA4_VERSION'] || '4.1.2'
 const lines: string[] = []
 const started: KafkaCluster[] = []
 
@@ -84,6 +89,15 @@ describe.runIf(enabled)('containers backend', () => {
     expect((await containersOf(cluster)).ids).toHaveLength(1)
     expect(await produceAndConsume(cluster.brokers, 3)).toEqual(['m0', 'm1', 'm2'])
   })
+
+  it.runIf(kafkitImages)(`runs Kafka ${kafka4Version} (KRaft) from locally built images of that release`, async () => {
+    const cluster = await start({ kafkaVersion: kafka4Version })
+    expect(cluster).toMatchObject({ backend: 'containers', mode: 'kraft', kafkaVersion: kafka4Version, zookeeper: undefined })
+    expect(await produceAndConsume(cluster.brokers, 3)).toEqual(['m0', 'm1', 'm2'])
+    // The image is the release's own: its broker logs that version, through log4j2.
+    const { readFileSync } = await import('node:fs')
+    expect(readFileSync(`${cluster.logDir}/kafka-0.log`, 'utf8')).toContain(`Kafka version: ${kafka4Version}`)
+  }, 240_000)
 
   it('keeps a replication-factor-3 topic writable with one of three brokers crashed, and the broker rejoins', async () => {
     const cluster = await start({ brokers: 3 })

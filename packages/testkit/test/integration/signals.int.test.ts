@@ -2,16 +2,23 @@
 // when the process handles SIGTERM itself, the brokers keep serving until it exits.
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import type { KafkaCluster } from '@kafkit/testkit'
 import { clusterPids } from './rig-checks.js'
 
 const root = join(import.meta.dirname, '..', '..', '..', '..')
 
+const children: ChildProcess[] = []
+// A failed assertion before the test's own kill must not leave the fixture (and its brokers) running.
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+})
+
 function startFixture(...args: string[]): { child: ChildProcess; output: () => string; ready: Promise<string> } {
   const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['--conditions=@kafkit/source', join(import.meta.dirname, 'fixtures', 'cluster-until-signal.ts'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.push(child)
   let output = ''
   child.stdout?.on('data', (chunk) => (output += chunk))
   child.stderr?.on('data', (chunk) => (output += chunk))

@@ -38,7 +38,7 @@ export { propertyToEnv, removeContainers }
 
 /** The options {@link startContainerCluster} needs, defaults already applied. */
 export type ContainerClusterOptions = Required<
-  Pick<StartKafkaOptions, 'brokers' | 'mode' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
+  Pick<StartKafkaOptions, 'brokers' | 'mode' | 'kafkaVersion' | 'brokerConfig' | 'startTimeoutMs' | 'stopOnExit'>
 > & { schemaRegistry: boolean; log?: (line: string) => void }
 
 /** Image label naming the path of the Confluent-compatible API (Apicurio: /apis/ccompat/v7). */
@@ -68,7 +68,7 @@ export async function startContainerCluster(
   const startedAt = Date.now()
   if (opts.brokers !== 1 && opts.brokers !== 3) throw new TestkitError('TESTKIT_BAD_OPTIONS', `brokers must be 1 or 3, not ${String(opts.brokers)}`)
   const engine = await resolveEngine(log)
-  const images = await ensureImages({ engine, mode: opts.mode, schemaRegistry: opts.schemaRegistry }, log)
+  const images = await ensureImages({ engine, mode: opts.mode, schemaRegistry: opts.schemaRegistry, kafkaVersion: opts.kafkaVersion }, log)
   const client = await getContainerRuntimeClient()
   const runId = Math.random().toString(16).slice(2, 10)
   const logDir = mkdtempSync(join(tmpdir(), `kafkit-containers-${runId}-`))
@@ -198,12 +198,13 @@ export async function startContainerCluster(
     if (registryUrl && registryMember) await waitForRegistry(registryUrl, members, deadline)
     const startupMs = Date.now() - startedAt
     log(
-      `kafkit: containers cluster ready in ${(startupMs / 1000).toFixed(1)} s (${opts.mode === 'zookeeper' ? 'ZooKeeper + ' : 'KRaft, '}${n} broker${n > 1 ? 's' : ''}${registryUrl ? ' + schema registry' : ''}, ${images.set} images); logs in ${logDir}`,
+      `kafkit: containers cluster ready in ${(startupMs / 1000).toFixed(1)} s (Kafka ${opts.kafkaVersion}, ${opts.mode === 'zookeeper' ? 'ZooKeeper + ' : 'KRaft, '}${n} broker${n > 1 ? 's' : ''}${registryUrl ? ' + schema registry' : ''}, ${images.set} images); logs in ${logDir}`,
     )
 
     return {
       backend: 'containers',
       mode: opts.mode as ClusterMode,
+      kafkaVersion: opts.kafkaVersion,
       bootstrapServers: brokers.join(','),
       brokers,
       zookeeper: zookeeperPort !== undefined ? `${host}:${zookeeperPort}` : undefined,

@@ -71,9 +71,16 @@ export function propertyToEnv(key: string): string {
   return `KAFKA_${key.replace(/_/g, '__').replace(/-/g, '___').replace(/\./g, '_').toUpperCase()}`
 }
 
-/** A random KRaft cluster id: 16 bytes, URL-safe base64 without padding (22 characters). */
+/**
+ * A random KRaft cluster id: 16 bytes, URL-safe base64 without padding (22 characters). Never
+ * one that starts with `-`: `kafka-storage format -t -xyz…` takes it for an option and exits 1
+ * (which failed one KRaft start in 64). Kafka's own `Uuid.randomUuid()` avoids them too.
+ */
 export function kraftClusterId(): string {
   const bytes = new Uint8Array(16)
-  crypto.getRandomValues(bytes)
-  return Buffer.from(bytes).toString('base64url')
+  for (;;) {
+    crypto.getRandomValues(bytes)
+    const id = Buffer.from(bytes).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
 }

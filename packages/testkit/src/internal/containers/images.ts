@@ -29,6 +29,7 @@ import { copyFileSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, rea
 import { join } from 'node:path'
 import { cacheRoot, ensureKafkaJars, ensureRegistryDist, kafkaVersion, packageDir, REGISTRY_ARTIFACT } from '../cache.js'
 import { TestkitError } from '../errors.js'
+import { modeFor, parseKafkaVersion } from '../versions.js'
 import type { ContainerEngine } from './engine.js'
 import { podmanServicePaths } from './engine.js'
 import { debianMirror } from './apt-mirror.js'
@@ -56,6 +57,8 @@ export interface EnsureImagesOptions {
   readonly engine: ContainerEngine
   readonly mode: 'zookeeper' | 'kraft'
   readonly schemaRegistry: boolean
+  /** The Kafka release of the `kafkit` images (their jar set and tags). @default kafkaVersion() */
+  readonly kafkaVersion?: string
 }
 
 /**
@@ -66,7 +69,19 @@ export interface EnsureImagesOptions {
 export async function ensureImages(opts: EnsureImagesOptions, log: (line: string) => void): Promise<ContainerImages> {
   const set = imageSet(opts.engine)
   const env = process.env
+  const release = parseKafkaVersion(opts.kafkaVersion ?? kafkaVersion())
+  const version = release.version
+  // No ZooKeeper image from a jar set without ZooKeeper (Kafka 4.x).
+  modeFor(release, opts.mode)
   if (set === 'confluent') {
+    if (release.major !== 3 && !env['KAFKIT_KAFKA_IMAGE']) {
+      throw new TestkitError(
+        'TESTKIT_BAD_OPTIONS',
+        `containers backend: the confluent image set is Confluent Platform ${CONFLUENT_VERSION}, which ships Kafka 3.9, not Kafka ${version}. ` +
+          `For Kafka ${version} use the JVM backend (backend: 'jvm'), the locally built images (KAFKIT_IMAGES=kafkit, with podman), ` +
+          `or name an image of that release in KAFKIT_KAFKA_IMAGE (configured by the same KAFKA_* environment variables; not tested by kafkit).`,
+      )
+    }
     return {
       set,
       kafka: env['KAFKIT_KAFKA_IMAGE'] ?? `confluentinc/cp-kafka:${CONFLUENT_VERSION}`,
@@ -81,7 +96,7 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
   const needZookeeper = opts.mode === 'zookeeper' && !env['KAFKIT_ZOOKEEPER_IMAGE']
   const needRegistry = opts.schemaRegistry && !env['KAFKIT_REGISTRY_IMAGE']
   // Resolve the downloads before taking the build lock: they have their own.
-  const libs = needKafka || needZookeeper ? await ensureKafkaJars(log) : undefined
+  const libs = needKafka || needZookeeper ? await ensureKafkaJars(log, version) : undefined
   const registryDist = needRegistry ? await ensureRegistryDist(log) : undefined
 
   const lockDir = join(cacheRoot(), 'images', 'build.lock')
@@ -100,7 +115,7 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
     if (libs) {
       const dir = join(packageDir(), 'containers', 'kafka')
       const hash = inputsHash([base, file(dir, 'Containerfile'), file(dir, 'kafkit-kafka.sh'), readdirSync(libs).sort().join('\n')])
-      const kafkaImage = `localhost/kafkit/kafka:${kafkaVersion()}-${hash}`
+      const kafkaImage = `localhost/kafkit/kafka:${version}-${hash}`
       if (!imageExists(kafkaImage)) {
         await ensureBase()
         await buildImage(kafkaImage, join(dir, 'Containerfile'), { BASE_IMAGE: base }, log, (context) => {
@@ -111,7 +126,7 @@ export async function ensureImages(opts: EnsureImagesOptions, log: (line: string
       }
       if (needKafka) kafka = kafkaImage
       if (needZookeeper) {
-        zookeeper = `localhost/kafkit/zookeeper:${kafkaVersion()}-${inputsHash([kafkaImage, file(dir, 'Containerfile.zookeeper')])}`
+        zookeeper = `localhost/kafkit/zookeeper:${version}-${inputsHash([kafkaImage, file(dir, 'Containerfile.zookeeper')])}`
         if (!imageExists(zookeeper)) {
           await buildImage(zookeeper, join(dir, 'Containerfile.zookeeper'), { KAFKA_IMAGE: kafkaImage }, log, () => {})
           built = true

@@ -1,18 +1,19 @@
-import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KafkaCluster, StartKafkaOptions } from '../../types.js'
-import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist, kafkaVersion } from '../cache.js'
+import { REGISTRY_JAR, ensureKafkaJars, ensureRegistryDist } from '../cache.js'
 import { TestkitError } from '../errors.js'
 import { assertPortFree, freePort } from '../ports.js'
-import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans } from '../processes.js'
+import { type ManagedProcess, ProcessGroup, ownerMarker, reapOrphans, tailFile } from '../processes.js'
 import { clusterHasBrokers, registryAnswers, waitForBrokerGone, waitUntil } from '../readiness.js'
-import { requireCommand } from '../tools.js'
+import { requireJava } from '../tools.js'
+import { javaNeeds, kafkaTraits, parseKafkaVersion } from '../versions.js'
 import { makeCertificates } from '../tls.js'
 import { type StartedKeycloak, ensureKeycloakDist, keycloakRealmAnswers, registryAnswersWithAuth, registryAuthProperties, spawnKeycloak } from '../keycloak.js'
-import { LOG4J_PROPERTIES, clusterSizedDefaults, renderProperties } from './properties.js'
+import { LOG4J2_PROPERTIES, LOG4J_PROPERTIES, STORAGE_TOOL_CLASS, clusterSizedDefaults, renderProperties } from './properties.js'
 import { saslSslListenerConfig, scramCredentialArgs } from './security.js'
+import { kraftClusterId } from '../containers/broker-env.js'
 
 /** Options after defaults, as the backends receive them. */
 export type ResolvedOptions = Required<Omit<StartKafkaOptions, 'backend' | 'saslSsl' | 'schemaRegistry'>> & {
@@ -44,9 +45,12 @@ interface BrokerSlot {
 export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCluster> {
   const started = Date.now()
   const log = options.log
-  requireCommand('java', ['-version'])
+  const release = parseKafkaVersion(options.kafkaVersion)
+  const traits = kafkaTraits(release)
+  // Before any download: a too-old Java fails here, naming the version found and the one needed.
+  requireJava(javaNeeds(release, { schemaRegistry: options.schemaRegistry, registryAuth: options.schemaRegistry && options.schemaRegistryAuth !== undefined }))
   reapOrphans(log)
-  const libs = await ensureKafkaJars(log, kafkaVersion())
+  const libs = await ensureKafkaJars(log, release.version)
   const registryDist = options.schemaRegistry ? await ensureRegistryDist(log) : undefined
   const registryAuth = registryDist ? options.schemaRegistryAuth : undefined
   const keycloakDist = registryAuth ? await ensureKeycloakDist(log) : undefined
@@ -56,8 +60,10 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
   group.addDir(root)
   const logDir = join(root, 'logs')
   mkdirSync(logDir)
-  const log4j = join(root, 'log4j.properties')
-  writeFileSync(log4j, LOG4J_PROPERTIES)
+  // Kafka 3.x logs through reload4j (log4j 1 properties), Kafka 4.x through log4j2.
+  const log4j = join(root, traits.logging === 'log4j2' ? 'log4j2.properties' : 'log4j.properties')
+  writeFileSync(log4j, traits.logging === 'log4j2' ? LOG4J2_PROPERTIES : LOG4J_PROPERTIES)
+  const log4jFlag = traits.logging === 'log4j2' ? `-Dlog4j2.configurationFile=${log4j}` : `-Dlog4j.configuration=file:${log4j}`
   // Both marks let the reaper and tests tell this cluster's processes from any other's.
   const marker = ownerMarker(group.ownerId)
   const clusterMark = `-Dkafkit.cluster=${root}`
@@ -75,7 +81,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
         '-XX:TieredStopAtLevel=1',
         '-XX:+UseSerialGC',
         '-Djava.awt.headless=true',
-        `-Dlog4j.configuration=file:${log4j}`,
+        log4jFlag,
         `-Dkafka.logs.dir=${logDir}`,
         '-cp',
         `${libs}/*`,
@@ -154,12 +160,12 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       }
     }
 
-    const clusterId = randomBytes(16).toString('base64url')
+    const clusterId = kraftClusterId()
     const voters = slots.map((s) => `${s.index}@${HOST}:${s.controllerPort}`).join(',')
     for (const slot of slots) {
       const dataDir = join(root, `broker-${slot.index}-data`)
       const common: Record<string, string> = {
-        ...clusterSizedDefaults(count),
+        ...clusterSizedDefaults(count, options.mode),
         'log.dirs': dataDir,
         'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
         'inter.broker.listener.name': 'PLAINTEXT',
@@ -191,11 +197,12 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
       writeFileSync(slot.configFile, renderProperties({ ...common, ...modeConfig, ...secure, ...options.brokerConfig }))
       if (options.mode === 'kraft') {
         const formatLog = join(logDir, `broker-${slot.index}-format.log`)
-        const format = java(`storage format of broker ${slot.index}`, 'kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', slot.configFile, '--ignore-formatted', ...users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`, '--add-scram', `SCRAM-SHA-256=[name=${u.username},password=${u.password}]`])], 256, formatLog)
+        const format = java(`storage format of broker ${slot.index}`, STORAGE_TOOL_CLASS, ['format', '-t', clusterId, '-c', slot.configFile, '--ignore-formatted', ...users.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u.username},password=${u.password}]`, '--add-scram', `SCRAM-SHA-256=[name=${u.username},password=${u.password}]`])], 256, formatLog)
         const code = await format.exited
         group.forget(format)
         if (code !== '0') {
-          throw new TestkitError('TESTKIT_PROCESS_EXITED', `formatting KRaft storage for broker ${slot.index} failed (${code}); see ${formatLog}`)
+          // The log goes with the temp dir when start-up fails: its tail goes into the error.
+          throw new TestkitError('TESTKIT_PROCESS_EXITED', `formatting KRaft storage for broker ${slot.index} failed (${code}); last lines of ${formatLog}:\n${tailFile(formatLog, 15)}`)
         }
       }
     }
@@ -253,7 +260,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
     }
 
     const startupMs = Date.now() - started
-    log(`kafkit: ${options.mode} cluster with ${count} broker(s)${registryDist ? ` and schema registry${keycloak ? ' (basic auth via Keycloak)' : ''}` : ''} ready in ${(startupMs / 1000).toFixed(1)} s (jvm backend, logs in ${logDir})`)
+    log(`kafkit: Kafka ${release.version} ${options.mode} cluster with ${count} broker(s)${registryDist ? ` and schema registry${keycloak ? ' (basic auth via Keycloak)' : ''}` : ''} ready in ${(startupMs / 1000).toFixed(1)} s (jvm backend, logs in ${logDir})`)
 
     const slotAt = (index: number): BrokerSlot => {
       const slot = slots[index]
@@ -264,6 +271,7 @@ export async function startJvmCluster(options: ResolvedOptions): Promise<KafkaCl
     return {
       backend: 'jvm',
       mode: options.mode,
+      kafkaVersion: release.version,
       bootstrapServers: brokers.join(','),
       brokers,
       zookeeper,

@@ -18,11 +18,38 @@ export const LOG4J_PROPERTIES = renderProperties({
   'log4j.logger.kafka.log.LogCleaner': 'WARN',
 })
 
+/** The loggers {@link LOG4J_PROPERTIES} quiets, for the log4j2 form too. */
+const QUIET_LOGGERS = ['kafka.request.logger', 'org.apache.zookeeper', 'state.change.logger', 'kafka.controller', 'kafka.log.LogCleaner']
+
+/**
+ * The same for Kafka 4.x, which logs through log4j2 (KIP-653): log4j2's properties format,
+ * passed as `-Dlog4j2.configurationFile`, needing no YAML or XML parser on the class path.
+ */
+export const LOG4J2_PROPERTIES = renderProperties({
+  status: 'warn',
+  'appender.stdout.type': 'Console',
+  'appender.stdout.name': 'STDOUT',
+  'appender.stdout.layout.type': 'PatternLayout',
+  'appender.stdout.layout.pattern': '[%d] %p %m (%c)%n',
+  'rootLogger.level': 'INFO',
+  'rootLogger.appenderRef.stdout.ref': 'STDOUT',
+  ...Object.fromEntries(
+    QUIET_LOGGERS.flatMap((name, i) => [
+      [`logger.quiet${i}.name`, name],
+      [`logger.quiet${i}.level`, 'WARN'],
+    ]),
+  ),
+})
+
+/** The KRaft storage formatter (`kafka-storage.sh format`), in the broker jar on 3.x and 4.x alike. */
+export const STORAGE_TOOL_CLASS = 'kafka.tools.StorageTool'
+
 /**
  * Broker settings sized to the cluster: internal topics replicated as far as the broker
  * count allows, so a 1-broker cluster can run transactions and consumer groups at all.
+ * ZooKeeper settings only in ZooKeeper mode: Kafka 4.x no longer knows them.
  */
-export function clusterSizedDefaults(brokerCount: number): Record<string, string> {
+export function clusterSizedDefaults(brokerCount: number, mode: 'zookeeper' | 'kraft' = 'zookeeper'): Record<string, string> {
   const rf = String(Math.min(3, brokerCount))
   const isr = String(Math.min(2, brokerCount))
   return {
@@ -39,7 +66,7 @@ export function clusterSizedDefaults(brokerCount: number): Record<string, string
     'log.flush.interval.messages': '1000000',
     'delete.topic.enable': 'true',
     // A killed broker is noticed (and its partitions re-led) after this long: 6 s, not 18 s.
-    'zookeeper.session.timeout.ms': '6000',
+    ...(mode === 'zookeeper' ? { 'zookeeper.session.timeout.ms': '6000' } : {}),
     'broker.session.timeout.ms': '6000',
     'broker.heartbeat.interval.ms': '1000',
   }
