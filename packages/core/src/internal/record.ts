@@ -58,6 +58,21 @@ function missing(context: SerdeContext, path: (string | number)[], message: stri
   })
 }
 
+/**
+ * Runs `work`, which lists the async serde calls it starts; when it then throws synchronously
+ * (a missing header, a tombstone), nobody awaits those calls any more, so their later
+ * rejection (a registry down) is marked handled instead of reaching the process as unhandled.
+ */
+function settledOnThrow<T>(work: (started: Promise<unknown>[]) => T): T {
+  const started: Promise<unknown>[] = []
+  try {
+    return work(started)
+  } catch (error) {
+    for (const promise of started) promise.catch(() => {})
+    throw error
+  }
+}
+
 /** Runs a serde call, turning whatever it throws (now or later) into a KafkitError. */
 function run<T>(call: () => T | Promise<T>, context: SerdeContext, code: 'KAFKIT_SERDE_ENCODE' | 'KAFKIT_SERDE_DECODE', extra?: KafkitErrorContext): T | Promise<T> {
   let result: T | Promise<T>
@@ -76,15 +91,7 @@ function run<T>(call: () => T | Promise<T>, context: SerdeContext, code: 'KAFKIT
  * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` with the topic and field
  */
 export function encodeRecord<C extends AnyTopicContract>(contract: C, message: OutgoingMessage<C>): WireMessage | Promise<WireMessage> {
-  const started: Promise<unknown>[] = []
-  try {
-    return encodeStarted(contract, message, started)
-  } catch (error) {
-    // Work already started for this record (an async key, value or header) is no longer
-    // awaited by anyone: a later rejection of it must not reach the process as unhandled.
-    for (const promise of started) promise.catch(() => {})
-    throw error
-  }
+  return settledOnThrow((started) => encodeStarted(contract, message, started))
 }
 
 function encodeStarted<C extends AnyTopicContract>(contract: C, message: OutgoingMessage<C>, started: Promise<unknown>[]): WireMessage | Promise<WireMessage> {
@@ -178,14 +185,7 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
  *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
 export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
-  const started: Promise<unknown>[] = []
-  try {
-    return decodeStarted(contract, record, started)
-  } catch (error) {
-    // As in encodeRecord: an async decode already under way must not reject unhandled.
-    for (const promise of started) promise.catch(() => {})
-    throw error
-  }
+  return settledOnThrow((started) => decodeStarted(contract, record, started))
 }
 
 function decodeStarted<C extends AnyTopicContract>(contract: C, record: WireRecord, started: Promise<unknown>[]): IncomingMessage<C> | Promise<IncomingMessage<C>> {

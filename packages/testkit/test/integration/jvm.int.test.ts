@@ -3,6 +3,7 @@
 import { readdirSync } from 'node:fs'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
+import { isAlive } from '../../src/internal/processes.js'
 import { type KafkaCluster, TestkitError, startKafka } from '@kafkit/testkit'
 import { clusterPids, crashAndRejoin, produceAndConsume, registerAndFetchSchema } from './rig-checks.js'
 
@@ -97,14 +98,6 @@ describe('jvm backend', () => {
   })
 })
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 function ownedBy(root: string): number[] {
   return clusterPids({ logDir: `${root}/logs` } as KafkaCluster)

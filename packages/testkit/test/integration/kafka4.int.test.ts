@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { isAlive } from '../../src/internal/processes.js'
 import { type KafkaCluster, startKafka } from '@kafkit/testkit'
 import { clusterPids, crashAndRejoin, produceAndConsume } from './rig-checks.js'
 
@@ -44,11 +45,3 @@ describe(`Kafka ${kafkaVersion} on the jvm backend`, () => {
   })
 })
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

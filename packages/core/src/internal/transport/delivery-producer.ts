@@ -10,12 +10,9 @@ import type { LogEntry, RecordMetadata, TransportConfig, TransportProducer, Tran
 /** A batch stops growing past this many bytes (the broker's default `message.max.bytes` is 1 MiB). */
 export const MAX_BATCH_BYTES = 900_000
 
-/** Builds the delivery-path logger that writes into the transport's log sink. */
+/** The delivery path's logger: lines go to the transport's log sink, which filters by level. */
 export function deliveryLog(config: TransportConfig, extra: Record<string, unknown> = {}) {
-  const levels: Record<string, number> = { nothing: 0, error: 1, warn: 2, info: 3, debug: 4 }
-  const threshold = levels[config.logLevel] ?? 3
   return (level: LogEntry['level'], message: string, fields: Record<string, unknown> = {}) => {
-    if ((levels[level] ?? 4) > threshold) return
     config.logger({ level, namespace: 'Delivery', message, extra: { ...extra, ...fields } })
   }
 }

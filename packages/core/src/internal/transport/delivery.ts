@@ -76,8 +76,6 @@ interface Batch {
   attempts: number
   /** An attempt may have reached the log: any answer but a refusal before the append, or none. */
   maybeWritten: boolean
-  /** A request carrying it was handed to a connection at least once. */
-  sent: boolean
   bytes: number
   retryAt: number
   lastError: unknown
@@ -248,10 +246,6 @@ export class Delivery {
     while (this.#outstanding.size > 0) await Promise.all([...this.#outstanding])
   }
 
-  /** Whether a send is queued or in flight. */
-  get idle(): boolean {
-    return this.#outstanding.size === 0
-  }
 
   /**
    * Stops the timers and waits for background cluster work (a metadata refresh, a producer
@@ -432,7 +426,6 @@ export class Delivery {
       deadline: Math.min(...pieces.map((piece) => piece.op.deadline)),
       attempts: 0,
       maybeWritten: pieces.some((piece) => piece.maybeWritten === true),
-      sent: false,
       bytes,
       retryAt: 0,
       lastError: undefined,
@@ -459,7 +452,6 @@ export class Delivery {
       }
       const identity = batches[0]!.identity
       sent = true
-      for (const batch of batches) batch.sent = true
       answer = await sendProduce(
         broker,
         {

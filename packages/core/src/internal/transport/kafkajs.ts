@@ -1,24 +1,18 @@
-import kafkajs, { type Admin, type Producer } from 'kafkajs'
+import kafkajs, { type Admin } from 'kafkajs'
 // kafkajs' table of Kafka protocol errors (type, message, retriable); kafkajs has no exports map.
 import protocolErrorTable from 'kafkajs/src/protocol/error.js'
 import { registerCodecs } from './codecs.js'
 import { DeliveryProducer } from './delivery-producer.js'
 import { toKafkitError } from './errors.js'
 import type {
-  CompressionName,
   LogEntry,
   LogLevel,
-  Partitioner,
-  RecordMetadata,
-  SendInterceptor,
   TopicDescription,
   TopicSpec,
   TransportAdmin,
   TransportConfig,
   TransportProducer,
   TransportProducerOptions,
-  TransportSendOptions,
-  WireTopicMessages,
 } from './types.js'
 
 const { Kafka, ConfigResourceTypes, logLevel: EngineLogLevel } = kafkajs
