@@ -52,7 +52,17 @@ export function buildDeadLetterRecord(input: FailureRecordInput, mode: HeaderMod
     mode === 'spring'
       ? { ...springFailureHeaders(f), [KafkitHeaders.errorCode]: f.error.code, [KafkitHeaders.attempts]: String(f.attempts) }
       : kafkitFailureHeaders(f)
-  return { topic: input.topic, key: input.record.key, value: input.record.value, headers: { ...userHeaders(input.record.headers), ...diagnostics } }
+  return { topic: input.topic, key: input.record.key, value: input.record.value, headers: { ...userHeaders(input.record.headers), ...diagnostics }, preferredPartition: sourcePartition(f) }
+}
+
+/**
+ * The partition a failure record prefers: the first source's (also after retry topics,
+ * which keep it), so a dead letter sits next to its neighbours. Where the target topic
+ * lacks it, the key's partition is used, or for a keyless record this number modulo the
+ * partition count (see `OutgoingRecord.preferredPartition`).
+ */
+function sourcePartition(f: FailureHeaders): number | undefined {
+  return Number.isInteger(f.originalPartition) && f.originalPartition >= 0 ? f.originalPartition : undefined
 }
 
 /** Header values that only help a human (stack traces, long messages): what a record sheds when the broker refuses it as it is. */
@@ -75,10 +85,11 @@ export function withoutExtras(record: OutgoingRecord): OutgoingRecord {
 
 /** The copy of a record sent to a retry topic, due `delayMs` after `now`. */
 export function buildRetryRecord(input: FailureRecordInput, delayMs: number): OutgoingRecord {
+  const f = failureHeaders(input)
   const headers: RawHeaders = {
     ...userHeaders(input.record.headers),
-    ...kafkitFailureHeaders(failureHeaders(input)),
+    ...kafkitFailureHeaders(f),
     [KafkitHeaders.retryDueAt]: String(input.now + delayMs),
   }
-  return { topic: input.topic, key: input.record.key, value: input.record.value, headers }
+  return { topic: input.topic, key: input.record.key, value: input.record.value, headers, preferredPartition: sourcePartition(f) }
 }

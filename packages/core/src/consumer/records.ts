@@ -1,3 +1,5 @@
+import type { WireMessage } from '../internal/transport/index.js'
+
 /** One header value as Kafka carries it; a name may repeat, which gives an array. */
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined
 
@@ -25,6 +27,20 @@ export interface OutgoingRecord {
   headers: RawHeaders
   /** Omit to let the partitioner choose (by key). */
   partition?: number
+  /**
+   * Keep this partition when the target topic has it, else the key's partition, else (no
+   * key) this partition modulo the partition count: how dead letters and retry copies keep
+   * their source partition. Ignored when `partition` is set.
+   */
+  preferredPartition?: number
+}
+
+/** The wire form of an outgoing record, for a sender or a transaction buffer. */
+export function toWireMessage(record: OutgoingRecord): WireMessage {
+  const wire: WireMessage = { key: record.key, value: record.value, headers: record.headers }
+  if (record.partition !== undefined) wire.partition = record.partition
+  if (record.preferredPartition !== undefined) wire.preferredPartition = record.preferredPartition
+  return wire
 }
 
 /** The last value of a header as text, or `undefined`. */

@@ -5,7 +5,7 @@ import { EventHub } from '../consumer/events.js'
 import { sleep } from '../consumer/heartbeat.js'
 import type { HandlerContext, Message } from '../consumer/message.js'
 import { selectPolicy } from '../consumer/policy.js'
-import type { OutgoingRecord, RawRecord } from '../consumer/records.js'
+import { type OutgoingRecord, type RawRecord, toWireMessage } from '../consumer/records.js'
 import { processBatch, type Route, type RuntimeContext } from '../consumer/runtime.js'
 import { Lifecycle, type LifecycleState } from '../consumer/lifecycle.js'
 import { onSignals } from '../consumer/shutdown.js'
@@ -521,7 +521,7 @@ export class KafkitPipeline {
         send: async (records: OutgoingRecord[]) => {
           for (const r of records) {
             const list = buffer.get(r.topic) ?? []
-            list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) })
+            list.push(toWireMessage(r))
             buffer.set(r.topic, list)
           }
         },

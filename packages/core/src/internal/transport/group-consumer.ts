@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
 import type { ConsumerDeps, DeadLetterDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
-import type { RawRecord } from '../../consumer/records.js'
+import { type RawRecord, toWireMessage } from '../../consumer/records.js'
 import { toKafkitError } from './errors.js'
 import { scanTopic } from './topic-scan.js'
 import type { KafkajsTransport } from './kafkajs.js'
@@ -153,7 +153,7 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & 
         const byTopic = new Map<string, WireMessage[]>()
         for (const r of records) {
           const list = byTopic.get(r.topic) ?? []
-          list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition === undefined ? {} : { partition: r.partition }) })
+          list.push(toWireMessage(r))
           byTopic.set(r.topic, list)
         }
         await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1, compression: 'none', timeoutMs: 30_000 })

@@ -12,6 +12,12 @@ export interface WireMessage {
   value: Buffer | null
   headers?: WireHeaders
   partition?: number
+  /**
+   * The partition this record should keep when the topic has it (a dead letter or a retry
+   * copy keeps its source partition); otherwise the partitioner picks by key, and a record
+   * without a key goes to `preferredPartition % partitionCount`. An explicit `partition` wins.
+   */
+  preferredPartition?: number
   /** Epoch milliseconds as a decimal string. */
   timestamp?: string
 }
