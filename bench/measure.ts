@@ -7,14 +7,111 @@ export interface Row {
   kafkit: number
   baseline: number
   baselineName: string
-  /** kafkit / baseline: above 1 means kafkit is faster. */
+  /** kafkit / baseline: above 1 means kafkit is faster (for `better: 'lower'` rows, below 1 is better). */
   ratio: number
+  /** `'lower'` for latencies; throughput rows leave it out. */
+  better?: 'higher' | 'lower'
+  /** How the row was measured, in one line (sizes, partitions, acks, rounds). */
+  method?: string
+  /** @platformatic/kafka doing the same work; null when it was not run (see `notes`). */
+  platformatic?: number | null
+  /** The Java client / the broker's own perf tools; null when not run. */
+  java?: number | null
+  /** kafkit / java. */
+  ratioJava?: number | null
+  /** The issue's target for this row and whether this run reached it. */
+  target?: { text: string; met: boolean }
+  notes?: string[]
 }
 
 /** What each case module gets. */
 export interface BenchContext {
   brokers: string[]
   schemaRegistryUrl?: string
+  /** Quick mode (`KAFKIT_BENCH_QUICK=1`): small sizes and few rounds, for smoke runs; numbers are not comparable. */
+  quick: boolean
+  /** The peers, prepared once per run (each may be unavailable, with the reason). */
+  peers: import('./peers/index.js').Peers
+}
+
+/** `full` normally, `quick` under KAFKIT_BENCH_QUICK=1. */
+export function size<T>(context: { quick: boolean }, full: T, quick: T): T {
+  return context.quick ? quick : full
+}
+
+/** The `p`-th percentile (0 to 100) of values already sorted ascending, nearest rank. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!
+}
+
+/**
+ * Runs every side once per round, after one warm-up round, rotating which side goes first so
+ * drift of the machine hits all alike; returns every round's result by side. A side that
+ * throws in its warm-up is left out (its error in `failed`); one that throws later fails the case.
+ */
+export async function rotated<K extends string, T>(rounds: number, sides: Record<K, () => Promise<T>>): Promise<{ all: Partial<Record<K, T[]>>; failed: Partial<Record<K, string>> }> {
+  const names = Object.keys(sides) as K[]
+  const failed: Partial<Record<K, string>> = {}
+  const live: K[] = []
+  for (const name of names) {
+    try {
+      await sides[name]()
+      live.push(name)
+    } catch (error) {
+      failed[name] = error instanceof Error ? error.message : String(error)
+      console.error(`bench: ${name} left out: ${failed[name]}`)
+    }
+  }
+  const all: Partial<Record<K, T[]>> = {}
+  for (const name of live) all[name] = []
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < live.length; i++) {
+      const name = live[(i + round) % live.length]!
+      all[name]!.push(await sides[name]())
+    }
+  }
+  return { all, failed }
+}
+
+/** The median of `pick` over a side's rounds; undefined when the side did not run. */
+export function medianOf<T>(results: T[] | undefined, pick: (result: T) => number): number | undefined {
+  return results === undefined || results.length === 0 ? undefined : median(results.map(pick))
+}
+
+/** A row with peers: kafkit against kafkajs (the baseline), @platformatic/kafka and Java. */
+export function peerRow(fields: {
+  name: string
+  unit: string
+  method: string
+  kafkit: number
+  kafkajs: number
+  baselineName: string
+  platformatic?: number | undefined
+  java?: number | undefined
+  better?: 'higher' | 'lower'
+  target?: { text: string; met: (ratio: number) => boolean }
+  notes?: string[]
+}): Row {
+  const round3 = (value: number) => Math.round(value * 1000) / 1000
+  const unitRound = (value: number | undefined) => (value === undefined ? null : fields.unit === 'ms' ? Math.round(value * 100) / 100 : Math.round(value))
+  const ratio = round3(fields.kafkit / fields.kafkajs)
+  return {
+    case: fields.name,
+    unit: fields.unit,
+    kafkit: unitRound(fields.kafkit)!,
+    baseline: unitRound(fields.kafkajs)!,
+    baselineName: fields.baselineName,
+    ratio,
+    ...(fields.better === undefined ? {} : { better: fields.better }),
+    method: fields.method,
+    platformatic: unitRound(fields.platformatic),
+    java: unitRound(fields.java),
+    ratioJava: fields.java === undefined ? null : round3(fields.kafkit / fields.java),
+    ...(fields.target === undefined ? {} : { target: { text: fields.target.text, met: fields.target.met(ratio) } }),
+    ...(fields.notes === undefined || fields.notes.length === 0 ? {} : { notes: fields.notes }),
+  }
 }
 
 /** The median of a list of numbers. */

@@ -1,17 +1,20 @@
 // Runs a TypeScript file from the repo against package sources (the `@kafkit/source`
 // export condition), so no build step is needed first: node scripts/run-ts.mjs <file.ts> [args…]
+// With --built first, the workspace packages resolve as a service gets them: their built
+// `dist/` through the `exports` map (the benchmarks; build first).
 import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const [file, ...args] = process.argv.slice(2)
+const built = process.argv[2] === '--built'
+const [file, ...args] = process.argv.slice(built ? 3 : 2)
 if (!file) {
-  console.error('usage: node scripts/run-ts.mjs <file.ts> [args…]')
+  console.error('usage: node scripts/run-ts.mjs [--built] <file.ts> [args…]')
   process.exit(2)
 }
 const tsx = join(root, 'node_modules', '.bin', 'tsx')
-const child = spawn(tsx, ['--conditions=@kafkit/source', file, ...args], {
+const child = spawn(tsx, [...(built ? [] : ['--conditions=@kafkit/source']), file, ...args], {
   stdio: 'inherit',
   env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', ...process.env },
 })

@@ -2,7 +2,7 @@
 // the shared driver; the Java client and @platformatic/kafka (which needs a newer Node than
 // the repo's) run as child processes that pace themselves alike and write the same send log.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createWriteStream, existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -12,10 +12,10 @@ import { defineTopic, isKafkitError, json, Kafkit, string } from '@kafkit/core'
 import { cacheRoot, KAFKA_VERSION } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { z } from 'zod'
+import { installPlatformatic, type PlatformaticInstall } from '../peers/platformatic.js'
 import { drive, HUNG_MS, type Plan, readSendLog, type SendRecord } from './plan.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 /** What one client run leaves: its send log and anything worth saying about it. */
 export interface ClientRun {
@@ -175,56 +175,23 @@ export function javaClient(): FailoverClient {
   }
 }
 
-/** Whether `version` (e.g. `v22.23.3`) satisfies an engines range made of `>= x.y.z` alternatives. */
-export function satisfiesEngines(version: string, range: string): boolean {
-  const parse = (text: string) => text.replace(/^v/, '').split('.').map(Number)
-  const [major = 0, minor = 0, patch = 0] = parse(version)
-  return range.split('||').some((alternative) => {
-    const match = /^\s*>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(alternative)
-    if (match === null) return false
-    const [, a = '0', b = '0', c = '0'] = match
-    return major !== Number(a) ? major > Number(a) : minor !== Number(b) ? minor > Number(b) : patch >= Number(c)
-  })
-}
-
 /**
- * @platformatic/kafka (latest) in a Node child new enough for its `engines`: this Node when it
- * is, else Node 22 from the npm registry's `node` package through `npm exec` (a registry
- * package that ships the binary). The library is installed outside the repo, under the kafkit
- * cache, so the repo's package.json and lockfile stay as they are.
+ * @platformatic/kafka (latest) in a Node child new enough for its `engines`, installed outside
+ * the repo (see bench/peers/platformatic.ts), so the repo's package.json and lockfile stay as they are.
  */
 export function platformaticClient(): FailoverClient {
-  const dir = join(cacheRoot(), 'bench', 'platformatic-kafka')
-  let node = process.execPath
-  let nodeVersion = process.version
-  let version = 'unknown'
+  let install: PlatformaticInstall | undefined
   return {
     name: 'platformatic',
-    describe: () => `@platformatic/kafka ${version}, Node ${nodeVersion}`,
+    describe: () => (install === undefined ? '@platformatic/kafka (not installed)' : `@platformatic/kafka ${install.version}, Node ${install.nodeVersion}`),
     async prepare(log) {
-      await mkdir(dir, { recursive: true })
-      await writeFile(join(dir, 'package.json'), `${JSON.stringify({ private: true, type: 'module' })}\n`)
-      log('bench: npm install @platformatic/kafka@latest (outside the repo)')
-      const installed = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', '--engine-strict=false', '@platformatic/kafka@latest'], { cwd: dir, encoding: 'utf8' })
-      if (installed.status !== 0) return `not run: npm install @platformatic/kafka failed: ${installed.stderr.trim().slice(0, 300)}`
-      const manifest = JSON.parse(await readFile(join(dir, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8')) as { version: string; engines?: { node?: string } }
-      version = manifest.version
-      const engines = manifest.engines?.node ?? '>= 0'
-      if (!satisfiesEngines(process.version, engines)) {
-        log('bench: npm exec --package=node@22 (a Node 22 binary from the npm registry)')
-        const found = spawnSync(npm, ['exec', '--yes', '--package=node@22', '--', 'node', '-p', 'process.execPath + " " + process.version'], { cwd: dir, encoding: 'utf8' })
-        const [path, got] = (found.stdout ?? '').trim().split('\n').pop()?.split(' ') ?? []
-        if (found.status !== 0 || path === undefined || got === undefined || !satisfiesEngines(got, engines)) {
-          return `not run: needs Node ${engines}, this machine has ${process.version}, and npm exec --package=node@22 gave ${got ?? `nothing (${found.stderr?.trim().slice(0, 200)})`}`
-        }
-        node = path
-        nodeVersion = got
-      }
-      await copyFile(join(here, 'platformatic-producer.mjs'), join(dir, 'platformatic-producer.mjs'))
+      const prepared = await installPlatformatic(log, ['failover/platformatic-producer.mjs'])
+      if (typeof prepared === 'string') return prepared
+      install = prepared
       return undefined
     },
     run(plan, started) {
-      return runChild(node, [join(dir, 'platformatic-producer.mjs')], plan, started)
+      return runChild(install!.node, [join(install!.dir, 'platformatic-producer.mjs')], plan, started)
     },
   }
 }
