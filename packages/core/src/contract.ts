@@ -32,7 +32,7 @@ export function optional<S extends AnySerde>(serde: S): OptionalHeader<S> {
 }
 
 /** What {@link defineTopic} takes. */
-export interface TopicDefinition<TName extends string, TValue extends AnySerde, TKey extends AnySerde | undefined, THeaders extends HeaderSpec> {
+export interface TopicDefinition<TName extends string, TValue extends AnySerde, TKey extends AnySerde | undefined, THeaders extends HeaderSpec, TTombstones extends boolean = false> {
   /** The topic name: letters, digits, `.`, `_`, `-`; at most 249 characters. */
   name: TName
   /** Serde of the record key. Omit for a topic without keys (records go round-robin). */
@@ -53,6 +53,15 @@ export interface TopicDefinition<TName extends string, TValue extends AnySerde, 
    * consumer for it. @default false
    */
   transactional?: boolean
+  /**
+   * The value may be a tombstone: a record with a key and no value, which a compacted topic
+   * (`config: { 'cleanup.policy': 'compact' }`) reads as "delete this key". Then
+   * `send` accepts `value: null` and writes a record without a value (the value serde is
+   * not called), and consumers receive `value: null`, typed, so a handler must deal with
+   * it. Needs a key serde. Without it, a record without a value is poison (dead-lettered as
+   * `KAFKIT_VALIDATION`). @default false
+   */
+  tombstones?: TTombstones
 }
 
 /**
@@ -64,6 +73,7 @@ export interface TopicContract<
   TValue extends AnySerde = AnySerde,
   TKey extends AnySerde | undefined = AnySerde | undefined,
   THeaders extends HeaderSpec = HeaderSpec,
+  TTombstones extends boolean = boolean,
 > {
   readonly name: TName
   /** `undefined` for a topic without keys. */
@@ -75,11 +85,13 @@ export interface TopicContract<
   readonly config: Readonly<Record<string, string>>
   /** Written in transactions: read it `read_committed` (see {@link TopicDefinition.transactional}). */
   readonly transactional: boolean
+  /** Values may be tombstones, `null` (see {@link TopicDefinition.tombstones}). */
+  readonly tombstones: TTombstones
 }
 
 /** Any contract, whatever its types: the constraint of APIs that take one. */
 // biome-ignore lint: `any` keeps every TopicContract assignable regardless of variance.
-export type AnyTopicContract = TopicContract<string, any, any, any>
+export type AnyTopicContract = TopicContract<string, any, any, any, any>
 
 type Simplify<T> = { [K in keyof T]: T[K] } & {}
 type SerdeOf<H> = H extends OptionalHeader<infer S> ? S : H
@@ -95,6 +107,9 @@ export type HeadersOutput<H> = Simplify<
   { [K in RequiredHeaderNames<H>]: SerdeOutput<SerdeOf<H[K]>> } & { [K in OptionalHeaderNames<H>]?: SerdeOutput<SerdeOf<H[K]>> | undefined }
 >
 
+/** `null` when the contract declares tombstones, else nothing. */
+type Tombstone<C extends AnyTopicContract> = C['tombstones'] extends false ? never : null
+
 type KeyInput<K> = [K] extends [AnySerde] ? { key: SerdeInput<K> } : { key?: null }
 type HeadersField<H> = [RequiredHeaderNames<H>] extends [never] ? { headers?: HeadersInput<H> } : { headers: HeadersInput<H> }
 
@@ -105,7 +120,7 @@ type HeadersField<H> = [RequiredHeaderNames<H>] extends [never] ? { headers?: He
  */
 export type OutgoingMessage<C extends AnyTopicContract> = Simplify<
   KeyInput<C['key']> &
-    { value: SerdeInput<C['value']> } &
+    { value: SerdeInput<C['value']> | Tombstone<C> } &
     HeadersField<C['headers']> & {
       /** Write to this partition instead of the partitioner's choice. */
       partition?: number
@@ -120,7 +135,8 @@ export type OutgoingMessage<C extends AnyTopicContract> = Simplify<
 export type DecodedMessage<C extends AnyTopicContract> = {
   /** `null` for a contract without a key serde (or a record without a key). */
   key: [C['key']] extends [AnySerde] ? SerdeOutput<C['key']> : null
-  value: SerdeOutput<C['value']>
+  /** `null` only for a tombstone, on a contract with `tombstones: true`. */
+  value: SerdeOutput<C['value']> | Tombstone<C>
   headers: HeadersOutput<C['headers']>
 }
 
@@ -154,6 +170,13 @@ const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/
  *   headers: { 'trace-id': optional(string()) },
  *   partitions: 6, replicationFactor: 3, config: { 'retention.ms': '604800000' },
  * })
+ *
+ * // A compacted topic whose null values delete keys:
+ * export const UserProfiles = defineTopic({
+ *   name: 'user-profiles', key: string(), value: json(Profile),
+ *   tombstones: true, config: { 'cleanup.policy': 'compact' },
+ * })
+ * await producer.send(UserProfiles, { key: 'u1', value: null })   // delete u1
  * ```
  * @throws KafkitError `KAFKIT_CONFIG` for an invalid name, a non-serde key/value/header,
  *   non-positive partitions or replication factor, or a non-string config value
@@ -163,7 +186,8 @@ export function defineTopic<
   TValue extends AnySerde,
   TKey extends AnySerde | undefined = undefined,
   THeaders extends HeaderSpec = {},
->(definition: TopicDefinition<TName, TValue, TKey, THeaders>): TopicContract<TName, TValue, TKey, THeaders> {
+  const TTombstones extends boolean = false,
+>(definition: TopicDefinition<TName, TValue, TKey, THeaders, TTombstones>): TopicContract<TName, TValue, TKey, THeaders, TTombstones> {
   const issues = checkDefinition(definition)
   if (issues.length > 0) {
     throw new KafkitError('KAFKIT_CONFIG', `Invalid topic contract${typeof definition?.name === 'string' ? ` '${definition.name}'` : ''}: ${formatIssues(issues)}`, {
@@ -180,6 +204,7 @@ export function defineTopic<
     replicationFactor: definition.replicationFactor,
     config: Object.freeze({ ...(definition.config ?? {}) }),
     transactional: definition.transactional ?? false,
+    tombstones: (definition.tombstones ?? false) as TTombstones,
   })
 }
 
@@ -187,7 +212,7 @@ function isSerde(value: unknown): value is AnySerde {
   return typeof value === 'object' && value !== null && typeof (value as AnySerde).encode === 'function' && typeof (value as AnySerde).decode === 'function'
 }
 
-function checkDefinition(definition: TopicDefinition<string, AnySerde, AnySerde | undefined, HeaderSpec>): KafkitIssue[] {
+function checkDefinition(definition: TopicDefinition<string, AnySerde, AnySerde | undefined, HeaderSpec, boolean>): KafkitIssue[] {
   const issues: KafkitIssue[] = []
   if (typeof definition !== 'object' || definition === null) return [{ path: [], message: 'expected an object' }]
   if (typeof definition.name !== 'string' || !TOPIC_NAME.test(definition.name) || definition.name === '.' || definition.name === '..') {
@@ -204,6 +229,9 @@ function checkDefinition(definition: TopicDefinition<string, AnySerde, AnySerde 
     if (value !== undefined && !(Number.isInteger(value) && value > 0)) issues.push({ path: [field], message: 'must be a positive integer' })
   }
   if (definition.transactional !== undefined && typeof definition.transactional !== 'boolean') issues.push({ path: ['transactional'], message: 'must be a boolean' })
+  if (definition.tombstones !== undefined && typeof definition.tombstones !== 'boolean') issues.push({ path: ['tombstones'], message: 'must be a boolean' })
+  // Compaction deletes by key: a tombstone without a key deletes nothing.
+  else if (definition.tombstones === true && definition.key === undefined) issues.push({ path: ['tombstones'], message: 'needs a key serde (a tombstone deletes the records of its key)' })
   for (const [name, value] of Object.entries(definition.config ?? {})) {
     if (typeof value !== 'string') issues.push({ path: ['config', name], message: `must be a string (Kafka config values are strings), got ${typeof value}` })
   }

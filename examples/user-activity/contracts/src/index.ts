@@ -34,3 +34,34 @@ export const UserActivity = userActivityTopic()
 
 /** The contract type, for services that take the topic as a parameter. */
 export type UserActivityTopic = ReturnType<typeof userActivityTopic>
+
+/** A user's profile, the latest per user id. */
+export const Profile = z.object({
+  userId: z.string().min(1),
+  displayName: z.string().min(1),
+  email: z.string().email(),
+})
+
+/**
+ * The contract of the compacted profile topic: Kafka keeps the latest record per user id,
+ * and a tombstone (`value: null`) deletes the user (compaction drops the older records,
+ * and later the tombstone too, after `delete.retention.ms`). `tombstones: true` lets
+ * `send` take `value: null` and makes handlers see `value: null`, typed.
+ */
+export function userProfilesTopic(name = 'user-profiles', config: Record<string, string> = {}) {
+  return defineTopic({
+    name,
+    key: string(),
+    value: json(Profile),
+    tombstones: true,
+    partitions: 3,
+    replicationFactor: 1,
+    config: { 'cleanup.policy': 'compact', ...config },
+  })
+}
+
+/** `user-profiles`: compacted, keyed by user id; a null value deletes the user. */
+export const UserProfiles = userProfilesTopic()
+
+/** The profile contract type. */
+export type UserProfilesTopic = ReturnType<typeof userProfilesTopic>

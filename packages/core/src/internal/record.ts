@@ -107,7 +107,8 @@ function encodeStarted<C extends AnyTopicContract>(contract: C, message: Outgoin
   } else if (input.key !== undefined && input.key !== null) {
     throw missing(c.key, [], 'the contract has no key serde, so a message may not have a key')
   }
-  const value = run(() => (contract.value as AnySerde).encode(input.value, c.value), c.value, 'KAFKIT_SERDE_ENCODE')
+  // A tombstone of a contract that declares them: no value bytes, the serde is not asked.
+  const value = input.value === null && contract.tombstones === true ? null : run(() => (contract.value as AnySerde).encode(input.value, c.value), c.value, 'KAFKIT_SERDE_ENCODE')
   if (value instanceof Promise) started.push(value)
 
   let headers: WireHeaders | undefined
@@ -132,7 +133,7 @@ function encodeStarted<C extends AnyTopicContract>(contract: C, message: Outgoin
   }
 
   const timestamp = input.timestamp === undefined ? undefined : String(input.timestamp instanceof Date ? input.timestamp.getTime() : input.timestamp)
-  const build = (keyBytes: Buffer | null, valueBytes: Buffer): WireMessage => {
+  const build = (keyBytes: Buffer | null, valueBytes: Buffer | null): WireMessage => {
     const wire: WireMessage = { key: keyBytes, value: valueBytes }
     if (headers !== undefined) wire.headers = headers
     if (input.partition !== undefined) wire.partition = input.partition
@@ -140,7 +141,7 @@ function encodeStarted<C extends AnyTopicContract>(contract: C, message: Outgoin
     return wire
   }
   if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
-    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => build(k as Buffer | null, v as Buffer))
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => build(k as Buffer | null, v as Buffer | null))
   }
   return build(key, value)
 }
@@ -202,10 +203,15 @@ function decodeStarted<C extends AnyTopicContract>(contract: C, record: WireReco
     key = run(() => (contract.key as AnySerde).decode(record.key as Buffer, keyContext), keyContext, 'KAFKIT_SERDE_DECODE', where)
     if (key instanceof Promise) started.push(key)
   }
-  if (record.value === null) throw fail(c.value, [], 'the record has no value (a tombstone)')
-  const valueContext = ctx(c.value)
-  const value = run(() => (contract.value as AnySerde).decode(record.value as Buffer, valueContext), valueContext, 'KAFKIT_SERDE_DECODE', where)
-  if (value instanceof Promise) started.push(value)
+  let value: unknown = null
+  if (record.value === null) {
+    // A tombstone is a message only for a contract that declares them; for any other it is poison.
+    if (contract.tombstones !== true) throw fail(c.value, [], "the record has no value (a tombstone), and the contract does not declare tombstones: true")
+  } else {
+    const valueContext = ctx(c.value)
+    value = run(() => (contract.value as AnySerde).decode(record.value as Buffer, valueContext), valueContext, 'KAFKIT_SERDE_DECODE', where)
+    if (value instanceof Promise) started.push(value)
+  }
 
   const headers: Record<string, unknown> = {}
   let pending: Promise<void>[] | undefined
