@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const root = join(import.meta.dirname, '..')
-const packages = ['core', 'avro', 'testkit', 'cli']
+const packages = ['core', 'schema-registry', 'avro', 'protobuf', 'testkit', 'cli']
 
 describe('published packages', () => {
   it('build and pass publint --strict and attw (turbo lint)', () => {

@@ -3,7 +3,18 @@
  * @packageDocumentation
  */
 export { KafkitError, KafkitErrorCodes, isKafkitError, type KafkitErrorCode, type KafkitErrorContext, type KafkitIssue } from './errors.js'
-export type { Serde, SerdeContext, SerdeInput, SerdeOutput } from './serde.js'
+export type {
+  RegistrySchema,
+  SchemaReference,
+  SchemaRegistryPort,
+  SchemaType,
+  Serde,
+  SerdeContext,
+  SerdeInput,
+  SerdeOutput,
+  SubjectInput,
+  SubjectStrategy,
+} from './serde.js'
 
 // Contracts and serdes
 export {
@@ -22,7 +33,7 @@ export {
   type TopicDefinition,
 } from './contract.js'
 export { string } from './serdes/string.js'
-export { json, type JsonSerdeOptions } from './serdes/json.js'
+export { json, type JsonSerdeOptions, type JsonValidator } from './serdes/json.js'
 export { buffer } from './serdes/buffer.js'
 
 // Client, producer, admin

@@ -1,20 +1,6 @@
-import { KafkitError } from '@kafkit/core'
+import { KafkitError, type SubjectInput, type SubjectStrategy } from '@kafkit/core'
 
-/** What a {@link SubjectStrategy} gets to name a subject. */
-export interface SubjectInput {
-  /** The topic the bytes go to. */
-  topic: string
-  /** `key` or `value` (or `headers`). */
-  field: 'key' | 'value' | 'headers'
-  /** The schema's full name (`namespace.Name`) when it is a named type. */
-  recordName: string | undefined
-}
-
-/**
- * Names the registry subject a schema is registered and looked up under. The three
- * strategies of the Java client are built in; a custom one is any function.
- */
-export type SubjectStrategy = (input: SubjectInput) => string
+export type { SubjectInput, SubjectStrategy }
 
 /** `<topic>-key` / `<topic>-value`: one schema lineage per topic (the Java client's default). */
 export const topicNameStrategy: SubjectStrategy = ({ topic, field }) => `${topic}-${field}`
@@ -30,7 +16,7 @@ export const topicRecordNameStrategy: SubjectStrategy = (input) => `${input.topi
 
 function requireName(input: SubjectInput, strategy: string): string {
   if (!input.recordName) {
-    throw new KafkitError('KAFKIT_CONFIG', `${strategy} needs a named schema (record, enum or fixed), topic "${input.topic}"`, {
+    throw new KafkitError('KAFKIT_CONFIG', `${strategy} needs a named schema (an Avro record, enum or fixed, a Protobuf message, a JSON Schema with a title), topic "${input.topic}"`, {
       context: { topic: input.topic, field: input.field === 'headers' ? 'headers' : input.field },
     })
   }

@@ -1,4 +1,4 @@
-import { KafkitError } from '@kafkit/core'
+import { KafkitError, type RegistrySchema, type SchemaReference, type SchemaRegistryPort, type SchemaType } from '@kafkit/core'
 import { type HttpTarget, type RegistryFailure, redact, registryError, request } from './internal/registry-http.js'
 
 /** Options of {@link SchemaRegistry}. */
@@ -40,16 +40,31 @@ export interface CompatibilityResult {
   messages: string[]
 }
 
-/** One version of a subject. */
-export interface SubjectVersion {
-  id: number
-  version: number
-  /** The schema as JSON text. */
+/** A schema as the registry stores it: its text, its type and the schemas it references. */
+export interface RegisteredSchema {
+  /** The schema text: Avro or JSON Schema as JSON, Protobuf as `.proto` source. */
   schema: string
+  /** `AVRO` when the registry leaves it out (the Confluent API's default). */
+  schemaType: SchemaType
+  /** Other subjects' versions this schema imports (Protobuf imports, JSON Schema `$ref`s, Avro named types). */
+  references: SchemaReference[]
 }
 
-/** A schema as an object (parsed JSON) or as JSON text. */
+/** One version of a subject. */
+export interface SubjectVersion extends RegisteredSchema {
+  id: number
+  version: number
+  subject: string
+}
+
+/**
+ * A schema as an object (parsed JSON) or as JSON text: an Avro schema, with no other
+ * information. For Protobuf, JSON Schema or references, pass a {@link RegistrySchema}.
+ */
 export type SchemaText = string | object
+
+/** What the registry calls take: Avro as text or object, or any schema with its type and references. */
+export type SchemaInput = SchemaText | RegistrySchema
 
 // Codes shared by Confluent, Karapace and Apicurio's ccompat API.
 const SUBJECT_NOT_FOUND = 40401
@@ -59,7 +74,7 @@ const NO_SUBJECT_CONFIG = 40408
 
 /**
  * A client of a Confluent-compatible schema registry (Confluent, Karapace, Apicurio's
- * `ccompat/v7`, Redpanda), with caches: a schema id is fetched once, a subject+schema pair
+ * `ccompat/v7`, Redpanda) for Avro, Protobuf and JSON Schema, with references, and caches: a schema id is fetched once, a subject+schema pair
  * is registered or looked up once per process. Share one instance between serdes.
  *
  * It talks HTTP itself (Node's `fetch`) rather than through
@@ -75,11 +90,11 @@ const NO_SUBJECT_CONFIG = 40408
  * const verdict = await registry.checkCompatibility('payments-value', nextSchema)
  * ```
  */
-export class SchemaRegistry {
+export class SchemaRegistry implements SchemaRegistryPort {
   /** The base URL, without credentials. */
   readonly url: string
   readonly #target: HttpTarget
-  readonly #schemasById = new Map<number, Promise<string>>()
+  readonly #schemasById = new Map<number, Promise<RegisteredSchema>>()
   readonly #idsBySubjectSchema = new Map<string, Promise<number>>()
 
   constructor(options: SchemaRegistryOptions) {
@@ -110,13 +125,15 @@ export class SchemaRegistry {
 
   /**
    * Registers `schema` under `subject` (idempotent: an identical schema returns its existing id).
+   * A string or plain object is an Avro schema; give `{ schema, schemaType, references }` for
+   * Protobuf or JSON Schema, or for a schema that references others.
    * @throws KafkitError `KAFKIT_SCHEMA_INCOMPATIBLE` when the subject's compatibility rule refuses it
    *   (HTTP 409), `KAFKIT_REGISTRY` otherwise (retriable when the registry is down or answers 5xx)
    */
-  register(subject: string, schema: SchemaText): Promise<number> {
-    const text = toText(schema)
-    return this.#memo(`r\0${subject}\0${text}`, async () => {
-      const result = await request<{ id: number }>(this.#target, 'POST', `/subjects/${enc(subject)}/versions`, { schema: text })
+  register(subject: string, schema: SchemaInput): Promise<number> {
+    const body = toBody(schema)
+    return this.#memo(`r\0${subject}\0${JSON.stringify(body)}`, async () => {
+      const result = await request<{ id: number }>(this.#target, 'POST', `/subjects/${enc(subject)}/versions`, body)
       if (result.ok) return result.value.id
       const { failure } = result
       if (failure.status === 409) {
@@ -132,11 +149,11 @@ export class SchemaRegistry {
    * The id of `schema` if it is registered under `subject`, else `undefined`. Never registers.
    * @throws KafkitError `KAFKIT_REGISTRY` when the registry fails
    */
-  async lookup(subject: string, schema: SchemaText): Promise<number | undefined> {
-    const text = toText(schema)
+  async lookup(subject: string, schema: SchemaInput): Promise<number | undefined> {
+    const body = toBody(schema)
     try {
-      return await this.#memo(`l\0${subject}\0${text}`, async () => {
-        const result = await request<{ id: number }>(this.#target, 'POST', `/subjects/${enc(subject)}`, { schema: text })
+      return await this.#memo(`l\0${subject}\0${JSON.stringify(body)}`, async () => {
+        const result = await request<{ id: number }>(this.#target, 'POST', `/subjects/${enc(subject)}`, body)
         if (result.ok) return result.value.id
         if (result.failure.status === 404) throw new NotFound()
         throw registryError(`look up a schema under subject "${subject}"`, result.failure, { subject, registry: this.url })
@@ -148,15 +165,36 @@ export class SchemaRegistry {
   }
 
   /**
-   * The schema (JSON text) with this id. Cached for the life of the instance: ids are immutable.
+   * The version of `subject` that holds `schema` (id, version and the stored text), or
+   * `undefined` when it is not registered there. Never registers. What a reference to a
+   * registered schema needs: its subject and version.
+   * @throws KafkitError `KAFKIT_REGISTRY` when the registry fails
+   */
+  async lookupVersion(subject: string, schema: SchemaInput): Promise<SubjectVersion | undefined> {
+    const result = await request<RawSchema & { id: number; version: number; subject?: string }>(this.#target, 'POST', `/subjects/${enc(subject)}`, toBody(schema))
+    if (result.ok) return { id: result.value.id, version: result.value.version, subject: result.value.subject ?? subject, ...registered(result.value) }
+    if (result.failure.status === 404) return undefined
+    throw registryError(`look up a schema under subject "${subject}"`, result.failure, { subject, registry: this.url })
+  }
+
+  /**
+   * The schema text with this id. Cached for the life of the instance: ids are immutable.
    * @throws KafkitError `KAFKIT_SERDE_UNKNOWN_SCHEMA` (not retriable) when the registry has no such id
    */
-  getSchema(id: number): Promise<string> {
+  async getSchema(id: number): Promise<string> {
+    return (await this.getSchemaById(id)).schema
+  }
+
+  /**
+   * The schema with this id, with its type and references. Cached like {@link getSchema}.
+   * @throws KafkitError `KAFKIT_SERDE_UNKNOWN_SCHEMA` (not retriable) when the registry has no such id
+   */
+  getSchemaById(id: number): Promise<RegisteredSchema> {
     let pending = this.#schemasById.get(id)
     if (!pending) {
       pending = (async () => {
-        const result = await request<{ schema: string }>(this.#target, 'GET', `/schemas/ids/${id}`)
-        if (result.ok) return result.value.schema
+        const result = await request<RawSchema>(this.#target, 'GET', `/schemas/ids/${id}`)
+        if (result.ok) return registered(result.value)
         if (result.failure.status === 404) {
           throw new KafkitError('KAFKIT_SERDE_UNKNOWN_SCHEMA', `Schema id ${id} is unknown to the registry ${this.url}`, {
             context: { schemaId: id, registry: this.url },
@@ -171,12 +209,20 @@ export class SchemaRegistry {
     return pending
   }
 
-  /** The latest version of `subject`, or `undefined` when it has none. */
-  async latest(subject: string): Promise<SubjectVersion | undefined> {
-    const result = await request<SubjectVersion>(this.#target, 'GET', `/subjects/${enc(subject)}/versions/latest`)
-    if (result.ok) return { id: result.value.id, version: result.value.version, schema: result.value.schema }
+  /**
+   * One version of `subject` (`'latest'` for the newest), or `undefined` when there is none.
+   * Used to resolve {@link SchemaReference}s, which name a subject and a version.
+   */
+  async getVersion(subject: string, version: number | 'latest'): Promise<SubjectVersion | undefined> {
+    const result = await request<RawSchema & { id: number; version: number; subject?: string }>(this.#target, 'GET', `/subjects/${enc(subject)}/versions/${version}`)
+    if (result.ok) return { id: result.value.id, version: result.value.version, subject: result.value.subject ?? subject, ...registered(result.value) }
     if (isMissing(result.failure)) return undefined
-    throw registryError(`read the latest version of subject "${subject}"`, result.failure, { subject, registry: this.url })
+    throw registryError(`read version ${version} of subject "${subject}"`, result.failure, { subject, registry: this.url })
+  }
+
+  /** The latest version of `subject`, or `undefined` when it has none. */
+  latest(subject: string): Promise<SubjectVersion | undefined> {
+    return this.getVersion(subject, 'latest')
   }
 
   /**
@@ -202,12 +248,12 @@ export class SchemaRegistry {
    * subject's compatibility rule (the registry decides, so `*_TRANSITIVE` rules are honoured).
    * A subject without versions accepts anything: `{ compatible: true, subjectExists: false }`.
    */
-  async checkCompatibility(subject: string, schema: SchemaText): Promise<CompatibilityResult> {
+  async checkCompatibility(subject: string, schema: SchemaInput): Promise<CompatibilityResult> {
     const result = await request<{ is_compatible: boolean; messages?: unknown; reason?: unknown }>(
       this.#target,
       'POST',
       `/compatibility/subjects/${enc(subject)}/versions/latest?verbose=true`,
-      { schema: toText(schema) },
+      toBody(schema),
     )
     if (result.ok) {
       const { is_compatible: compatible, messages, reason } = result.value
@@ -247,8 +293,32 @@ function shown(url: unknown): string {
   return url === null ? 'null' : typeof url
 }
 
-function toText(schema: SchemaText): string {
-  return typeof schema === 'string' ? schema : JSON.stringify(schema)
+interface RawSchema {
+  schema: string
+  schemaType?: string
+  references?: { name: string; subject: string; version: number }[]
+}
+
+function registered(raw: RawSchema): RegisteredSchema {
+  return {
+    schema: raw.schema,
+    schemaType: (raw.schemaType ?? 'AVRO') as SchemaType,
+    references: (raw.references ?? []).map(({ name, subject, version }) => ({ name, subject, version })),
+  }
+}
+
+/** A plain object is an Avro schema unless it is `{ schema: string, … }` without an Avro `type`. */
+function isRegistrySchema(schema: SchemaInput): schema is RegistrySchema {
+  return typeof schema === 'object' && schema !== null && typeof (schema as RegistrySchema).schema === 'string' && !('type' in schema)
+}
+
+/** The request body: `schemaType` left out for Avro and `references` when empty, as the Java client sends them. */
+function toBody(schema: SchemaInput): { schema: string; schemaType?: SchemaType; references?: SchemaReference[] } {
+  if (!isRegistrySchema(schema)) return { schema: typeof schema === 'string' ? schema : JSON.stringify(schema) }
+  const body: { schema: string; schemaType?: SchemaType; references?: SchemaReference[] } = { schema: schema.schema }
+  if (schema.schemaType && schema.schemaType !== 'AVRO') body.schemaType = schema.schemaType
+  if (schema.references && schema.references.length > 0) body.references = schema.references.map(({ name, subject, version }) => ({ name, subject, version }))
+  return body
 }
 
 function enc(subject: string): string {
