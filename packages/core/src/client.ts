@@ -11,6 +11,7 @@ import type { KafkitLogger } from './logging/logger.js'
 import { parseOptions } from './internal/options.js'
 import { Transport } from './internal/transport/index.js'
 import { createConsumerDeps } from './internal/transport/group-consumer.js'
+import { createDeadLetterDeps } from './internal/transport/dead-letter-deps.js'
 import { createPipelineDeps } from './internal/transport/pipeline-deps.js'
 import type { PipelineOptions } from './pipeline/options.js'
 import { KafkitPipeline } from './pipeline/pipeline.js'
@@ -132,7 +133,7 @@ export class Kafkit {
 
   /** Operator tools for a dead-letter topic: list, inspect, replay (see `kafkit dlq`). */
   deadLetters(topic: string): DeadLetterTopic {
-    return this.#track(new DeadLetterTopic(topic, createConsumerDeps(this.#transport)))
+    return this.#track(new DeadLetterTopic(topic, createDeadLetterDeps(this.#transport)))
   }
 
   /**
@@ -147,7 +148,7 @@ export class Kafkit {
    * @throws KafkitError `KAFKIT_CONFIG` naming each invalid option path
    */
   pipeline(options: PipelineOptions): KafkitPipeline {
-    return this.#track(new KafkitPipeline(createPipelineDeps(this.#transport), options))
+    return this.#track(this.#telemetry.pipeline(createPipelineDeps(this.#transport), (deps) => new KafkitPipeline(deps, options)))
   }
 
   // Further factories follow the same pattern: build the object on

@@ -1,4 +1,4 @@
-import { KafkitError } from '../errors.js'
+import { KafkitError, isKafkitError } from '../errors.js'
 import type { ConsumerDeps, ConsumerEngine, EngineBatch } from './engine.js'
 import { type ConsumerEvents, EventHub } from './events.js'
 import type { AnyTopicContract } from '../contract.js'
@@ -7,6 +7,7 @@ import { type ConsumerOptions, type FailurePolicyOptions, type ResolvedConsumerO
 import { retryTopicNames, selectPolicy } from './policy.js'
 import { processBatch, type Route, type RuntimeContext } from './runtime.js'
 import { Lifecycle, type LifecycleState } from './lifecycle.js'
+import { watchGroup } from './group-watch.js'
 import { onSignals } from './shutdown.js'
 
 /**
@@ -40,8 +41,9 @@ export class KafkitConsumer {
   /**
    * Settles when the consumer stopped: resolves after `stop()`, rejects with the
    * `KafkitError` that stopped it otherwise (a failed record that can be neither handled
-   * nor written to its retry or dead-letter topic; the error names topic, partition and
-   * offset), or with the error of a failed `start()`.
+   * nor written to its retry or dead-letter topic, the error naming topic, partition and
+   * offset; or an engine crash it does not restart from, such as rejected credentials, after
+   * which the consumer releases its connections), or with the error of a failed `start()`.
    */
   readonly done: Promise<void>
 
@@ -129,8 +131,12 @@ export class KafkitConsumer {
         })
         this.#engine = engine
         this.#unsubscribeEngine = [
-          engine.on('rebalancing', () => this.#events.emit('consumer.rebalancing', { groupId: o.groupId })),
-          engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
+          watchGroup(engine, o.groupId, this.#events),
+          engine.on('crash', (error, restart) => {
+            // A crash the engine does not restart from ends the consumer: `done` rejects, health says crashed.
+            if (restart) this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })
+            else this.#fail(isKafkitError(error) ? error : new KafkitError('KAFKIT_KAFKA', `consumer ${o.groupId} crashed: ${String(error)}`, { cause: error }))
+          }),
         ]
         await engine.connect()
         life.checkpoint()
@@ -160,7 +166,13 @@ export class KafkitConsumer {
     started.catch((error: unknown) => {
       if (!life.stopRequested && life.state === 'stopped') this.#settle.reject(error)
     })
-    await started
+    try {
+      await started
+    } catch (error) {
+      // The engine gave up while the start was finishing (it could not join the group):
+      // its error, not "stopped while it started", is why the start failed.
+      throw this.#fatal ?? error
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { RebalanceReason } from './events.js'
 import type { OutgoingRecord, RawRecord } from './records.js'
 
 /**
@@ -23,6 +24,13 @@ export interface EngineBatch {
   isStale(): boolean
 }
 
+/** A completed group join. */
+export interface GroupJoin {
+  memberId: string
+  isLeader: boolean
+  assignment: Record<string, number[]>
+}
+
 /** Group consumer options an engine must honour. */
 export interface EngineConsumerConfig {
   groupId: string
@@ -37,13 +45,18 @@ export interface EngineConsumerConfig {
 
 /** Engine-level happenings the runtime reacts to. */
 export interface EngineConsumerEvents {
-  rebalancing: () => void
+  /**
+   * The member's group changes under it, as the engine learns it (a heartbeat, a commit or a
+   * fetch failed with a group error). May fire more than once for one change.
+   */
+  rebalancing: (reason: RebalanceReason, error?: unknown) => void
+  /** The engine's fetch loop crashed; `restart: false` means it stopped for good. `error` is a KafkitError. */
   crash: (error: unknown, restart: boolean) => void
   /** Connected to the cluster (also after a restart). */
   connect: () => void
   disconnect: () => void
-  /** Joined the group with these partitions, by topic. */
-  'group-join': (assignment: Record<string, number[]>) => void
+  /** Joined the group as `memberId`, with these partitions by topic. */
+  'group-join': (join: GroupJoin) => void
   /** A fetch (poll) completed, with or without records. */
   fetch: () => void
   /** A partition batch was handled; `lag` is what is left behind it in the partition. */

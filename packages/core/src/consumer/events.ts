@@ -1,3 +1,10 @@
+/**
+ * Why a group changes under a member: `rebalance` when the group rebalances, `member-lost`
+ * when the coordinator no longer knows the member (evicted after the session timeout, or
+ * fenced by a newer generation) and it joins again under a new member id.
+ */
+export type RebalanceReason = 'rebalance' | 'member-lost'
+
 /** Where a message event happened. */
 export interface MessageRef {
   groupId: string
@@ -27,7 +34,15 @@ export interface ConsumerEvents {
   'consumer.dropped': MessageRef & { errorCode: string; errorMessage: string }
   /** A retry-topic or dead-letter write failed; it is tried again (`retryInMs` 0: once more without diagnostic extras), holding the partition. */
   'consumer.write-failed': { groupId: string; topic: string; error: unknown; retryInMs: number }
-  'consumer.rebalancing': { groupId: string }
+  /**
+   * This member's group is changing: the group rebalances (a member joined or left, the
+   * subscription changed), or this member lost its membership (evicted after missing the
+   * session timeout, or its generation is gone). Its partitions are revoked; work in flight on
+   * them is aborted and redelivered. Once per change: the next `consumer.group-joined` ends it.
+   */
+  'consumer.rebalancing': { groupId: string; reason: RebalanceReason; errorMessage?: string }
+  /** This member (re)joined its group with `assignment`; `joins` counts the joins of this consumer (1 for the first). */
+  'consumer.group-joined': { groupId: string; memberId: string; isLeader: boolean; assignment: Record<string, number[]>; joins: number }
   'consumer.stopping': { groupId: string; reason: string; inFlight: number }
   'consumer.stopped': { groupId: string; aborted: number }
   /** The engine crashed; `restart` says whether it reconnects by itself. */

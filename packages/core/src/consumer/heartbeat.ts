@@ -13,7 +13,7 @@ export class HeartbeatKeeper {
   #timer: NodeJS.Timeout
   readonly #controllers = new Set<AbortController>()
 
-  constructor(private readonly batch: EngineBatch, intervalMs: number, private readonly onRevoked: (error: unknown) => void = () => {}) {
+  constructor(private readonly batch: EngineBatch, intervalMs: number) {
     this.#timer = setInterval(() => void this.beat(), intervalMs)
     // Never keep the process alive just to heartbeat.
     this.#timer.unref()
@@ -50,13 +50,21 @@ export class HeartbeatKeeper {
         context: { topic: this.batch.topic, partition: this.batch.partition },
       })
       for (const controller of this.#controllers) controller.abort(this.#reason)
-      this.onRevoked(error)
     }
   }
 
   stop(): void {
     clearInterval(this.#timer)
   }
+}
+
+/**
+ * Resolves after the event loop had a turn: timers due (a heartbeat), I/O callbacks (a
+ * fetch or heartbeat answer) and other partitions' work run first. An await of a resolved
+ * promise does not do that: it only goes through the microtask queue.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */

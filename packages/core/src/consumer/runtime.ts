@@ -5,7 +5,7 @@ import { backoffDelayMs } from './backoff.js'
 import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
 import { KafkitHeaders, previousAttempts } from './headers.js'
-import { HeartbeatKeeper, sleep } from './heartbeat.js'
+import { HeartbeatKeeper, sleep, yieldToEventLoop } from './heartbeat.js'
 import type { AnyTopicContract, IncomingMessage } from '../contract.js'
 import { decodeRecord } from '../internal/record.js'
 import { decodeMessage, type BatchHandler, type HandlerContext, type Message, type MessageHandler } from './message.js'
@@ -48,13 +48,22 @@ type Outcome = 'done' | 'aborted'
 interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
 
 /**
+ * How long a run of handlers may keep the event loop to itself. Synchronous handlers (and
+ * async ones that never wait on I/O) would otherwise run a whole batch in one macrotask:
+ * no heartbeat timer, no fetch response, no shutdown timer, no other partition in between,
+ * and a batch longer than the session timeout costs the group its membership.
+ */
+const MAX_TURN_MS = 50
+
+/**
  * Works through one partition batch in order: each record (or run of records, for batch
  * handlers) is handled or given to the failure policy, and only then resolved, so a commit
  * never covers a message that was neither handled nor safely written elsewhere.
  * @throws the heartbeat failure (rebalance) after in-flight work settled, so the engine rejoins
  */
 export async function processBatch(batch: EngineBatch, route: Route, ctx: RuntimeContext): Promise<void> {
-  const keeper = new HeartbeatKeeper(batch, ctx.heartbeatIntervalMs, () => ctx.events.emit('consumer.rebalancing', { groupId: ctx.groupId }))
+  // Its heartbeat failures reach the group's events through the engine (a rebalance, an eviction).
+  const keeper = new HeartbeatKeeper(batch, ctx.heartbeatIntervalMs)
   // One controller for the batch: its units run one after another, and an abort (shutdown
   // past its timeout, revocation) ends the batch anyway. Made lazily: most batches of a
   // stopped or revoked partition never get that far, and a signal is not free.
@@ -63,7 +72,13 @@ export async function processBatch(batch: EngineBatch, route: Route, ctx: Runtim
   try {
     const records = batch.records
     let i = 0
+    let turnStartedAt = ctx.now()
     while (i < records.length) {
+      if (ctx.now() - turnStartedAt >= MAX_TURN_MS) {
+        // Let the heartbeat timer, fetch responses, timers and other partitions run.
+        await yieldToEventLoop()
+        turnStartedAt = ctx.now()
+      }
       if (!batch.isRunning() || batch.isStale() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted) break
       const first = records[i] as RawRecord
       if (route.tier >= 0) {

@@ -1,6 +1,8 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api'
 import type { Registry } from 'prom-client'
 import type { ConsumerDeps, ConsumerEngine } from '../consumer/engine.js'
+import type { PipelineConsumerConfig, PipelineEngine } from '../pipeline/engine.js'
+import type { PipelineEvents } from '../pipeline/events.js'
 import type { ConsumerEventSource } from '../logging/consumer-log.js'
 import { logConsumerEvents } from '../logging/consumer-log.js'
 import type { KafkitLogger } from '../logging/logger.js'
@@ -36,6 +38,18 @@ export interface TracingOptions {
 /** What an instrumented consumer offers: its group and typed events. */
 interface WatchedConsumer extends ConsumerEventSource {
   readonly groupId: string
+}
+
+/** What an instrumented pipeline offers beside that: its transactional id and its own events. */
+interface WatchedPipeline extends WatchedConsumer {
+  readonly transactionalId: string
+  on<K extends keyof PipelineEvents>(name: K, listener: (payload: PipelineEvents[K]) => void): () => void
+}
+
+/** Dependencies whose engine and handler calls can be instrumented: a consumer's or a pipeline's. */
+interface InstrumentableDeps {
+  createEngine(config: PipelineConsumerConfig): ConsumerEngine | PipelineEngine
+  aroundHandler?: ConsumerDeps['aroundHandler']
 }
 
 /**
@@ -85,14 +99,47 @@ export class Telemetry {
    * its events become metrics, log lines and health.
    */
   consumer<D extends ConsumerDeps, C extends WatchedConsumer>(deps: D, build: (deps: D) => C): C {
+    const { consumer, health } = this.#instrument(deps, build)
+    consumer.on('consumer.stopping', () => health.stopping())
+    consumer.on('consumer.stopped', () => this.#stopped(health))
+    return consumer
+  }
+
+  /**
+   * Builds a pipeline the same way: a `process` span and the handler metrics per transform,
+   * its consumer events as metrics and log lines, a health entry; a fenced or failed pipeline
+   * logs at error level and stays in the health report, not live.
+   */
+  pipeline<D extends InstrumentableDeps, P extends WatchedPipeline>(deps: D, build: (deps: D) => P): P {
+    const { consumer: pipeline, health } = this.#instrument(deps, build)
+    const log = this.logger.child({ component: 'kafkit', group: pipeline.groupId, transactionalId: pipeline.transactionalId })
+    pipeline.on('pipeline.started', (e) => log.info({ topic: e.topic, outputs: e.outputs }, 'pipeline started'))
+    pipeline.on('pipeline.stopping', (e) => {
+      health.stopping()
+      log.info({ reason: e.reason }, 'pipeline stopping')
+    })
+    pipeline.on('pipeline.failed', (e) => {
+      health.crashed(e.error, false)
+      log.error({ err: { type: e.error.name, message: e.error.message, code: e.error.code, retriable: e.error.retriable } }, e.error.code === 'KAFKIT_PRODUCER_FENCED' ? 'pipeline fenced: another instance took its transactional id over; it stops' : 'pipeline failed and stops')
+    })
+    pipeline.on('producer.txn.commit-unknown', (e) => log.warn({ errorCode: e.error.code, errorMessage: e.error.message }, 'transaction commit outcome unknown; resuming from the committed offsets'))
+    pipeline.on('pipeline.stopped', () => {
+      this.#stopped(health)
+      log.info({}, 'pipeline stopped')
+    })
+    return pipeline
+  }
+
+  /** What a consumer and a pipeline share: engine watching, handler spans and metrics, failure metrics, logs, a health entry. */
+  #instrument<D extends InstrumentableDeps, C extends WatchedConsumer>(deps: D, build: (deps: D) => C): { consumer: C; health: ConsumerHealthTracker } {
     let tracker: ConsumerHealthTracker | undefined
     const instrumented: D = {
       ...deps,
-      createEngine: (config) => {
+      createEngine: ((config: PipelineConsumerConfig) => {
         const engine = deps.createEngine(config)
         if (tracker !== undefined) this.#watchEngine(engine, config.groupId, tracker)
         return engine
-      },
+      }) as D['createEngine'],
       aroundHandler: async (records, groupId, run) => {
         const startedAt = performance.now()
         let errorCode: string | undefined
@@ -130,23 +177,23 @@ export class Telemetry {
     })
     consumer.on('consumer.dropped', (e) => metrics.failed(groupId, e.topic, e.errorCode))
     consumer.on('consumer.crash', (e) => health.crashed(e.error, e.restart))
-    consumer.on('consumer.stopping', () => health.stopping())
-    consumer.on('consumer.stopped', () => {
-      health.stopped()
-      // Stopped on purpose: it leaves the report. Crashed for good: it stays, not live.
-      if (!health.crashedForGood) this.#consumers.delete(health)
-      metrics.forgetGroup(groupId)
-    })
-    return consumer
+    consumer.on('consumer.rebalancing', () => health.rebalancing())
+    return { consumer, health }
+  }
+
+  #stopped(health: ConsumerHealthTracker): void {
+    health.stopped()
+    // Stopped on purpose: it leaves the report. Crashed for good: it stays, not live.
+    if (!health.crashedForGood) this.#consumers.delete(health)
+    this.#metrics.forgetGroup(health.groupId)
   }
 
   #watchEngine(engine: ConsumerEngine, groupId: string, health: ConsumerHealthTracker): void {
     engine.on('connect', () => health.connected())
     engine.on('disconnect', () => health.disconnected())
-    engine.on('rebalancing', () => health.rebalancing())
     engine.on('fetch', () => health.polled())
-    engine.on('group-join', (assignment) => {
-      health.joined(assignment)
+    engine.on('group-join', (join) => {
+      health.joined(join.assignment)
       this.#metrics.rebalanced(groupId)
     })
     engine.on('batch-end', (batch) => this.#metrics.consumedBatch(groupId, batch.topic, batch.partition, batch.size, batch.lag))

@@ -1,4 +1,4 @@
-import type { ConsumerEngine, EngineBatch, EngineConsumerConfig, TopicEnsurer } from '../consumer/engine.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, TopicEnsurer } from '../consumer/engine.js'
 import type { TransportTransactionalOptions, TransportTransactionalProducer } from '../internal/transport/index.js'
 
 /** Group consumer settings of a pipeline: what a plain consumer needs, plus how it reads. */
@@ -33,4 +33,6 @@ export interface PipelineDeps {
   committedOffset(groupId: string, topic: string, partition: number): Promise<bigint | undefined>
   topics: TopicEnsurer
   release(): Promise<void>
+  /** Wraps each transform call (tracing span, duration metric), as for a consumer's handler. */
+  aroundHandler?: ConsumerDeps['aroundHandler']
 }

@@ -8,6 +8,7 @@ import { selectPolicy } from '../consumer/policy.js'
 import { type OutgoingRecord, type RawRecord, toWireMessage } from '../consumer/records.js'
 import { processBatch, type Route, type RuntimeContext } from '../consumer/runtime.js'
 import { Lifecycle, type LifecycleState } from '../consumer/lifecycle.js'
+import { watchGroup } from '../consumer/group-watch.js'
 import { onSignals } from '../consumer/shutdown.js'
 import { KafkitError, isKafkitError } from '../errors.js'
 import { encodeRecords } from '../internal/record.js'
@@ -249,11 +250,14 @@ export class KafkitPipeline {
           })
           this.#engine = engine
           this.#unsubscribeEngine = [
-            engine.on('rebalancing', () => {
-              this.#floors.clear()
-              this.#events.emit('consumer.rebalancing', { groupId: o.groupId })
+            // What this instance committed is no guide once the partitions may have moved.
+            engine.on('rebalancing', () => this.#floors.clear()),
+            watchGroup(engine, o.groupId, this.#events),
+            engine.on('crash', (error, restart) => {
+              // A crash the engine does not restart from ends the pipeline: `done` rejects with it.
+              if (restart) this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })
+              else this.#fail(isKafkitError(error) ? error : new KafkitError('KAFKIT_KAFKA', `pipeline ${o.groupId} crashed: ${String(error)}`, { cause: error }))
             }),
-            engine.on('crash', (error, restart) => this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })),
           ]
           await engine.connect()
           life.checkpoint()
@@ -270,7 +274,9 @@ export class KafkitPipeline {
         },
       )
     } catch (error) {
-      const wrapped = isKafkitError(error) && classifyTransactionError(error) === 'fenced' ? fencedError(o.transactionalId, error) : error
+      // The engine gave up while the start was finishing (it could not join the group): that is why.
+      const cause = this.#fatal ?? error
+      const wrapped = isKafkitError(cause) && classifyTransactionError(cause) === 'fenced' ? fencedError(o.transactionalId, cause) : cause
       // Only a start that failed on its own ends the pipeline here. Stopped while starting:
       // `done` settles with the stop; start() called twice: the running pipeline goes on.
       if (!life.stopRequested && life.state === 'stopped') this.#settle.reject(wrapped)
@@ -370,7 +376,8 @@ export class KafkitPipeline {
       const buffer: Buffered = new Map()
       let resolved: string | undefined
       let tx: OpenTransaction | undefined
-      let phase: 'handle' | 'begin' | 'write' | 'commit' = 'handle'
+      // 'member': a heartbeat said the group changed; no commit may follow, the engine rejoins.
+      let phase: 'handle' | 'member' | 'begin' | 'write' | 'commit' = 'handle'
       let next = ''
       let release: (() => void) | undefined
       try {
@@ -378,8 +385,11 @@ export class KafkitPipeline {
         // and partitions handled concurrently share the one producer, one transaction at a time.
         await processBatch(this.#subBatch(batch, pending, (offset) => (resolved = offset)), this.#routeFor(buffer, route), this.#runtime(buffer))
         if (resolved === undefined || batch.isStale()) return undefined
-        phase = 'begin'
         release = await this.#lock()
+        // The lock may have taken a while (other partitions' transactions): still a member?
+        phase = 'member'
+        await batch.heartbeat()
+        phase = 'begin'
         tx = new OpenTransaction(o.transactionalId, await producer.begin(), encodeBatch, { compression: o.compression, timeoutMs: 30_000 })
         this.#events.emit('producer.txn.begin', { transactionalId: o.transactionalId, attempt })
         phase = 'write'
@@ -390,14 +400,21 @@ export class KafkitPipeline {
         if (wire.length > 0) void tx.sendWire(wire).catch(() => {})
         void tx.sendOffsets(o.groupId, [{ topic: batch.topic, partition: batch.partition, offset: next }]).catch(() => {})
         await tx.settle()
+        // Writing may have taken a while too: a member that lost its partitions meanwhile
+        // aborts rather than commit offsets of partitions another member now reads.
+        phase = 'member'
+        await batch.heartbeat()
         phase = 'commit'
         await tx.commit()
       } catch (error) {
-        if (phase === 'write') await tx?.abort()
+        if (phase === 'write' || (phase === 'member' && tx !== undefined)) await tx?.abort().catch(() => {})
         release?.()
         release = undefined
-        // Only a lost group membership escapes the runtime's handler (no transaction yet): let the engine rejoin.
-        if (phase === 'handle') throw error
+        // A lost group membership (from the runtime's heartbeats or ours): let the engine rejoin.
+        if (phase === 'handle' || phase === 'member') {
+          if (tx !== undefined) this.#emitAbort(attempt, startedAt, 'revoked', error)
+          throw error
+        }
         const kind = classifyTransactionError(error)
         if (kind !== 'transient') {
           const fatal = kind === 'fenced' ? fencedError(o.transactionalId, error as KafkitError) : (error as KafkitError)
@@ -527,6 +544,7 @@ export class KafkitPipeline {
         },
       },
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
+      ...(this.#deps.aroundHandler === undefined ? {} : { aroundHandler: this.#deps.aroundHandler }),
       inFlight: this.#inFlight,
       isStopping: () => this.#isStopping(),
       now: () => Date.now(),

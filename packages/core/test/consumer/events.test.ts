@@ -7,9 +7,9 @@ describe('EventHub', () => {
     const hub = new EventHub()
     const seen: string[] = []
     const off = hub.on('consumer.rebalancing', (e) => seen.push(e.groupId))
-    hub.emit('consumer.rebalancing', { groupId: 'a' })
+    hub.emit('consumer.rebalancing', { groupId: 'a', reason: 'rebalance' })
     off()
-    hub.emit('consumer.rebalancing', { groupId: 'b' })
+    hub.emit('consumer.rebalancing', { groupId: 'b', reason: 'rebalance' })
     expect(seen).toEqual(['a'])
   })
 
@@ -21,7 +21,7 @@ describe('EventHub', () => {
       throw new Error('listener bug')
     })
     hub.on('consumer.rebalancing', (e) => seen.push(e.groupId))
-    expect(() => hub.emit('consumer.rebalancing', { groupId: 'g' })).not.toThrow()
+    expect(() => hub.emit('consumer.rebalancing', { groupId: 'g', reason: 'member-lost' })).not.toThrow()
     expect(seen).toEqual(['g'])
     expect(errors).toHaveLength(1)
   })

@@ -1,8 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
 import type { ConsumerDeps, DeadLetterDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../consumer/engine.js'
+import type { RebalanceReason } from '../../consumer/events.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
 import { type RawRecord, toWireMessage } from '../../consumer/records.js'
+import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
 import { scanTopic } from './topic-scan.js'
 import type { KafkajsTransport } from './kafkajs.js'
@@ -26,6 +28,27 @@ export function restartsAfter(error: unknown): boolean {
 }
 
 /**
+ * Whether `error` (from a heartbeat, a commit or a fetch) says the member's group changed:
+ * `member-lost` when the coordinator no longer knows this member or its generation (evicted
+ * after the session timeout), `rebalance` when the group is rebalancing or the coordinator
+ * moved (kafkajs rejoins on those too).
+ */
+export function groupChangeOf(error: unknown): RebalanceReason | undefined {
+  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+    switch (e.type) {
+      case 'UNKNOWN_MEMBER_ID':
+      case 'ILLEGAL_GENERATION':
+      case 'FENCED_INSTANCE_ID':
+        return 'member-lost'
+      case 'REBALANCE_IN_PROGRESS':
+      case 'NOT_COORDINATOR_FOR_GROUP':
+        return 'rebalance'
+    }
+  }
+  return undefined
+}
+
+/**
  * The one kafkajs group consumer behind both the consumer runtime and pipelines.
  * `eachBatch` with auto-resolve off: kafkit resolves each offset itself, once the message
  * was handled or parked (consumer) or its transaction committed (pipeline). With
@@ -44,6 +67,13 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
     retry: { restartOnFailure: async (error) => restartsAfter(error) },
   })
   const what = commits === 'engine' ? 'consumer' : 'pipeline consumer'
+  // kafkajs reports a rebalance only when one reaches its fetch loop, and an eviction never:
+  // kafkit also reports each group error a batch's heartbeat or commit meets.
+  const rebalancing = new Set<EngineConsumerEvents['rebalancing']>()
+  const changed = (error: unknown): void => {
+    const reason = groupChangeOf(error)
+    if (reason !== undefined) for (const listener of rebalancing) listener(reason, error)
+  }
   return {
     connect: async () => {
       try {
@@ -64,21 +94,37 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
         autoCommit: commits === 'engine',
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrently,
-        eachBatch: (payload) => eachBatch(toEngineBatch(payload, commits)),
+        eachBatch: async (payload) => {
+          try {
+            await eachBatch(toEngineBatch(payload, commits, changed))
+          } catch (error) {
+            changed(error)
+            throw error
+          }
+        },
       }),
     stop: () => consumer.stop(),
     disconnect: () => consumer.disconnect(),
     on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
       const { events } = consumer
       switch (event) {
-        case 'rebalancing':
-          return consumer.on(events.REBALANCING, () => (listener as EngineConsumerEvents['rebalancing'])())
+        case 'rebalancing': {
+          const fn = listener as EngineConsumerEvents['rebalancing']
+          rebalancing.add(fn)
+          const off = consumer.on(events.REBALANCING, () => fn('rebalance'))
+          return () => {
+            rebalancing.delete(fn)
+            off()
+          }
+        }
         case 'connect':
           return consumer.on(events.CONNECT, () => (listener as EngineConsumerEvents['connect'])())
         case 'disconnect':
           return consumer.on(events.DISCONNECT, () => (listener as EngineConsumerEvents['disconnect'])())
         case 'group-join':
-          return consumer.on(events.GROUP_JOIN, (e) => (listener as EngineConsumerEvents['group-join'])(e.payload.memberAssignment))
+          return consumer.on(events.GROUP_JOIN, (e) =>
+            (listener as EngineConsumerEvents['group-join'])({ memberId: e.payload.memberId, isLeader: e.payload.isLeader, assignment: e.payload.memberAssignment }),
+          )
         case 'fetch':
           return consumer.on(events.FETCH, () => (listener as EngineConsumerEvents['fetch'])())
         case 'batch-end':
@@ -86,13 +132,24 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
             (listener as EngineConsumerEvents['batch-end'])({ topic: e.payload.topic, partition: e.payload.partition, size: e.payload.batchSize, lag: Math.max(0, Number(e.payload.offsetLag)) }),
           )
         default:
-          return consumer.on(events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(e.payload.error, e.payload.restart))
+          return consumer.on(events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(crashError(e.payload.error, config, what), e.payload.restart))
       }
     },
   }
 }
 
-function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits): PipelineBatch {
+/** The error a crashed fetch loop reports, with the fix named where the cause is configuration. */
+function crashError(error: unknown, config: EngineConsumerConfig, what: string): KafkitError {
+  const kafkit = toKafkitError(error, { groupId: config.groupId }, `${what} ${config.groupId}`)
+  if (kafkit.context.kafkaError !== 'INVALID_SESSION_TIMEOUT') return kafkit
+  return new KafkitError(
+    'KAFKIT_CONFIG',
+    `${what} ${config.groupId}: the broker refuses sessionTimeoutMs ${config.sessionTimeoutMs}: it must lie between the broker's group.min.session.timeout.ms (default 6000) and group.max.session.timeout.ms (default 1800000)`,
+    { cause: kafkit, retriable: false, context: kafkit.context },
+  )
+}
+
+function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits, changed: (error: unknown) => void): PipelineBatch {
   const { batch } = payload
   const records: RawRecord[] = batch.messages.map((m) => ({
     topic: batch.topic,
@@ -109,7 +166,14 @@ function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits): Pipel
     records,
     nextOffset: String(BigInt(batch.lastOffset()) + 1n),
     resolveOffset: (offset) => payload.resolveOffset(offset),
-    heartbeat: () => payload.heartbeat(),
+    heartbeat: async () => {
+      try {
+        await payload.heartbeat()
+      } catch (error) {
+        changed(error)
+        throw error
+      }
+    },
     // Transactions carry the offsets of a pipeline: nothing to commit here.
     commitIfNecessary: commits === 'engine' ? () => payload.commitOffsetsIfNecessary() : async () => {},
     pause: () => payload.pause(),
