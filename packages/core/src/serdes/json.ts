@@ -34,7 +34,8 @@ export interface JsonSerdeOptions {
   autoRegister?: boolean
   /**
    * The JSON Schema to register (registry only). By default it is derived from the
-   * validator: zod's `z.toJSONSchema` (draft-07, the input side: what may be on the wire),
+   * validator: zod's `z.toJSONSchema` (draft-07, the input side: what may be on the wire;
+   * objects closed with `additionalProperties: false`, as kafkit writes no other keys),
    * or a Standard JSON Schema validator's own converter. Give it for a validator that has
    * neither, or to register a hand-written schema.
    */
@@ -218,7 +219,21 @@ class RegistryFraming {
 /** The JSON Schema of a validator: zod's own converter, else the Standard JSON Schema one. */
 function jsonSchemaOf(validator: StandardSchemaV1): Record<string, unknown> {
   try {
-    if (isZod(validator)) return z.toJSONSchema(validator, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
+    if (isZod(validator)) {
+      return z.toJSONSchema(validator, {
+        target: 'draft-7',
+        io: 'input',
+        unrepresentable: 'any',
+        // A z.object() writes only its own keys (unknown ones are stripped before the wire), so
+        // the wire has a closed content model: say so. It also makes "add a field with a
+        // default" backward compatible, as registries judge open models stricter. Not inside
+        // allOf (z.intersection), where two closed halves would refuse every value.
+        override: (ctx) => {
+          const schema = ctx.jsonSchema as { type?: unknown; additionalProperties?: unknown }
+          if (schema.type === 'object' && schema.additionalProperties === undefined && !ctx.path.includes('allOf')) schema.additionalProperties = false
+        },
+      }) as Record<string, unknown>
+    }
     const converter = (validator as unknown as Partial<StandardJSONSchemaV1>)['~standard']?.jsonSchema
     if (converter) return converter.input({ target: 'draft-07' })
   } catch (error) {

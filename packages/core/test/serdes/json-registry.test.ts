@@ -38,7 +38,7 @@ describe('json(schema, { registry })', () => {
     const [registered] = registry.subjects.get('orders-value') ?? []
     expect(registered?.schemaType).toBe('JSON')
     const schema = JSON.parse(registered?.schema ?? '{}')
-    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['id', 'qty'] })
+    expect(schema).toMatchObject({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['id', 'qty'], additionalProperties: false })
     expect(schema.properties.note).toMatchObject({ type: 'string', default: 'none' })
     expect(bytes[0]).toBe(0)
     expect(bytes.readInt32BE(1)).toBe(1)
