@@ -134,6 +134,9 @@ export class KafkitProducer {
   readonly #ackTimeoutMs: number
   #connecting: Promise<void> | undefined
   #closed = false
+  /** Sends whose async encoding is not yet handed to the engine, and the hand-off of the last of them. */
+  #encoding = 0
+  #handoff: Promise<void> = Promise.resolve()
 
   /** @internal Use `kafka.producer(options)`. */
   constructor(transport: Transport, options: ProducerOptions = {}) {
@@ -250,10 +253,44 @@ export class KafkitProducer {
       throw new KafkitError('KAFKIT_CONFIG', `producer '${this.#transactions.transactionalId}' is transactional: send inside producer.transaction(async (tx) => tx.send(...))`)
     }
     const wire = encodeBatch(batch as readonly TopicMessages<AnyTopicContract>[])
-    const encoded = wire instanceof Promise ? await wire : wire
-    if (encoded.length === 0) return []
-    await (this.#connecting ?? this.connect())
-    return this.#engine.send(encoded, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
+    if (!(wire instanceof Promise) && this.#encoding === 0) {
+      if (wire.length === 0) return []
+      await (this.#connecting ?? this.connect())
+      return this.#engine.send(wire, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
+    }
+    return this.#sendInOrder(wire)
+  }
+
+  /**
+   * Hands records to the engine in the order of the send calls, also when their encoding
+   * is async (a registry lookup) and a later send's finishes first: the engine keeps each
+   * partition in the order it is handed records, as Java's producer keeps the order of
+   * `send()` calls (it serializes inside `send`). Only sends behind an async encode wait.
+   */
+  async #sendInOrder(wire: WireTopicMessages[] | Promise<WireTopicMessages[]>): Promise<RecordMetadata[]> {
+    const before = this.#handoff
+    let release!: () => void
+    this.#handoff = new Promise<void>((resolve) => (release = resolve))
+    this.#encoding++
+    let handedOff = false
+    // Free the next send only once every earlier one was handed to the engine (or failed).
+    const done = () => {
+      if (handedOff) return
+      handedOff = true
+      this.#encoding--
+      void before.then(release)
+    }
+    try {
+      const encoded = await wire
+      await before
+      if (encoded.length === 0) return []
+      await (this.#connecting ?? this.connect())
+      const sent = this.#engine.send(encoded, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
+      done()
+      return await sent
+    } finally {
+      done()
+    }
   }
 
   /** Waits for in-flight sends' connections and disconnects. Idempotent. */
