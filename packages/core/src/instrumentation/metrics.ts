@@ -1,5 +1,6 @@
 import { type Attributes, type Meter, type MeterProvider, metrics as otelMetrics } from '@opentelemetry/api'
 import { PrometheusMetrics } from './prometheus.js'
+import { SeriesCache } from './series-cache.js'
 import { VERSION } from './version.js'
 
 /** Where a produce happened. */
@@ -36,6 +37,15 @@ export class MetricsRecorder {
   readonly #prometheus: PrometheusMetrics | undefined
   /** Last known lag by `group topic partition`, read by the OTel gauge's callback. */
   readonly #lag = new Map<string, { groupId: string; topic: string; partition: number; lag: number }>()
+  /**
+   * Attribute sets by series, made once: `processed` runs once per handled message, and building
+   * (spreading) a fresh attributes object each time was the largest per-record cost of the
+   * consume path. The OpenTelemetry API treats attributes as read-only, so one object per series
+   * serves every recording. Keys come from configuration (groups, topics, error codes): bounded.
+   */
+  readonly #sendAttributes = new SeriesCache<Attributes>()
+  readonly #receiveAttributes = new SeriesCache<Attributes>()
+  readonly #processAttributes = new SeriesCache<Attributes>()
 
   constructor(clientId: string, options: { meterProvider?: MeterProvider; prometheus?: PrometheusMetrics }) {
     this.#clientId = clientId
@@ -45,8 +55,12 @@ export class MetricsRecorder {
   }
 
   produced(sample: ProduceSample): void {
-    const attributes: Attributes = { ...base(this.#clientId), 'messaging.operation.name': 'send', 'messaging.operation.type': 'send', 'messaging.destination.name': sample.topic }
-    if (sample.errorCode !== undefined) attributes['error.type'] = sample.errorCode
+    const { topic, errorCode } = sample
+    const attributes = this.#sendAttributes.get(topic, errorCode ?? '', '', () => {
+      const made: Attributes = { ...base(this.#clientId), 'messaging.operation.name': 'send', 'messaging.operation.type': 'send', 'messaging.destination.name': topic }
+      if (errorCode !== undefined) made['error.type'] = errorCode
+      return made
+    })
     this.#otel.sent.add(sample.messages, attributes)
     this.#otel.operationDuration.record(sample.durationS, attributes)
     this.#otel.produceBatch.record(sample.messages, attributes)
@@ -54,8 +68,8 @@ export class MetricsRecorder {
   }
 
   consumedBatch(groupId: string, topic: string, partition: number, size: number, lag: number): void {
-    const attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'receive' }
     if (size > 0) {
+      const attributes = this.#receiveAttributes.get(groupId, topic, '', () => ({ ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'receive' }))
       this.#otel.consumed.add(size, attributes)
       this.#otel.consumeBatch.record(size, attributes)
     }
@@ -64,8 +78,12 @@ export class MetricsRecorder {
   }
 
   processed(sample: ProcessSample): void {
-    const attributes: Attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': sample.groupId, 'messaging.destination.name': sample.topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }
-    if (sample.errorCode !== undefined) attributes['error.type'] = sample.errorCode
+    const { groupId, topic, errorCode } = sample
+    const attributes = this.#processAttributes.get(groupId, topic, errorCode ?? '', () => {
+      const made: Attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }
+      if (errorCode !== undefined) made['error.type'] = errorCode
+      return made
+    })
     this.#otel.processDuration.record(sample.durationS, attributes)
     this.#prometheus?.processed(this.#clientId, sample)
   }

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client'
 import type { ProcessSample, ProduceSample } from './metrics.js'
 import { BATCH_BUCKETS } from './metrics.js'
+import { SeriesCache } from './series-cache.js'
 
 /** A prom-client metric of one of the kinds used here. */
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>
@@ -48,6 +49,15 @@ export class PrometheusMetrics {
   readonly #deadLettered: Counter<string>
   readonly #lag: Gauge<string>
   readonly #rebalances: Counter<string>
+  /**
+   * Children bound to their label values, by series: the handler histogram is observed once
+   * per handled message, and prom-client's `observe(labels, value)` checks and hashes a fresh
+   * labels object each time; a bound child skips the allocation and the label check.
+   */
+  readonly #handlerSuccess = new SeriesCache<{ observe(value: number): void }>()
+  readonly #handlerError = new SeriesCache<{ observe(value: number): void }>()
+  readonly #producedChildren = new SeriesCache<{ produced: { inc(value: number): void }; duration: { observe(value: number): void }; batch: { observe(value: number): void } }>()
+  readonly #consumedChildren = new SeriesCache<{ consumed: { inc(value: number): void }; batch: { observe(value: number): void } }>()
 
   constructor(registry: Registry = new Registry()) {
     this.registry = registry
@@ -71,24 +81,34 @@ export class PrometheusMetrics {
   }
 
   produced(clientId: string, sample: ProduceSample): void {
-    const labels = { client_id: clientId, topic: sample.topic }
-    if (sample.errorCode === undefined) this.#produced.inc(labels, sample.messages)
-    else this.#produceErrors.inc({ ...labels, error_code: sample.errorCode }, sample.messages)
-    this.#produceDuration.observe(labels, sample.durationS)
-    this.#produceBatch.observe(labels, sample.messages)
+    const { topic, errorCode } = sample
+    const children = this.#producedChildren.get(clientId, topic, '', () => {
+      const labels = { client_id: clientId, topic }
+      return { produced: this.#produced.labels(labels), duration: this.#produceDuration.labels(labels), batch: this.#produceBatch.labels(labels) }
+    })
+    if (errorCode === undefined) children.produced.inc(sample.messages)
+    else this.#produceErrors.inc({ client_id: clientId, topic, error_code: errorCode }, sample.messages)
+    children.duration.observe(sample.durationS)
+    children.batch.observe(sample.messages)
   }
 
   consumedBatch(clientId: string, group: string, topic: string, partition: number, size: number, lag: number): void {
-    const labels = { client_id: clientId, group, topic }
     if (size > 0) {
-      this.#consumed.inc(labels, size)
-      this.#consumeBatch.observe(labels, size)
+      const children = this.#consumedChildren.get(clientId, group, topic, () => {
+        const labels = { client_id: clientId, group, topic }
+        return { consumed: this.#consumed.labels(labels), batch: this.#consumeBatch.labels(labels) }
+      })
+      children.consumed.inc(size)
+      children.batch.observe(size)
     }
-    this.#lag.set({ ...labels, partition: String(partition) }, lag)
+    this.#lag.set({ client_id: clientId, group, topic, partition: String(partition) }, lag)
   }
 
   processed(clientId: string, sample: ProcessSample): void {
-    this.#handlerDuration.observe({ client_id: clientId, group: sample.groupId, topic: sample.topic, outcome: sample.errorCode === undefined ? 'success' : 'error' }, sample.durationS)
+    const { groupId: group, topic } = sample
+    const outcome = sample.errorCode === undefined ? 'success' : 'error'
+    const child = (outcome === 'success' ? this.#handlerSuccess : this.#handlerError).get(clientId, group, topic, () => this.#handlerDuration.labels({ client_id: clientId, group, topic, outcome }))
+    child.observe(sample.durationS)
   }
 
   failed(clientId: string, group: string, topic: string, errorCode: string): void {

@@ -4,6 +4,7 @@ import {
   context,
   type Link,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -41,6 +42,9 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 }
 
+/** The API's own no-op provider: what the global provider delegates to until an SDK registers one. */
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate()
+
 /**
  * Kafka tracing through the OpenTelemetry API, following the messaging semantic
  * conventions (v1.27+: `send {topic}` PRODUCER and `process {topic}` CONSUMER spans,
@@ -52,10 +56,26 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
 export class KafkaTracing {
   readonly #tracer: Tracer
   readonly #clientId: string
+  readonly #ownProvider: boolean
 
   constructor(clientId: string, provider?: TracerProvider) {
     this.#clientId = clientId
+    this.#ownProvider = provider !== undefined
     this.#tracer = (provider ?? trace).getTracer('@kafkit/core', VERSION)
+  }
+
+  /**
+   * True while nothing could observe a span or a carried context: the global tracer provider
+   * still delegates to the API's no-op (no SDK registered) and no propagator is registered.
+   * Then a span would be a non-recording one with no context to pass on, so spans, header
+   * extraction and injection are skipped: `send` and `process` run once per handled message
+   * and this is their cost without an SDK. Checked on every call, so an SDK registered later
+   * takes effect at once.
+   */
+  #inert(): boolean {
+    if (this.#ownProvider) return false
+    const global = trace.getTracerProvider()
+    return global instanceof ProxyTracerProvider && global.getDelegate() === NOOP_TRACER_PROVIDER && propagation.fields().length === 0
   }
 
   /**
@@ -65,6 +85,7 @@ export class KafkaTracing {
    * own).
    */
   async send<T>(batch: WireTopicMessages[], send: () => Promise<T>): Promise<T> {
+    if (this.#inert()) return send()
     const topics = [...new Set(batch.map((entry) => entry.topic))]
     const count = batch.reduce((sum, entry) => sum + entry.messages.length, 0)
     const attributes: Attributes = {
@@ -100,7 +121,7 @@ export class KafkaTracing {
    */
   process<T>(records: readonly TracedRecord[], groupId: string, run: () => Promise<T>): Promise<T> {
     const first = records[0]
-    if (first === undefined) return run()
+    if (first === undefined || this.#inert()) return run()
     const attributes: Attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.type': 'process',
