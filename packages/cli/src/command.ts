@@ -4,6 +4,11 @@ export interface CliIo {
   out(line: string): void
   /** Writes one line to standard error. */
   err(line: string): void
+  /**
+   * Replaces the status line on a terminal's standard error (progress); `''` clears it.
+   * Absent when standard error is not a terminal: commands then report progress with `err`.
+   */
+  status?(line: string): void
   /** Environment variables (e.g. `SCHEMA_REGISTRY_URL`). */
   env: Record<string, string | undefined>
   /** Directory relative paths are resolved against. */

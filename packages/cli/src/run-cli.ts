@@ -12,6 +12,7 @@ export function processIo(): CliIo {
   return {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
+    ...(process.stderr.isTTY ? { status: (line: string) => void process.stderr.write(line === '' ? '\r\x1b[K' : `\r\x1b[K${line}`) } : {}),
     env: process.env,
     cwd: process.cwd(),
   }

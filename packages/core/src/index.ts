@@ -68,4 +68,13 @@ export type { BackoffOptions } from './consumer/backoff.js'
 export type { Duration } from './consumer/duration.js'
 export type { ConsumerEvents, ConsumerEventName, MessageRef } from './consumer/events.js'
 export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterInfo, type HeaderMode } from './consumer/headers.js'
-export { DeadLetterTopic, ledgerTopicOf, type DeadLetterEntry, type DeadLetterFilter, type ReplayOptions, type ReplayReport } from './consumer/replay.js'
+export {
+  DeadLetterTopic,
+  ledgerTopicOf,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+  type DeadLetterReadOptions,
+  type ReplayOptions,
+  type ReplayProgress,
+  type ReplayReport,
+} from './consumer/replay.js'

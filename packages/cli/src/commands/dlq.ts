@@ -1,20 +1,25 @@
-import { type DeadLetterEntry, type DeadLetterFilter, Kafkit } from '@kafkit/core'
+import { type DeadLetterEntry, type DeadLetterFilter, Kafkit, type ReplayProgress } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
 import { kafkaConfig } from '../internal/connection.js'
 
 const usage = `kafkit dlq list <dlq-topic> [filters] [--json]
 kafkit dlq inspect <dlq-topic> <partition>:<offset> [--json]
-kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--all-groups] [--json]
+kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--all-groups] [--no-progress] [--json]
 
 Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
 
-  list     every dead letter with its source, attempts and error
+  list     every dead letter with its source, attempts and error, printed as it is read
   inspect  one dead letter in full: key, value, headers, error and stack
   replay   send dead letters back to their original topic (or --to), with key, value
            and headers, plus a kafkit-replay-of header. Each replayed record is noted
            in the compacted ledger topic <dlq-topic>.replayed; a later replay skips it,
            so running the same replay twice sends nothing the second time.
+
+All three read the topic as a stream, so a dead-letter topic of millions of records is
+listed and replayed in constant memory. A replay reports its progress on stderr (records
+read of the total, replayed, rate, time left): a status line on a terminal, else a line
+every 10 s.
 
 Filters:
   --error-code <code>  only this error code (repeatable), e.g. KAFKIT_HANDLER
@@ -29,6 +34,7 @@ Replay:
   --force              also replay records an earlier replay already sent
   --all-groups         let every consumer group of the target handle the replay (default:
                        only the group that failed it; kafkit consumers of other groups skip it)
+  --no-progress        no progress reports on stderr
 
 Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS; TLS, SASL, timeouts and retries
 from the environment, as every kafkit client reads it ($KAFKA_SSL*, $KAFKA_SASL_MECHANISM,
@@ -82,6 +88,20 @@ function toJson(entry: DeadLetterEntry) {
   return { partition: entry.partition, offset: entry.offset, timestamp: new Date(entry.timestamp).toISOString(), key: show(entry.key), value: show(entry.value), headers, replayed: entry.replayed, ...entry.info }
 }
 
+function duration(ms: number): string {
+  const s = Math.round(ms / 1_000)
+  if (s < 60) return `${s}s`
+  if (s < 3_600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  return `${Math.floor(s / 3_600)}h${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')}m`
+}
+
+/** `replay: 120000/1000000 read (12%), 118000 replayed, 2000 skipped, 5210/s, ~2m49s left` */
+export function progressLine(p: ReplayProgress): string {
+  const percent = p.total > 0 ? Math.floor((p.done * 100) / p.total) : 100
+  const eta = p.etaMs === undefined ? '' : `, ~${duration(p.etaMs)} left`
+  return `replay: ${p.done}/${p.total} read (${percent}%), ${p.replayed} replayed, ${p.skipped} skipped, ${Math.round(p.ratePerSecond)}/s${eta}`
+}
+
 function line(e: DeadLetterEntry): string {
   const i = e.info
   const source = i.originalTopic ? `${i.originalTopic}[${i.originalPartition}]@${i.originalOffset}` : '?'
@@ -95,9 +115,12 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
     const kafka = client(values.brokers, io)
     try {
-      const entries = await kafka.deadLetters(positionals[0] as string).list(filterOf(values))
-      for (const e of entries) io.out(values.json ? JSON.stringify(toJson(e)) : line(e))
-      if (!values.json) io.err(`${entries.length} dead letter(s)`)
+      let count = 0
+      for await (const e of kafka.deadLetters(positionals[0] as string).stream(filterOf(values))) {
+        count++
+        io.out(values.json ? JSON.stringify(toJson(e)) : line(e))
+      }
+      if (!values.json) io.err(`${count} dead letter(s)`)
       return ExitCode.ok
     } finally {
       await kafka.close()
@@ -127,26 +150,63 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     }
   }
   if (sub === 'replay') {
-    const { values, positionals } = parse(args, { ...shared, to: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, rate: { type: 'string' }, force: { type: 'boolean', default: false }, 'all-groups': { type: 'boolean', default: false } })
+    const { values, positionals } = parse(args, {
+      ...shared,
+      to: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      rate: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      'all-groups': { type: 'boolean', default: false },
+      'no-progress': { type: 'boolean', default: false },
+    })
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
     const rate = values.rate === undefined ? 0 : Number(values.rate)
     if (!(rate >= 0)) throw new UsageError(`--rate must be a non-negative number, got "${values.rate}"`)
     const kafka = client(values.brokers, io)
     try {
-      const report = await kafka.deadLetters(positionals[0] as string).replay({
+      const dlq = kafka.deadLetters(positionals[0] as string)
+      const dryRun = values['dry-run']
+      // Each replayed record is printed once acknowledged; nothing is collected, so memory stays flat.
+      let first = true
+      let statusShown = false
+      if (values.json) io.out(`{"dryRun":${dryRun},"replayed":[`)
+      dlq.on('replay.record', (r) => {
+        // A terminal's status line is cleared before output lands on it, and redrawn at the next report.
+        if (statusShown) {
+          io.status?.('')
+          statusShown = false
+        }
+        if (values.json) {
+          io.out(`${first ? '' : ','}${JSON.stringify({ partition: r.partition, offset: r.offset, target: r.target })}`)
+          first = false
+        } else io.out(`${dryRun ? 'would replay' : 'replayed'} ${r.partition}:${r.offset} -> ${r.target}`)
+      })
+      const terminal = io.status !== undefined
+      const report = await dlq.replay({
         ...filterOf(values),
         ...(values.to ? { to: values.to } : {}),
-        dryRun: values['dry-run'],
+        dryRun,
         ratePerSecond: rate,
         force: values.force,
         audience: values['all-groups'] ? 'all-groups' : 'original-group',
+        collect: false,
+        ...(values['no-progress']
+          ? {}
+          : {
+              progressIntervalMs: terminal ? 1_000 : 10_000,
+              onProgress: (p: ReplayProgress) => {
+                if (p.finished) {
+                  if (statusShown) io.status?.('')
+                } else if (terminal) {
+                  io.status?.(progressLine(p))
+                  statusShown = true
+                } else io.err(progressLine(p))
+              },
+            }),
       })
-      if (values.json) io.out(JSON.stringify(report))
-      else {
-        for (const r of report.replayed) io.out(`${report.dryRun ? 'would replay' : 'replayed'} ${r.partition}:${r.offset} -> ${r.target}`)
-        const s = report.skipped
-        io.err(`${report.replayed.length} ${report.dryRun ? 'to replay (dry run)' : 'replayed'}; skipped ${s.alreadyReplayed} already replayed, ${s.filtered} filtered out, ${s.noTarget} without a source topic`)
-      }
+      const s = report.skipped
+      if (values.json) io.out(`],"replayedCount":${report.replayedCount},"scanned":${report.scanned},"skipped":${JSON.stringify(s)}}`)
+      else io.err(`${report.replayedCount} ${report.dryRun ? 'to replay (dry run)' : 'replayed'}; skipped ${s.alreadyReplayed} already replayed, ${s.filtered} filtered out, ${s.noTarget} without a source topic`)
       return ExitCode.ok
     } finally {
       await kafka.close()

@@ -209,3 +209,28 @@ export interface TransportAdmin {
   /** Current values of the named config entries, by topic; an unknown entry is missing. */
   describeTopicConfigs(topics: { topic: string; names: string[] }[]): Promise<Map<string, Record<string, string>>>
 }
+
+/** What a scan reads. */
+export interface TopicScanOptions {
+  /** Only these partitions (the others are paused, never fetched). @default every partition */
+  partitions?: readonly number[]
+  /** Start here in these partitions instead of their first offset (an inspect of one record). */
+  from?: ReadonlyMap<number, string>
+  /**
+   * Fail when the scan got no further for this long (a broker unreachable, a transaction
+   * still open at the tail). Time the reader spends on records does not count.
+   * @default 120_000
+   */
+  timeoutMs?: number
+  /** Records buffered ahead of the reader at most; fetching waits beyond it. @default 2_000 */
+  bufferRecords?: number
+  /** Called once the end offsets are known, before the first record. */
+  onStart?: (info: TopicScanStart) => void
+}
+
+/** Where a scan starts and ends. */
+export interface TopicScanStart {
+  /** Records between the start and the end offsets of the scanned partitions: an upper bound (compaction and transaction markers leave gaps). */
+  total: number
+  partitions: { partition: number; start: string; end: string }[]
+}
