@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { protobuf, ProtobufSerde, type LocalProtobufSerde, type ProtobufOptions, type ProtoObject } from './protobuf-serde.js'
-export { loadProtoFile, protoFile, type LoadProtoOptions, type ProtoFile } from './proto-file.js'
+export { loadProtoFile, protoFile, protoMessages, type LoadProtoOptions, type ProtoFile } from './proto-file.js'
 export { protoMessage, type ProtoMessage } from './proto-message.js'
 export { generateProtobufTypeScript, type ProtobufCodegenOptions, type GeneratedProtobufModule } from './codegen.js'
 export {

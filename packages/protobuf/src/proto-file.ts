@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { KafkitError } from '@kafkit/core'
-import { importsOf, isWellKnown } from './internal/parse.js'
+import { buildRoot, declaredMessages, importsOf, isWellKnown } from './internal/parse.js'
 
 /**
  * One `.proto` file: the name other files import it by, its source, and the files it
@@ -91,4 +91,15 @@ async function load(name: string, knownPath: string | undefined, includeDirs: st
     loaded.set(name, pending)
   }
   return pending
+}
+
+/**
+ * The full names of the messages `file` declares (nested ones too), after building and
+ * resolving it with everything it imports: a check that the file is usable, as a serde
+ * would build it.
+ * @throws KafkitError `KAFKIT_CONFIG` for source that does not parse or a type that does not resolve
+ */
+export function protoMessages(file: ProtoFile): string[] {
+  buildRoot(file)
+  return declaredMessages(file)
 }

@@ -116,6 +116,19 @@ function notDeclared(file: ProtoFile, fullName: string): KafkitError {
   return new KafkitError('KAFKIT_CONFIG', `${file.name} does not declare message ${fullName} (give its full name, package included)`)
 }
 
+/** The full names of the messages declared in `file` itself, parents before nested ones. */
+export function declaredMessages(file: ProtoFile): string[] {
+  const names: string[] = []
+  const walk = (scope: Namespace) => {
+    for (const type of messagesIn(scope)) {
+      names.push(type.fullName.replace(/^\./, ''))
+      walk(type)
+    }
+  }
+  walk(packageNamespace(parseAlone(file.name, file.source)))
+  return names
+}
+
 /** Finds the full name of the message a writer's index array points at, or `undefined`. */
 export type IndexResolver = (indexes: readonly number[]) => string | undefined
 

@@ -1,0 +1,70 @@
+// Contract: JSON Schema framed records are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records JSONSerializer wrote (its JSON Schema registered) reach a kafkit json(zod, { registry }) consumer field by field, and 200 records kafkit wrote are validated against kafkit's registered JSON Schema and read field by field by JSONDeserializer.
+import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { z } from 'zod'
+import { defineTopic, json, Kafkit, string } from '@kafkit/core'
+import { uniqueName, waitFor } from '@kafkit/testkit'
+import { SchemaRegistry } from '@kafkit/schema-registry'
+import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
+import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka } from './python.js'
+
+const COUNT = 200
+let python: string
+
+const Order = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  weight: z.number(),
+  express: z.boolean(),
+  tags: z.array(z.string()),
+  status: z.enum(['OPEN', 'SHIPPED']),
+  units: z.string().regex(/^\d+$/),
+})
+
+function order(i: number): z.output<typeof Order> {
+  const { id, seq, weight, express, tags, status, units } = expectedRecord(i)
+  return { id, seq, weight, express, tags, status, units }
+}
+
+function contract(topic: string) {
+  return defineTopic({ name: topic, key: string(), value: json(Order, { registry: new SchemaRegistry({ url: inject('kafka').schemaRegistryUrl }) }) })
+}
+
+describe('JSON Schema interop with Python confluent-kafka', () => {
+  beforeAll(async () => {
+    python = await pythonWithConfluentKafka()
+  }, 660_000)
+
+  test('Python JSONSerializer writes 200 records, a kafkit consumer reads each field', async () => {
+    const { brokers, schemaRegistryUrl } = inject('kafka')
+    const topic = await createTopic('interop-json-py')
+    await pythonProduce(python, 'json', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic }, COUNT)
+    expect(await new SchemaRegistry({ url: schemaRegistryUrl }).latest(`${topic}-value`)).toMatchObject({ schemaType: 'JSON' })
+
+    const kafka = new Kafkit({ clientId: uniqueName('interop-json'), brokers })
+    const seen = new Map<string, unknown>()
+    const consumer = kafka.consumer({ groupId: uniqueName('interop-json'), fromBeginning: true })
+    consumer.handle(contract(topic), async ({ key, value }) => void seen.set(key, value), { deadLetter: true })
+    await consumer.start()
+    try {
+      await waitFor(() => seen.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
+    } finally {
+      await consumer.stop()
+    }
+    for (let i = 0; i < COUNT; i++) expect(seen.get(`r${i}`), `record ${i}`).toEqual(order(i))
+  })
+
+  test('kafkit writes 200 records, Python JSONDeserializer validates and reads each field', async () => {
+    const { brokers, schemaRegistryUrl } = inject('kafka')
+    const topic = await createTopic('interop-json-ts')
+    const Orders = contract(topic)
+    const producer = new Kafkit({ clientId: uniqueName('interop-json'), brokers }).producer()
+    try {
+      for (let i = 0; i < COUNT; i++) await producer.send(Orders, { key: `r${i}`, value: order(i) })
+    } finally {
+      await producer.disconnect()
+    }
+    const records = await pythonConsume(python, 'json', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic, group: uniqueName('interop-py') }, COUNT)
+    expect(records).toHaveLength(COUNT)
+    for (const { key, value } of records) expect(value, key).toEqual(order(Number(key.slice(1))))
+  })
+})

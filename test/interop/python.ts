@@ -1,0 +1,113 @@
+// The Python side of the interop tests: a venv with confluent-kafka from PyPI, made once per
+// requirements set in the kafkit cache dir (never in the repo), and a runner for
+// confluent_interop.py that leaves no process behind.
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { cacheRoot } from '@kafkit/testkit'
+
+/** Exact versions: what a Python team would pin. grpcio-tools brings protoc for the `_pb2` modules. */
+export const REQUIREMENTS = ['confluent-kafka[schemaregistry,protobuf,json,avro]==2.16.1', 'grpcio-tools==1.85.1']
+const SCRIPT = join(import.meta.dirname, 'confluent_interop.py')
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(command: string, args: string[], timeoutMs: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** The venv's python, made if needed (pip takes its index from the machine's pip configuration). */
+export async function pythonWithConfluentKafka(): Promise<string> {
+  const key = createHash('sha256').update(REQUIREMENTS.join('\n')).digest('hex').slice(0, 12)
+  const venv = join(cacheRoot(), 'python', `interop-${key}`)
+  const python = join(venv, 'bin', 'python')
+  if (existsSync(join(venv, '.ready'))) return python
+  const base = process.env['KAFKIT_PYTHON'] ?? 'python3.11'
+  // Built beside its final place and renamed into it: two test files racing both end with one good venv.
+  mkdirSync(join(cacheRoot(), 'python'), { recursive: true })
+  const building = mkdtempSync(`${venv}.building-`)
+  try {
+    const made = await run(base, ['-m', 'venv', building], 120_000)
+    if (made.code !== 0) throw new Error(`${base} -m venv failed (${made.code}): ${made.stderr}`)
+    const pip = await run(join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', ...REQUIREMENTS], 600_000)
+    if (pip.code !== 0) throw new Error(`pip install ${REQUIREMENTS.join(' ')} failed (${pip.code}):\n${pip.stderr.slice(-3000)}`)
+    writeFileSync(join(building, '.ready'), `${REQUIREMENTS.join('\n')}\n`)
+    // venv scripts carry absolute paths, so the venv is used through its python binary only.
+    try {
+      renameSync(building, venv)
+    } catch (error) {
+      if (!existsSync(join(venv, '.ready'))) throw error
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true })
+  }
+  return python
+}
+
+export type Format = 'protobuf' | 'json' | 'avro'
+
+/** Python writes `count` records of expectedRecord(i) with Confluent's Serializer for `format`. */
+export async function pythonProduce(python: string, format: Format, target: { bootstrap: string; registry: string; topic: string }, count: number): Promise<void> {
+  const result = await run(python, [SCRIPT, 'produce', format, target.bootstrap, target.registry, target.topic, String(count)], 180_000)
+  if (result.code !== 0) throw new Error(`python produce ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
+}
+
+/** Python reads `count` records with Confluent's Deserializer for `format`; one JSON object per record. */
+export async function pythonConsume(
+  python: string,
+  format: Format,
+  target: { bootstrap: string; registry: string; topic: string; group: string },
+  count: number,
+): Promise<{ key: string; value: Record<string, unknown> }[]> {
+  const result = await run(python, [SCRIPT, 'consume', format, target.bootstrap, target.registry, target.topic, String(count), target.group], 180_000)
+  if (result.code !== 0) throw new Error(`python consume ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
+  return result.stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { key: string; value: Record<string, unknown> })
+}
+
+const CURRENCIES = ['EUR', 'NOK', 'USD'] as const
+const STATUSES = ['OPEN', 'SHIPPED'] as const
+const TEXT = 'ünïcødé ✓'
+const BIG_BASE = 9007199254740993n
+
+/** Record i of an interop run: the same formula as record(i) in confluent_interop.py. */
+export function expectedRecord(i: number) {
+  return {
+    id: `r${i}`,
+    seq: i,
+    weight: i + 0.25,
+    express: i % 2 === 0,
+    tags: i % 3 === 0 ? [] : [`t${i}`, TEXT],
+    status: STATUSES[i % 2] as (typeof STATUSES)[number],
+    units: (BIG_BASE + BigInt(i)).toString(),
+    currency: CURRENCIES[i % 3] as string,
+    big: (2n ** 64n - 1n - BigInt(i)).toString(),
+    checksum: Buffer.from([i % 256, 255 - (i % 256)]),
+    sku: `s${i}`,
+    quantity: i % 5,
+    /** The Avro `long`: avsc reads only safe integers, so Avro's record keeps below 2^53. */
+    avroUnits: i * 1_000_000_007,
+  }
+}
