@@ -2,7 +2,7 @@
 // wire format) against avsc alone on the same ~100-byte record. One core, no I/O per message.
 import avsc from 'avsc'
 import { avro, SchemaRegistry } from '@kafkit/avro'
-import { type BenchContext, interleaved, opsPerSecond, type Row, row } from '../measure.js'
+import { type BenchContext, interleaved, opsPerSecond, type Row, row, size } from '../measure.js'
 
 const schema = {
   type: 'record',
@@ -31,11 +31,11 @@ const value = {
   referrer: null,
 }
 
-const ROUNDS = 7
-const ROUND_MS = 500
 
 /** Runs the Avro cases; registry-backed when `schemaRegistryUrl` is given, else plain Avro. */
 export async function run(ctx: BenchContext): Promise<Row[]> {
+  const ROUNDS = size(ctx, 7, 1)
+  const ROUND_MS = size(ctx, 500, 100)
   const registry = ctx.schemaRegistryUrl ? new SchemaRegistry({ url: ctx.schemaRegistryUrl }) : undefined
   const serde = avro(schema, registry ? { registry } : {})
   const topic = `bench-avro-${process.pid}-${Date.now()}`
@@ -47,7 +47,7 @@ export async function run(ctx: BenchContext): Promise<Row[]> {
   const type = avsc.Type.forSchema(schema as unknown as avsc.Schema)
   const body = type.toBuffer(value)
   const mode = registry ? 'registry, cache warm' : 'no registry'
-  const size = `${bytes.length} B`
+  const bytesText = `${bytes.length} B`
 
   if (serde.encode(value, serdeCtx) instanceof Promise || serde.decode(bytes, serdeCtx) instanceof Promise) {
     throw new Error('avro bench: a warm serde returned a Promise')
@@ -62,9 +62,10 @@ export async function run(ctx: BenchContext): Promise<Row[]> {
     () => opsPerSecond(() => serde.decode(bytes, serdeCtx), ROUND_MS),
     () => opsPerSecond(() => type.fromBuffer(body), ROUND_MS),
   )
-  const rows = [
-    row(`Avro encode (${size} record, ${mode})`, 'msg/s', encode, 'avsc toBuffer alone'),
-    row(`Avro decode (${size} record, ${mode})`, 'msg/s', decode, 'avsc fromBuffer alone'),
+  const method = `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median`
+  const rows: Row[] = [
+    { ...row(`Avro encode (${bytesText} record, ${mode})`, 'msg/s', encode, 'avsc toBuffer alone'), method, target: { text: '≥ 1M msg/s', met: encode.kafkit >= 1_000_000 } },
+    { ...row(`Avro decode (${bytesText} record, ${mode})`, 'msg/s', decode, 'avsc fromBuffer alone'), method, target: { text: '≥ 0.95× avsc alone', met: decode.kafkit / decode.baseline >= 0.95 } },
   ]
   return rows
 }

@@ -2,7 +2,7 @@
 // (zod parse, then JSON.stringify; JSON.parse, then zod parse). One core, no I/O.
 import { json, type SerdeContext } from '@kafkit/core'
 import { z } from 'zod'
-import { type BenchContext, interleaved, opsPerSecond, type Row, row } from '../measure.js'
+import { type BenchContext, interleaved, opsPerSecond, type Row, row, size } from '../measure.js'
 
 const PageView = z.object({
   eventId: z.string(),
@@ -26,10 +26,10 @@ const value: z.input<typeof PageView> = {
   referrer: null,
 }
 
-const ROUND_MS = 500
-const ROUNDS = 7
 
-export async function run(_context: BenchContext): Promise<Row[]> {
+export async function run(context: BenchContext): Promise<Row[]> {
+  const ROUND_MS = size(context, 500, 100)
+  const ROUNDS = size(context, 7, 1)
   const serde = json(PageView)
   const encodeContext: SerdeContext = { topic: 'bench', field: 'value' }
   const decodeContext: SerdeContext = { topic: 'bench', field: 'value', partition: 0, offset: '0' }
@@ -46,7 +46,7 @@ export async function run(_context: BenchContext): Promise<Row[]> {
     () => opsPerSecond(() => PageView.parse(JSON.parse(bytes.toString('utf8'))), ROUND_MS),
   )
   return [
-    row(`JSON+zod encode (${bytes.length} B record)`, 'msg/s', encode, 'zod parse + JSON.stringify by hand'),
-    row(`JSON+zod decode (${bytes.length} B record)`, 'msg/s', decode, 'JSON.parse + zod parse by hand'),
+    { ...row(`JSON+zod encode (${bytes.length} B record)`, 'msg/s', encode, 'zod parse + JSON.stringify by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: encode.kafkit / encode.baseline >= 0.95 } },
+    { ...row(`JSON+zod decode (${bytes.length} B record)`, 'msg/s', decode, 'JSON.parse + zod parse by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: decode.kafkit / decode.baseline >= 0.95 } },
   ]
 }

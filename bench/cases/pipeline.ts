@@ -8,20 +8,21 @@ import { defineTopic, json, Kafkit, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { z } from 'zod'
-import { type BenchContext, interleaved, type Row, row } from '../measure.js'
+import { type BenchContext, interleaved, type Row, row, size } from '../measure.js'
 
 const Event = z.object({ id: z.string(), kind: z.enum(['a', 'b', 'c']), at: z.number().int(), payload: z.string() })
 const Enriched = z.object({ id: z.string(), kind: z.enum(['a', 'b', 'c']), at: z.number().int(), payload: z.string(), score: z.number() })
 type Event = z.infer<typeof Event>
 
-const MESSAGES = 20_000
 const PARTITIONS = 6
 const TXN_SIZE = 250
-const ROUNDS = 5
 
 const enrich = (value: Event) => ({ ...value, score: value.at % 97 })
 
-export async function run({ brokers }: BenchContext): Promise<Row[]> {
+export async function run(context: BenchContext): Promise<Row[]> {
+  const { brokers } = context
+  const MESSAGES = size(context, 20_000, 2_000)
+  const ROUNDS = size(context, 5, 1)
   const Input = defineTopic({ name: uniqueName('bench-pipe-in'), key: string(), value: json(Event), partitions: PARTITIONS, replicationFactor: 1 })
   const Output = defineTopic({ name: uniqueName('bench-pipe-out'), key: string(), value: json(Enriched), partitions: PARTITIONS, replicationFactor: 1 })
   const rawOutput = uniqueName('bench-pipe-raw-out')
@@ -35,7 +36,7 @@ export async function run({ brokers }: BenchContext): Promise<Row[]> {
       await source.send(Input, Array.from({ length: 1_000 }, (_, j) => ({ key: `key-${i + j}`, value: { id: `event-${i + j}`, kind: 'b' as const, at: 1_700_000_000_000 + i + j, payload: filler } })))
     }
     await source.disconnect()
-    const size = Buffer.byteLength(JSON.stringify({ id: 'event-10000', kind: 'b', at: 1_700_000_010_000, payload: filler }))
+    const bytes = Buffer.byteLength(JSON.stringify({ id: 'event-10000', kind: 'b', at: 1_700_000_010_000, payload: filler }))
 
     const kafkitRound = async (): Promise<number> => {
       let first = 0
@@ -108,7 +109,7 @@ export async function run({ brokers }: BenchContext): Promise<Row[]> {
     }
 
     const result = await interleaved(ROUNDS, kafkitRound, rawRound)
-    return [row(`pipeline ${size} B JSON, read_committed, ${TXN_SIZE} msgs/transaction, exactly-once`, 'msg/s', result, 'kafkajs 2.2.4 transactional loop + same serializer')]
+    return [{ ...row(`pipeline ${bytes} B JSON, read_committed, ${TXN_SIZE} msgs/transaction, exactly-once`, 'msg/s', result, 'kafkajs 2.2.4 transactional loop + same serializer'), method: `${MESSAGES} inputs, ${PARTITIONS} partitions, fresh group per round, first record to last commit, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: result.kafkit / result.baseline >= 0.95 } }]
   } finally {
     await kafka.close()
   }

@@ -5,14 +5,12 @@ import { defineTopic, json, Kafkit, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { z } from 'zod'
-import { type BenchContext, interleaved, type Row, row } from '../measure.js'
+import { type BenchContext, interleaved, type Row, row, size as sized } from '../measure.js'
 
 const Event = z.object({ id: z.string(), kind: z.enum(['a', 'b', 'c']), at: z.number().int(), payload: z.string() })
 type Event = z.infer<typeof Event>
 
 const BATCH = 500
-const BATCHES_PER_ROUND = 20
-const ROUNDS = 7
 const PARTITIONS = 6
 
 function makeMessages(): { key: string; value: Event }[] {
@@ -20,7 +18,10 @@ function makeMessages(): { key: string; value: Event }[] {
   return Array.from({ length: BATCH }, (_, i) => ({ key: `key-${i}`, value: { id: `event-${i}`, kind: 'b', at: 1_700_000_000_000 + i, payload: filler } }))
 }
 
-export async function run({ brokers }: BenchContext): Promise<Row[]> {
+export async function run(context: BenchContext): Promise<Row[]> {
+  const { brokers } = context
+  const BATCHES_PER_ROUND = sized(context, 20, 4)
+  const ROUNDS = sized(context, 7, 1)
   const messages = makeMessages()
   const size = Buffer.byteLength(JSON.stringify(messages[0]!.value))
   const KafkitTopic = defineTopic({ name: uniqueName('bench-kafkit'), key: string(), value: json(Event), partitions: PARTITIONS, replicationFactor: 1 })
@@ -51,7 +52,7 @@ export async function run({ brokers }: BenchContext): Promise<Row[]> {
       return (BATCH * BATCHES_PER_ROUND) / ((performance.now() - start) / 1000)
     }
     const result = await interleaved(ROUNDS, kafkitRound, rawRound)
-    return [row(`produce ${size} B JSON, batches of ${BATCH}, acks=all, idempotent`, 'msg/s', result, 'kafkajs 2.2.4 + same serializer')]
+    return [{ ...row(`produce ${size} B JSON, batches of ${BATCH}, acks=all, idempotent`, 'msg/s', result, 'kafkajs 2.2.4 + same serializer'), method: `one caller awaiting each batch of ${BATCH}, ${BATCHES_PER_ROUND} batches per round, ${PARTITIONS} partitions, keyed, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: result.kafkit / result.baseline >= 0.95 } }]
   } finally {
     await rawProducer.disconnect()
     await kafka.close()
