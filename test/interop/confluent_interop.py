@@ -6,8 +6,10 @@ produce: writes <count> records made by record(i) with the format's Serializer.
 consume: reads <count> records with the format's Deserializer and prints them as JSON lines
          (bytes as lists of ints, 64-bit integers as strings), for the TypeScript test to check.
 """
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -45,6 +47,7 @@ def order_module():
     from grpc_tools import protoc
 
     out = tempfile.mkdtemp(prefix="kafkit-interop-pb2-")
+    atexit.register(shutil.rmtree, out, True)
     proto_dir = os.path.join(HERE, "proto")
     code = protoc.main(["protoc", f"-I{proto_dir}", f"--python_out={out}", "interop/money.proto", "interop/order.proto"])
     if code != 0:

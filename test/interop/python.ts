@@ -3,7 +3,7 @@
 // confluent_interop.py that leaves no process behind.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { cacheRoot } from '@kafkit/testkit'
 
@@ -41,27 +41,36 @@ export async function pythonWithConfluentKafka(): Promise<string> {
   const key = createHash('sha256').update(REQUIREMENTS.join('\n')).digest('hex').slice(0, 12)
   const venv = join(cacheRoot(), 'python', `interop-${key}`)
   const python = join(venv, 'bin', 'python')
-  if (existsSync(join(venv, '.ready'))) return python
-  const base = process.env['KAFKIT_PYTHON'] ?? 'python3.11'
-  // Built beside its final place and renamed into it: two test files racing both end with one good venv.
+  const ready = join(venv, '.ready')
+  if (existsSync(ready)) return python
   mkdirSync(join(cacheRoot(), 'python'), { recursive: true })
-  const building = mkdtempSync(`${venv}.building-`)
-  try {
-    const made = await run(base, ['-m', 'venv', building], 120_000)
-    if (made.code !== 0) throw new Error(`${base} -m venv failed (${made.code}): ${made.stderr}`)
-    const pip = await run(join(building, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', ...REQUIREMENTS], 600_000)
-    if (pip.code !== 0) throw new Error(`pip install ${REQUIREMENTS.join(' ')} failed (${pip.code}):\n${pip.stderr.slice(-3000)}`)
-    writeFileSync(join(building, '.ready'), `${REQUIREMENTS.join('\n')}\n`)
-    // venv scripts carry absolute paths, so the venv is used through its python binary only.
+  // One builder at a time (test files run in parallel): the others wait for its venv.
+  const lock = `${venv}.lock`
+  for (;;) {
     try {
-      renameSync(building, venv)
-    } catch (error) {
-      if (!existsSync(join(venv, '.ready'))) throw error
+      mkdirSync(lock)
+      break
+    } catch {
+      if (existsSync(ready)) return python
+      // A lock older than any pip run is left from a killed run.
+      const held = statSync(lock, { throwIfNoEntry: false })
+      if (held && Date.now() - held.mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true })
+      await new Promise((resolve) => setTimeout(resolve, 1000))
     }
-  } finally {
-    rmSync(building, { recursive: true, force: true })
   }
-  return python
+  try {
+    if (existsSync(ready)) return python
+    rmSync(venv, { recursive: true, force: true })
+    const base = process.env['KAFKIT_PYTHON'] ?? 'python3.11'
+    const made = await run(base, ['-m', 'venv', venv], 120_000)
+    if (made.code !== 0) throw new Error(`${base} -m venv failed (${made.code}): ${made.stderr}`)
+    const pip = await run(python, ['-m', 'pip', 'install', '--quiet', ...REQUIREMENTS], 600_000)
+    if (pip.code !== 0) throw new Error(`pip install ${REQUIREMENTS.join(' ')} failed (${pip.code}):\n${pip.stderr.slice(-3000)}`)
+    writeFileSync(ready, `${REQUIREMENTS.join('\n')}\n`)
+    return python
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
 }
 
 export type Format = 'protobuf' | 'json' | 'avro'
