@@ -66,7 +66,7 @@ export type { BatchHandler, HandlerContext, Message, MessageHandler } from './co
 export type { ConsumerOptions, DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './consumer/options.js'
 export type { BackoffOptions } from './consumer/backoff.js'
 export type { Duration } from './consumer/duration.js'
-export type { ConsumerEvents, ConsumerEventName, MessageRef } from './consumer/events.js'
+export type { ConsumerEvents, ConsumerEventName, MessageRef, RebalanceReason } from './consumer/events.js'
 export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterInfo, type HeaderMode } from './consumer/headers.js'
 export {
   DeadLetterTopic,
