@@ -83,3 +83,12 @@ describe('protobuf() without a registry', async () => {
     expect(() => protoFile('c.proto', 'message {')).toThrow(expect.objectContaining({ code: 'KAFKIT_CONFIG' }))
   })
 })
+
+describe('maps with 64-bit keys', () => {
+  test('keys come back as the decimal numbers that were sent', () => {
+    const file = protoFile('m.proto', 'syntax = "proto3"; package m; message Counts { map<int64, string> by_id = 1; map<uint64, int32> by_seq = 2; }')
+    const serde = protobuf(file, 'm.Counts')
+    const value = { by_id: { '-5': 'minus', '9007199254740993': 'big' }, by_seq: { '18446744073709551615': 1 } }
+    expect(serde.decode(serde.encode(value, ctx), ctx)).toEqual(value)
+  })
+})

@@ -83,6 +83,25 @@ describe('json(schema, { registry })', () => {
     expect(JSON.parse(registry.subjects.get('other-value')?.[0]?.schema ?? '')).toEqual(handWritten)
   })
 
+  test('objects are closed, except the halves of an intersection (closed halves would refuse everything)', async () => {
+    const registry = new MemoryRegistry()
+    const Both = z.intersection(z.object({ a: z.string() }), z.object({ b: z.number() }))
+    await json(z.object({ inner: z.object({ x: z.string() }), both: Both }), { registry }).encode({ inner: { x: 'x' }, both: { a: 'a', b: 1 } }, ctx)
+    const schema = JSON.parse(registry.ids[0]?.schema ?? '{}')
+    expect(schema.additionalProperties).toBe(false)
+    expect(schema.properties.inner.additionalProperties).toBe(false)
+    // zod may merge the halves into one object: either way nothing in it is closed.
+    expect(JSON.stringify(schema.properties.both)).not.toContain('additionalProperties')
+  })
+
+  test('a Standard Schema validator without a JSON Schema converter needs options.jsonSchema (KAFKIT_CONFIG on first use)', async () => {
+    const registry = new MemoryRegistry()
+    const handmade = { '~standard': { version: 1 as const, vendor: 'handmade', validate: (value: unknown) => ({ value }) } }
+    await expect(Promise.resolve().then(() => json(handmade, { registry }).encode({ a: 1 }, ctx))).rejects.toMatchObject({ code: 'KAFKIT_CONFIG', message: expect.stringContaining('jsonSchema') })
+    const bytes = await json(handmade, { registry, jsonSchema: { type: 'object' } }).encode({ a: 1 }, ctx)
+    expect(bytes.subarray(5).toString()).toBe('{"a":1}')
+  })
+
   test('plain json(schema) is unchanged: JSON text, no header', () => {
     expect((json(Order).encode({ id: 'o', qty: 1 }, ctx) as Buffer).toString()).toBe('{"id":"o","qty":1,"note":"none"}')
   })

@@ -115,8 +115,13 @@ export function toPlain(type: Type, message: Message): Record<string, unknown> {
     if (field.partOf && !own) continue
     const value = raw[name]
     if (field.map) {
+      const keyType = (field as Field & { keyType: string }).keyType
+      const longKeys = INT64.has(keyType) || UINT64.has(keyType)
       const map: Record<string, unknown> = {}
-      for (const [key, entry] of Object.entries((value ?? {}) as Record<string, unknown>)) map[key] = plainValue(field, entry)
+      for (const [key, entry] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+        // protobufjs keys a decoded 64-bit map by an 8-character hash of the bits: give the number.
+        map[longKeys ? longToString(protobuf.util.LongBits.fromHash(key).toLong(UINT64.has(keyType)), UINT64.has(keyType)) : key] = plainValue(field, entry)
+      }
       out[name] = map
     } else if (field.repeated) {
       out[name] = ((value ?? []) as unknown[]).map((entry) => plainValue(field, entry))
