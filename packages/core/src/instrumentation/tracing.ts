@@ -119,7 +119,7 @@ export class KafkaTracing {
    * ask. The handler runs with the span active, so spans it starts, and messages it sends,
    * belong to the trace.
    */
-  process<T>(records: readonly TracedRecord[], groupId: string, run: () => Promise<T>): Promise<T> {
+  process<T>(records: readonly TracedRecord[], groupId: string, run: () => T | Promise<T>): T | Promise<T> {
     const first = records[0]
     if (first === undefined || this.#inert()) return run()
     const attributes: Attributes = {
@@ -168,7 +168,7 @@ function carriedContext(batch: WireTopicMessages[]): Context | undefined {
   return headers === undefined ? undefined : propagation.extract(ROOT_CONTEXT, headers, headerGetter)
 }
 
-async function finish<T>(span: Span, run: () => Promise<T>): Promise<T> {
+async function finish<T>(span: Span, run: () => T | Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (error) {
