@@ -6,6 +6,7 @@
 // not a test: nothing asserts a number. Writes bench/results/dlq-memory-latest.json (git-ignored).
 //
 //   npm run bench:dlq -- --sizes=100000,1000000 --ops=stream,filter,inspect,replay,list
+//   npm run bench:dlq -- --sizes=1000000 --ops=stream,replay --heap-cap-mib=64   # the same work under a 64 MiB old space
 import { spawn } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
@@ -46,6 +47,8 @@ function argsOf() {
     ops: (args.get('ops') ?? 'idle,stream,filter,inspect,replay,list').split(',') as Op[],
     /** `list()` keeps every entry: above this size it is left out (it would only show memory growing, at length). */
     listUpTo: Number(args.get('list-up-to') ?? 100_000),
+    /** Run each operation with `--max-old-space-size` of this many MiB: it finishes only if its memory does not grow with the topic. */
+    heapCapMiB: args.has('heap-cap-mib') ? Number(args.get('heap-cap-mib')) : undefined,
   }
 }
 
@@ -98,12 +101,16 @@ async function child(op: Op, brokers: string[], dlq: string, target: string, rec
 
 // ---- the driver ----
 
-function measure(op: Op, brokers: string[], dlq: string, target: string, records: number): Promise<Sample> {
+function measure(op: Op, brokers: string[], dlq: string, target: string, records: number, heapCapMiB: number | undefined): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const tsx = join(root, 'node_modules', '.bin', 'tsx')
     const proc = spawn(tsx, ['--conditions=@kafkit/source', fileURLToPath(import.meta.url), '--child', op, brokers.join(','), dlq, target, String(records)], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+      env: {
+        ...process.env,
+        KAFKAJS_NO_PARTITIONER_WARNING: '1',
+        ...(heapCapMiB === undefined ? {} : { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --max-old-space-size=${heapCapMiB}`.trim() }),
+      },
     })
     let out = ''
     proc.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
@@ -153,7 +160,7 @@ async function fill(kafka: Kafkit, dlq: string, records: number): Promise<void> 
 const mib = (n: number) => `${n.toFixed(0)} MiB`.padStart(9)
 
 async function main(): Promise<void> {
-  const { sizes, ops, listUpTo } = argsOf()
+  const { sizes, ops, listUpTo, heapCapMiB } = argsOf()
   const cluster = await startKafka({ brokers: 1, log })
   const samples: Sample[] = []
   try {
@@ -167,7 +174,7 @@ async function main(): Promise<void> {
       await kafka.admin().ensureTopics([defineTopic({ name: target, key: string(), value: buffer(), partitions: 3, replicationFactor: 1 })])
       for (const op of ops) {
         if (op === 'list' && records > listUpTo) continue
-        const sample = await measure(op, cluster.brokers, dlq, target, records)
+        const sample = await measure(op, cluster.brokers, dlq, target, records, heapCapMiB)
         log(`[dlq-bench] ${records} ${op}: ${sample.output} out in ${sample.ms} ms, peak rss ${sample.peakRssMiB.toFixed(0)} MiB, heap ${sample.peakHeapMiB.toFixed(0)} MiB`)
         samples.push(sample)
       }
@@ -191,9 +198,10 @@ async function main(): Promise<void> {
       ].join(' '),
     ),
   ]
+  if (heapCapMiB !== undefined) lines.push(`(each operation ran with --max-old-space-size=${heapCapMiB})`)
   console.log(lines.join('\n'))
   await mkdir(join(here, 'results'), { recursive: true })
-  await writeFile(join(here, 'results', 'dlq-memory-latest.json'), `${JSON.stringify(samples, null, 2)}\n`)
+  await writeFile(join(here, 'results', 'dlq-memory-latest.json'), `${JSON.stringify({ heapCapMiB, samples }, null, 2)}\n`)
 }
 
 if (process.argv[2] === '--child') {
