@@ -62,12 +62,13 @@ export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions, type
 
 // Consumer runtime
 export { KafkitConsumer } from './consumer/consumer.js'
-export type { BatchHandler, HandlerContext, Message, MessageHandler } from './consumer/message.js'
-export type { ConsumerOptions, DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './consumer/options.js'
-export type { BackoffOptions } from './consumer/backoff.js'
-export type { Duration } from './consumer/duration.js'
-export type { ConsumerEvents, ConsumerEventName, MessageRef, RebalanceReason } from './consumer/events.js'
-export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterInfo, type HeaderMode } from './consumer/headers.js'
+export type { BatchHandler, HandlerContext, Message, MessageHandler } from './runtime/message.js'
+export type { ConsumerOptions } from './consumer/options.js'
+export type { DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './runtime/options.js'
+export type { BackoffOptions } from './runtime/backoff.js'
+export type { Duration } from './runtime/duration.js'
+export type { ConsumerEvents, ConsumerEventName, MessageRef, RebalanceReason } from './runtime/events.js'
+export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterInfo, type HeaderMode } from './runtime/headers.js'
 export {
   DeadLetterTopic,
   ledgerTopicOf,

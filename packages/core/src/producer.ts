@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { AnyTopicContract, OutgoingMessage } from './contract.js'
-import { EventHub } from './consumer/events.js'
+import { EventHub } from './runtime/events.js'
 import { KafkitError } from './errors.js'
 import { ms, parseOptions } from './internal/options.js'
 import { encodeRecords } from './internal/record.js'

@@ -1,7 +1,7 @@
 import kafkajs from 'kafkajs'
 import { describe, expect, test } from 'vitest'
 import { z } from 'zod'
-import { EventHub } from '../src/consumer/events.js'
+import { EventHub } from '../src/runtime/events.js'
 import { KafkitError } from '../src/errors.js'
 import { defineTopic, json, Kafkit, string } from '../src/index.js'
 import { toKafkitError } from '../src/internal/transport/errors.js'
@@ -10,7 +10,7 @@ import { encodeBatch } from '../src/producer.js'
 import type { Serde } from '../src/serde.js'
 import type { TransactionEvents } from '../src/transaction-events.js'
 import { classifyTransactionError, fencedError, TransactionRunner } from '../src/transaction.js'
-import { Gate } from './consumer/fake-engine.js'
+import { Gate } from './runtime/fake-engine.js'
 
 // The real kafkajs error class, as kafkajs builds it for a protocol error (no mock).
 const { KafkaJSProtocolError } = kafkajs as unknown as Record<string, new (...args: unknown[]) => Error>

@@ -1,14 +1,15 @@
 import { KafkitError, isKafkitError } from '../errors.js'
-import type { ConsumerDeps, ConsumerEngine, EngineBatch } from './engine.js'
-import { type ConsumerEvents, EventHub } from './events.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch } from '../runtime/engine.js'
+import { type ConsumerEvents, EventHub } from '../runtime/events.js'
 import type { AnyTopicContract } from '../contract.js'
-import type { BatchHandler, MessageHandler } from './message.js'
-import { type ConsumerOptions, type FailurePolicyOptions, type ResolvedConsumerOptions, resolveConsumerOptions, resolvePolicy } from './options.js'
-import { retryTopicNames, selectPolicy } from './policy.js'
-import { processBatch, type Route, type RuntimeContext } from './runtime.js'
-import { Lifecycle, type LifecycleState } from './lifecycle.js'
-import { watchGroup } from './group-watch.js'
-import { onSignals } from './shutdown.js'
+import type { BatchHandler, MessageHandler } from '../runtime/message.js'
+import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js'
+import { type FailurePolicyOptions, resolvePolicy } from '../runtime/options.js'
+import { retryTopicNames, selectPolicy } from '../runtime/policy.js'
+import { processBatch, type Route, type RuntimeContext } from '../runtime/batch.js'
+import { Lifecycle, type LifecycleState } from '../runtime/lifecycle.js'
+import { watchGroup } from '../runtime/group-watch.js'
+import { onSignals } from '../runtime/shutdown.js'
 
 /**
  * A group consumer with typed handlers and a failure policy per handler: retry in place,
@@ -236,7 +237,7 @@ export class KafkitConsumer {
     return {
       groupId: this.groupId,
       events: this.#events,
-      sender: this.#deps.sender,
+      sink: this.#deps.sender,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
       ...(this.#deps.aroundHandler === undefined ? {} : { aroundHandler: this.#deps.aroundHandler }),
       inFlight: this.#inFlight,

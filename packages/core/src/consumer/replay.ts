@@ -1,10 +1,10 @@
 import type { TopicScanOptions, TopicScanStart } from '../internal/transport/index.js'
-import type { RecordSender, TopicEnsurer } from './engine.js'
-import { type ConsumerEvents, EventHub } from './events.js'
-import { type DeadLetterInfo, diagnosticHeaderNames, KafkitHeaders, parseDeadLetterHeaders } from './headers.js'
-import { sleep } from './heartbeat.js'
+import type { RecordSender, TopicEnsurer } from '../runtime/engine.js'
+import { type ConsumerEvents, EventHub } from '../runtime/events.js'
+import { type DeadLetterInfo, diagnosticHeaderNames, KafkitHeaders, parseDeadLetterHeaders } from '../runtime/headers.js'
+import { sleep } from '../runtime/heartbeat.js'
 import { OffsetSet } from './offset-set.js'
-import type { OutgoingRecord, RawHeaders, RawRecord } from './records.js'
+import type { OutgoingRecord, RawHeaders, RawRecord } from '../runtime/records.js'
 
 /** Which dead letters an operation looks at. Every given filter must match. */
 export interface DeadLetterFilter {

@@ -1,6 +1,6 @@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api'
 import type { Registry } from 'prom-client'
-import type { ConsumerDeps, ConsumerEngine } from '../consumer/engine.js'
+import type { ConsumerDeps, ConsumerEngine } from '../runtime/engine.js'
 import type { PipelineConsumerConfig, PipelineEngine } from '../pipeline/engine.js'
 import type { PipelineEvents } from '../pipeline/events.js'
 import type { ConsumerEventSource } from '../logging/consumer-log.js'

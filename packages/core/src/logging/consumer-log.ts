@@ -1,4 +1,4 @@
-import type { ConsumerEvents } from '../consumer/events.js'
+import type { ConsumerEvents } from '../runtime/events.js'
 import type { KafkitLogger } from './logger.js'
 
 /** Anything with the consumer's typed `on` (a `KafkitConsumer`). */

@@ -1,4 +1,4 @@
-import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, TopicEnsurer } from '../consumer/engine.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerConfig, TopicEnsurer } from '../runtime/engine.js'
 import type { TransportTransactionalOptions, TransportTransactionalProducer } from '../internal/transport/index.js'
 
 /** Group consumer settings of a pipeline: what a plain consumer needs, plus how it reads. */

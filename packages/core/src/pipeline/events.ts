@@ -1,4 +1,4 @@
-import type { ConsumerEvents } from '../consumer/events.js'
+import type { ConsumerEvents } from '../runtime/events.js'
 import type { KafkitError } from '../errors.js'
 import type { TransactionEvents } from '../transaction-events.js'
 

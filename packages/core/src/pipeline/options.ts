@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
-import type { BackoffOptions } from '../consumer/backoff.js'
-import { defaultBackoff } from '../consumer/backoff.js'
-import { type ConsumerOptions, type DeadLetterOptions, type ResolvedConsumerOptions, type RetryOptions, resolveConsumerOptions } from '../consumer/options.js'
+import type { BackoffOptions } from '../runtime/backoff.js'
+import { defaultBackoff } from '../runtime/backoff.js'
+import { type DeadLetterOptions, type GroupMemberOptions, type ResolvedMemberOptions, type RetryOptions, resolveMemberOptions } from '../runtime/options.js'
 import { KafkitError } from '../errors.js'
 import type { CompressionName } from '../internal/transport/index.js'
 
@@ -37,11 +37,11 @@ export interface PipelineOptions {
   rebalanceTimeoutMs?: number
   maxWaitTimeMs?: number
   /** Graceful shutdown on signals; `false` to manage it yourself with `stop()`. */
-  shutdown?: ConsumerOptions['shutdown']
+  shutdown?: GroupMemberOptions['shutdown']
 }
 
 /** Pipeline options with every default applied. */
-export interface ResolvedPipelineOptions extends ResolvedConsumerOptions {
+export interface ResolvedPipelineOptions extends ResolvedMemberOptions {
   transactionalId: string
   maxRecordsPerTransaction: number
   transactionTimeoutMs: number
@@ -70,9 +70,9 @@ export function resolvePipelineOptions(options: PipelineOptions): ResolvedPipeli
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 1_000)) problems.push(`transactionTimeoutMs must be an integer ≥ 1000, got ${String(timeout)}`)
   const compression = options.compression ?? 'none'
   if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(compression)) problems.push(`compression must be one of none, gzip, snappy, lz4, zstd, got '${String(compression)}'`)
-  let resolved: ResolvedConsumerOptions | undefined
+  let resolved: ResolvedMemberOptions | undefined
   try {
-    resolved = resolveConsumerOptions(consumerOptions as unknown as ConsumerOptions)
+    resolved = resolveMemberOptions(consumerOptions as unknown as GroupMemberOptions, 'pipeline')
   } catch (error) {
     if (problems.length === 0) throw error
     problems.unshift((error as KafkitError).message)

@@ -3,7 +3,7 @@ import { KafkitConsumer } from '../../src/consumer/consumer.js'
 import { defineTopic } from '../../src/contract.js'
 import { isKafkitError, KafkitError } from '../../src/errors.js'
 import { string } from '../../src/serdes/string.js'
-import { consumerDeps, FakeBatch, FakeEngine, FakeSender, Gate, records } from './fake-engine.js'
+import { consumerDeps, FakeBatch, FakeEngine, FakeSender, Gate, records } from '../runtime/fake-engine.js'
 
 // The consumer's start/stop life over a fake engine in kafkit's terms: a stop that comes
 // while start() is under way, and a start() that fails, leave nothing connected.

@@ -2,7 +2,7 @@
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, expect, inject, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
-import { parseDeadLetterHeaders } from '../../src/consumer/headers.js'
+import { parseDeadLetterHeaders } from '../../src/runtime/headers.js'
 import { KafkitError } from '../../src/errors.js'
 import type { Serde } from '../../src/serde.js'
 import { string } from '../../src/serdes/string.js'

@@ -2,8 +2,8 @@
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
-import { KafkitHeaders, parseDeadLetterHeaders } from '../../src/consumer/headers.js'
-import { sleep } from '../../src/consumer/heartbeat.js'
+import { KafkitHeaders, parseDeadLetterHeaders } from '../../src/runtime/headers.js'
+import { sleep } from '../../src/runtime/heartbeat.js'
 import { string } from '../../src/serdes/string.js'
 import { type Harness, harness } from './consumer-harness.js'
 

@@ -3,7 +3,7 @@
 // Raw kafkajs is used only to write bytes kafkit would refuse (poison) and to read topics back.
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs'
 import { Kafkit, type ConsumerOptions, type KafkitConsumer } from '../../src/index.js'
-import type { RawRecord } from '../../src/consumer/records.js'
+import type { RawRecord } from '../../src/runtime/records.js'
 
 export interface Harness {
   kafkit: Kafkit

@@ -3,7 +3,7 @@ import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
-import { KafkitHeaders } from '../../src/consumer/headers.js'
+import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { string } from '../../src/serdes/string.js'
 import { type Harness, harness } from './consumer-harness.js'
 

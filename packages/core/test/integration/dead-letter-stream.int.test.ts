@@ -2,7 +2,7 @@
 import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { KafkitHeaders } from '../../src/consumer/headers.js'
+import { KafkitHeaders } from '../../src/runtime/headers.js'
 import type { ReplayProgress } from '../../src/index.js'
 import { scanTopic } from '../../src/internal/transport/topic-scan.js'
 import { type Harness, harness } from './consumer-harness.js'

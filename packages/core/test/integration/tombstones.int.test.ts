@@ -3,7 +3,7 @@ import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic, json, Kafkit, string } from '../../src/index.js'
-import { parseDeadLetterHeaders } from '../../src/consumer/headers.js'
+import { parseDeadLetterHeaders } from '../../src/runtime/headers.js'
 import { scanTopic } from '../../src/internal/transport/topic-scan.js'
 import { type Harness, harness } from './consumer-harness.js'
 

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest'
 import { engineLineLevel, type EngineLogLine } from '../../src/index.js'
 import { engineLogSink } from '../../src/logging/engine-log.js'
 import { logConsumerEvents } from '../../src/logging/consumer-log.js'
-import { EventHub, type ConsumerEvents } from '../../src/consumer/events.js'
+import { EventHub, type ConsumerEvents } from '../../src/runtime/events.js'
 
 /** A real pino logger writing JSON lines into an array. */
 function memoryLogger(level = 'debug') {

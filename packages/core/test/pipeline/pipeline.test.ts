@@ -4,7 +4,7 @@ import { isKafkitError, KafkitError } from '../../src/errors.js'
 import type { PipelineDeps, PipelineEngine } from '../../src/pipeline/engine.js'
 import { KafkitPipeline } from '../../src/pipeline/pipeline.js'
 import { string } from '../../src/serdes/string.js'
-import { FakeBatch, FakeEngine, Gate, records } from '../consumer/fake-engine.js'
+import { FakeBatch, FakeEngine, Gate, records } from '../runtime/fake-engine.js'
 
 // The pipeline's start/stop life over fake deps in kafkit's terms (the consumer shares the
 // same lifecycle): a stop during start() and a failed start() leave nothing connected.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Kafka } from 'kafkajs'
-import type { RawRecord } from '../../consumer/records.js'
+import type { RawRecord } from '../../runtime/records.js'
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
 import type { TopicScanOptions } from './types.js'

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { KafkitError } from '../../src/errors.js'
-import { describeError } from '../../src/consumer/error-info.js'
-import { resolveConsumerOptions, resolvePolicy } from '../../src/consumer/options.js'
-import { type Failure, retryTopicNames, selectPolicy } from '../../src/consumer/policy.js'
+import { describeError } from '../../src/runtime/error-info.js'
+import { resolveConsumerOptions } from '../../src/consumer/options.js'
+import { resolvePolicy } from '../../src/runtime/options.js'
+import { type Failure, retryTopicNames, selectPolicy } from '../../src/runtime/policy.js'
 
 const failure = (over: Partial<Failure> = {}): Failure => {
   const error = over.error ?? new Error('db down')

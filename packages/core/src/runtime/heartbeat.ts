@@ -1,5 +1,11 @@
 import { KafkitError } from '../errors.js'
-import type { EngineBatch } from './engine.js'
+
+/** What the keeper beats for: a partition's batch. */
+interface Beating {
+  readonly topic: string
+  readonly partition: number
+  heartbeat(): Promise<void>
+}
 
 /**
  * Heartbeats while a batch is worked on, so a slow handler or a long backoff never costs
@@ -13,7 +19,7 @@ export class HeartbeatKeeper {
   #timer: NodeJS.Timeout
   readonly #controllers = new Set<AbortController>()
 
-  constructor(private readonly batch: EngineBatch, intervalMs: number) {
+  constructor(private readonly batch: Beating, intervalMs: number) {
     this.#timer = setInterval(() => void this.beat(), intervalMs)
     // Never keep the process alive just to heartbeat.
     this.#timer.unref()

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { type SignalProcess, ShutdownCoordinator } from '../../src/consumer/shutdown.js'
+import { type SignalProcess, ShutdownCoordinator } from '../../src/runtime/shutdown.js'
 import { Gate } from './fake-engine.js'
 
 // One coordinator per process: a signal stops every registered consumer/pipeline side by
@@ -91,7 +91,7 @@ describe('ShutdownCoordinator', () => {
 
 describe('signals in a real process', () => {
   it('SIGTERM: the process ends by the signal only after every member finished', async () => {
-    const script = fileURLToPath(new URL('./fixtures/two-members.ts', import.meta.url))
+    const script = fileURLToPath(new URL('../consumer/fixtures/two-members.ts', import.meta.url))
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kafkit/source', script], { stdio: ['ignore', 'pipe', 'inherit'] })
     try {
       let out = ''

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { KafkitError } from '../../src/errors.js'
-import { buildDeadLetterRecord, buildRetryRecord } from '../../src/consumer/dead-letter.js'
-import { describeError } from '../../src/consumer/error-info.js'
-import { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders } from '../../src/consumer/headers.js'
-import type { RawRecord } from '../../src/consumer/records.js'
+import { buildDeadLetterRecord, buildRetryRecord } from '../../src/runtime/dead-letter.js'
+import { describeError } from '../../src/runtime/error-info.js'
+import { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders } from '../../src/runtime/headers.js'
+import type { RawRecord } from '../../src/runtime/records.js'
 
 const record: RawRecord = {
   topic: 'orders',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelayMs, baseDelayMs, delayBoundsMs, type BackoffOptions } from '../../src/consumer/backoff.js'
-import { durationLabel, toMs } from '../../src/consumer/duration.js'
+import { backoffDelayMs, baseDelayMs, delayBoundsMs, type BackoffOptions } from '../../src/runtime/backoff.js'
+import { durationLabel, toMs } from '../../src/runtime/duration.js'
 
 const opts: BackoffOptions = { initialMs: 100, maxMs: 5_000, multiplier: 2, jitter: 'equal' }
 

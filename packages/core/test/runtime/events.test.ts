@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { EventHub } from '../../src/consumer/events.js'
-import { sleep } from '../../src/consumer/heartbeat.js'
+import { EventHub } from '../../src/runtime/events.js'
+import { sleep } from '../../src/runtime/heartbeat.js'
 
 describe('EventHub', () => {
   it('delivers to subscribers until they unsubscribe', () => {

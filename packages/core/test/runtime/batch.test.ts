@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
 import { KafkitError } from '../../src/errors.js'
-import { processBatch } from '../../src/consumer/runtime.js'
+import { processBatch } from '../../src/runtime/batch.js'
 import type { Serde } from '../../src/serde.js'
 import { contextOf, FakeBatch, FakeSender, Gate, records, routeOf } from './fake-engine.js'
 

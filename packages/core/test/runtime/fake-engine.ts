@@ -1,12 +1,12 @@
-import type { ConsumerDeps, ConsumerEngine, EngineBatch, RecordSender } from '../../src/consumer/engine.js'
-import { EventHub, type ConsumerEvents } from '../../src/consumer/events.js'
-import type { ResolvedPolicy } from '../../src/consumer/options.js'
-import { resolvePolicy, type FailurePolicyOptions } from '../../src/consumer/options.js'
-import { selectPolicy } from '../../src/consumer/policy.js'
-import type { OutgoingRecord, RawRecord } from '../../src/consumer/records.js'
-import type { Route, RuntimeContext } from '../../src/consumer/runtime.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, RecordSender } from '../../src/runtime/engine.js'
+import { EventHub, type ConsumerEvents } from '../../src/runtime/events.js'
+import type { ResolvedPolicy } from '../../src/runtime/options.js'
+import { resolvePolicy, type FailurePolicyOptions } from '../../src/runtime/options.js'
+import { selectPolicy } from '../../src/runtime/policy.js'
+import type { OutgoingRecord, RawRecord } from '../../src/runtime/records.js'
+import type { Route, RuntimeContext } from '../../src/runtime/batch.js'
 import type { AnyTopicContract } from '../../src/contract.js'
-import type { MessageHandler } from '../../src/consumer/message.js'
+import type { MessageHandler } from '../../src/runtime/message.js'
 
 /**
  * A partition batch in kafkit's own engine terms, recording what the runtime did with it:
@@ -108,7 +108,7 @@ export function contextOf(sender: RecordSender, over: Partial<RuntimeContext> = 
   return {
     groupId: 'g1',
     events,
-    sender,
+    sink: sender,
     heartbeatIntervalMs: 60_000,
     inFlight: new Set(),
     isStopping: () => false,

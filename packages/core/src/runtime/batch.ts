@@ -1,6 +1,6 @@
 import { KafkitError, isKafkitError } from '../errors.js'
 import { buildDeadLetterRecord, buildRetryRecord, withoutExtras } from './dead-letter.js'
-import type { ConsumerDeps, EngineBatch, RecordSender } from './engine.js'
+import type { ConsumerDeps } from './engine.js'
 import { backoffDelayMs } from './backoff.js'
 import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
@@ -23,17 +23,47 @@ export interface Route {
   settings: ResolvedPolicy
 }
 
-/** What the batch runtime shares with its consumer. */
+/**
+ * The records of one partition the runtime works through, and what it may do with them.
+ * A consumer hands in its engine's batch as it is; a pipeline, the inputs of one transaction.
+ */
+export interface WorkBatch {
+  readonly topic: string
+  readonly partition: number
+  readonly records: readonly RawRecord[]
+  /** Marks `offset` done: handled, or parked where the failure sink acknowledged it. */
+  resolveOffset(offset: string): void
+  /** Keeps group membership alive; rejects when the group changed. */
+  heartbeat(): Promise<void>
+  /** False once the owner is stopping. */
+  isRunning(): boolean
+  /** True when the partition was sought or revoked and these records no longer apply. */
+  isStale(): boolean
+  /** After each resolved unit: commits when the owner's interval says so. Absent when offsets travel elsewhere (a transaction). */
+  commitIfNecessary?(): Promise<void>
+  /** Stops fetching the partition (retry tiers wait this way); returns `resume`. Only a consumer with retry topics needs it. */
+  pause?(): () => void
+}
+
+/**
+ * Where failed records are parked (a retry-topic or dead-letter copy): through a producer
+ * (a consumer; resolves once the broker acknowledged) or into the open transaction (a pipeline).
+ */
+export interface FailureSink {
+  send(records: OutgoingRecord[]): Promise<void>
+}
+
+/** What the batch runtime shares with its owner, a consumer or a pipeline. */
 export interface RuntimeContext {
   groupId: string
   events: EventHub
-  sender: RecordSender
+  sink: FailureSink
   heartbeatIntervalMs: number
   /** Every unit of work in flight, aborted on shutdown past its timeout. */
   inFlight: Set<AbortController>
   isStopping(): boolean
-  /** Resumes a paused retry partition at `dueAt`. */
-  resumeAt(topic: string, partition: number, dueAt: number, resume: () => void): void
+  /** Resumes a paused retry partition at `dueAt`: owners with retry topics (routes of tier ≥ 0) only. */
+  resumeAt?(topic: string, partition: number, dueAt: number, resume: () => void): void
   now(): number
   /** Wraps each handler call (instrumentation: tracing span, duration). */
   aroundHandler?: ConsumerDeps['aroundHandler']
@@ -61,7 +91,7 @@ const MAX_TURN_MS = 50
  * never covers a message that was neither handled nor safely written elsewhere.
  * @throws the heartbeat failure (rebalance) after in-flight work settled, so the engine rejoins
  */
-export async function processBatch(batch: EngineBatch, route: Route, ctx: RuntimeContext): Promise<void> {
+export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeContext): Promise<void> {
   // Its heartbeat failures reach the group's events through the engine (a rebalance, an eviction).
   const keeper = new HeartbeatKeeper(batch, ctx.heartbeatIntervalMs)
   // One controller for the batch: its units run one after another, and an abort (shutdown
@@ -85,6 +115,7 @@ export async function processBatch(batch: EngineBatch, route: Route, ctx: Runtim
         const dueAt = dueAtOf(first)
         if (dueAt > ctx.now()) {
           // Not due yet: park this retry partition (other partitions keep flowing) and come back at dueAt.
+          if (batch.pause === undefined || ctx.resumeAt === undefined) throw new KafkitError('KAFKIT_CONFIG', `retry topic ${batch.topic} read by an owner that cannot pause it`)
           ctx.resumeAt(batch.topic, batch.partition, dueAt, batch.pause())
           ctx.events.emit('consumer.retry-wait', { groupId: ctx.groupId, topic: batch.topic, partition: batch.partition, offset: first.offset, dueAt })
           break
@@ -100,7 +131,7 @@ export async function processBatch(batch: EngineBatch, route: Route, ctx: Runtim
       if (outcome === 'aborted') break
       batch.resolveOffset((unit[unit.length - 1] as RawRecord).offset)
       i += unit.length
-      await batch.commitIfNecessary()
+      await batch.commitIfNecessary?.()
     }
   } finally {
     untrack()
@@ -330,7 +361,7 @@ async function sendDurably(records: OutgoingRecord[], sources: RawRecord[], ctx:
   let stripped = false
   for (let delayMs = 500; ; ) {
     try {
-      await ctx.sender.send(records)
+      await ctx.sink.send(records)
       return true
     } catch (error) {
       const fatal = isKafkitError(error) && !error.retriable
