@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto'
-import type { Partitioner, PartitionerContext } from './internal/transport/index.js'
+import type { Partitioner, PartitionerContext } from './kafka-types.js'
 
 export type { Partitioner, PartitionerContext }
 

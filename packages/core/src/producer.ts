@@ -4,15 +4,14 @@ import { EventHub } from './runtime/events.js'
 import { KafkitError } from './errors.js'
 import { ms, parseOptions } from './internal/options.js'
 import { encodeRecords } from './internal/record.js'
-import type { CompressionName, RecordMetadata, Transport, TransportProducer, WireMessage, WireTopicMessages } from './internal/transport/index.js'
-import { createTransactionalProducer } from './internal/transport/transactions.js'
+import { createTransactionalProducer, type Transport, type TransportProducer, type WireMessage, type WireTopicMessages } from './internal/transport/index.js'
+import type { CompressionName, PartitionDeliveryReport, RecordMetadata } from './kafka-types.js'
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js'
 import type { TransactionEvents } from './transaction-events.js'
-import type { PartitionDeliveryReport } from './internal/transport/delivery-report.js'
 import { type Transaction, type TransactionOptions, TransactionRunner } from './transaction.js'
 
 export type { CompressionName, RecordMetadata }
-export type { PartitionDeliveryReport, RecordOutcome } from './internal/transport/delivery-report.js'
+export type { PartitionDeliveryReport, RecordOutcome } from './kafka-types.js'
 
 /** Options of `kafka.producer(options)`. Validated when the producer is built. */
 export interface ProducerOptions {

@@ -3,7 +3,8 @@ import { type BackoffOptions, backoffDelayMs, defaultBackoff } from './runtime/b
 import type { EventHub } from './runtime/events.js'
 import { sleep } from './runtime/heartbeat.js'
 import { KafkitError, isKafkitError } from './errors.js'
-import type { CompressionName, RecordMetadata, TransportTransaction, TransportTransactionalProducer, WireTopicMessages } from './internal/transport/index.js'
+import type { TransportTransaction, TransportTransactionalProducer, WireTopicMessages } from './internal/transport/index.js'
+import type { CompressionName, RecordMetadata } from './kafka-types.js'
 import type { TransactionEvents } from './transaction-events.js'
 
 /** One topic's share of {@link Transaction.sendBatch}. */

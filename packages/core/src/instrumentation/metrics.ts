@@ -1,25 +1,8 @@
 import { type Attributes, type Meter, type MeterProvider, metrics as otelMetrics } from '@opentelemetry/api'
 import { PrometheusMetrics } from './prometheus.js'
+import { BATCH_BUCKETS, type ProcessSample, type ProduceSample } from './samples.js'
 import { SeriesCache } from './series-cache.js'
 import { VERSION } from './version.js'
-
-/** Where a produce happened. */
-export interface ProduceSample {
-  topic: string
-  messages: number
-  durationS: number
-  /** The KafkitError code when the send failed. */
-  errorCode?: string
-}
-
-/** One handler run (a message, or a batch for batch handlers). */
-export interface ProcessSample {
-  groupId: string
-  topic: string
-  messages: number
-  durationS: number
-  errorCode?: string
-}
 
 /**
  * Records kafkit's metrics into the OpenTelemetry metrics API (a no-op until an SDK
@@ -158,6 +141,3 @@ function createOtelInstruments(meter: Meter, lag: Map<string, { groupId: string;
   })
   return instruments
 }
-
-/** Buckets of message counts per batch. */
-export const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000]

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Histogram, type Metric, Registry } from 'prom-client'
-import type { ProcessSample, ProduceSample } from './metrics.js'
-import { BATCH_BUCKETS } from './metrics.js'
+import { BATCH_BUCKETS, type ProcessSample, type ProduceSample } from './samples.js'
 import { SeriesCache } from './series-cache.js'
 
 /** A prom-client metric of one of the kinds used here. */

@@ -3,7 +3,7 @@ import type { BackoffOptions } from '../runtime/backoff.js'
 import { defaultBackoff } from '../runtime/backoff.js'
 import { type DeadLetterOptions, type GroupMemberOptions, type ResolvedMemberOptions, type RetryOptions, resolveMemberOptions } from '../runtime/options.js'
 import { KafkitError } from '../errors.js'
-import type { CompressionName } from '../internal/transport/index.js'
+import type { CompressionName } from '../kafka-types.js'
 
 /** Options of `kafka.pipeline(options)`. Validated when the pipeline is built. */
 export interface PipelineOptions {

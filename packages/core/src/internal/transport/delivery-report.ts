@@ -1,28 +1,7 @@
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
 import type { RecordMetadata } from './types.js'
-
-/**
- * What became of a send's records on one partition:
- * - `written`: in the log, acknowledged;
- * - `not-written`: the broker refused them or they were never sent; retrying cannot duplicate them;
- * - `unknown`: a request carrying them got no answer (connection lost, timeout) before the
- *   delivery timeout; they may be in the log. Retrying them may duplicate them.
- */
-export type RecordOutcome = 'written' | 'not-written' | 'unknown'
-
-/** One partition of a failed send, in `KafkitError.context.partitions`. */
-export interface PartitionDeliveryReport {
-  topic: string
-  partition: number
-  /** Records of this send for this partition. */
-  records: number
-  written: number
-  notWritten: number
-  unknown: number
-  /** Offset of the first written record, when some were written. */
-  baseOffset?: string
-}
+import type { PartitionDeliveryReport, RecordOutcome } from '../../kafka-types.js'
 
 /** One topic-partition's share of a send. */
 export class SendSlot {

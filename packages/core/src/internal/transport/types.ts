@@ -2,6 +2,7 @@
  * The engine-neutral shapes the rest of kafkit speaks. An engine (kafkajs today) is
  * adapted to these in this folder only, so it can be swapped without touching the API.
  */
+import type { CompressionName, Partitioner, RecordMetadata } from '../../kafka-types.js'
 
 /** Header values as they travel; a repeated name gives an array. */
 export type WireHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>
@@ -39,35 +40,7 @@ export interface WireRecord {
   headers?: WireHeaders
 }
 
-/** Where a batch landed: one entry per topic-partition written. */
-export interface RecordMetadata {
-  topic: string
-  partition: number
-  /** Offset of the first record written to this partition by the request. */
-  baseOffset: string
-  /** Broker append time (epoch ms) when the topic uses `LogAppendTime`, else `-1`. */
-  logAppendTime: string
-}
-
-/** What a partitioner knows when it picks a partition for a record. */
-export interface PartitionerContext {
-  readonly topic: string
-  /** The encoded key, `null` for a record without a key. */
-  readonly key: Buffer | null
-  /** Number of partitions of the topic. */
-  readonly partitionCount: number
-  /** Partition ids that have a leader right now. */
-  readonly availablePartitions: readonly number[]
-}
-
-/**
- * Picks the partition of a record that has no explicit `partition`. Return an id in
- * `[0, partitionCount)`. Called once per record, synchronously.
- */
-export type Partitioner = (context: PartitionerContext) => number
-
-/** A compression codec Kafka knows. */
-export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+export type { CompressionName, Partitioner, PartitionerContext, RecordMetadata } from '../../kafka-types.js'
 
 /** Severity of an engine log line. */
 export type LogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug'
