@@ -107,8 +107,13 @@ export type HeadersOutput<H> = Simplify<
   { [K in RequiredHeaderNames<H>]: SerdeOutput<SerdeOf<H[K]>> } & { [K in OptionalHeaderNames<H>]?: SerdeOutput<SerdeOf<H[K]>> | undefined }
 >
 
-/** `null` when the contract declares tombstones, else nothing. */
-type Tombstone<C extends AnyTopicContract> = C['tombstones'] extends false ? never : null
+/**
+ * What a send may pass as a tombstone: `null` only when the contract surely declares
+ * tombstones (`true`); a contract typed with a plain `boolean` refuses it, as the run time may.
+ */
+type OutgoingTombstone<C extends AnyTopicContract> = [C['tombstones']] extends [true] ? null : never
+/** What a handler may receive: `null` whenever the contract may declare tombstones, so the compiler asks to handle it. */
+type IncomingTombstone<C extends AnyTopicContract> = true extends C['tombstones'] ? null : never
 
 type KeyInput<K> = [K] extends [AnySerde] ? { key: SerdeInput<K> } : { key?: null }
 type HeadersField<H> = [RequiredHeaderNames<H>] extends [never] ? { headers?: HeadersInput<H> } : { headers: HeadersInput<H> }
@@ -120,7 +125,7 @@ type HeadersField<H> = [RequiredHeaderNames<H>] extends [never] ? { headers?: He
  */
 export type OutgoingMessage<C extends AnyTopicContract> = Simplify<
   KeyInput<C['key']> &
-    { value: SerdeInput<C['value']> | Tombstone<C> } &
+    { value: SerdeInput<C['value']> | OutgoingTombstone<C> } &
     HeadersField<C['headers']> & {
       /** Write to this partition instead of the partitioner's choice. */
       partition?: number
@@ -136,7 +141,7 @@ export type DecodedMessage<C extends AnyTopicContract> = {
   /** `null` for a contract without a key serde (or a record without a key). */
   key: [C['key']] extends [AnySerde] ? SerdeOutput<C['key']> : null
   /** `null` only for a tombstone, on a contract with `tombstones: true`. */
-  value: SerdeOutput<C['value']> | Tombstone<C>
+  value: SerdeOutput<C['value']> | IncomingTombstone<C>
   headers: HeadersOutput<C['headers']>
 }
 

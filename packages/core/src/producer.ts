@@ -133,9 +133,8 @@ export class KafkitProducer {
   readonly #ackTimeoutMs: number
   #connecting: Promise<void> | undefined
   #closed = false
-  /** Sends whose async encoding is not yet handed to the engine, and the hand-off of the last of them. */
-  #encoding = 0
-  #handoff: Promise<void> = Promise.resolve()
+  /** Per topic: sends not yet handed to the engine behind an async encode, and the hand-off of the last of them. */
+  readonly #encoding = new Map<string, { pending: number; handoff: Promise<void> }>()
 
   /** @internal Use `kafka.producer(options)`. */
   constructor(transport: Transport, options: ProducerOptions = {}) {
@@ -251,32 +250,48 @@ export class KafkitProducer {
     if (this.#transactions !== undefined) {
       throw new KafkitError('KAFKIT_CONFIG', `producer '${this.#transactions.transactionalId}' is transactional: send inside producer.transaction(async (tx) => tx.send(...))`)
     }
-    const wire = encodeBatch(batch as readonly TopicMessages<AnyTopicContract>[])
-    if (!(wire instanceof Promise) && this.#encoding === 0) {
-      if (wire.length === 0) return []
+    const entries = batch as readonly TopicMessages<AnyTopicContract>[]
+    const wire = encodeBatch(entries)
+    const topics = this.#encoding.size === 0 && !(wire instanceof Promise) ? undefined : topicsOf(entries)
+    if (topics === undefined || (!(wire instanceof Promise) && !topics.some((topic) => this.#encoding.has(topic)))) {
+      const encoded = wire as WireTopicMessages[]
+      if (encoded.length === 0) return []
       await (this.#connecting ?? this.connect())
-      return this.#engine.send(wire, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
+      return this.#engine.send(encoded, { acks: this.#acks, compression: this.#compression, timeoutMs: this.#ackTimeoutMs })
     }
-    return this.#sendInOrder(wire)
+    return this.#sendInOrder(wire, topics)
   }
 
   /**
-   * Hands records to the engine in the order of the send calls, also when their encoding
-   * is async (a registry lookup) and a later send's finishes first: the engine keeps each
-   * partition in the order it is handed records, as Java's producer keeps the order of
-   * `send()` calls (it serializes inside `send`). Only sends behind an async encode wait.
+   * Hands records to the engine in the order of the send calls to their topics, also when
+   * encoding is async (a registry lookup) and a later send's finishes first: the engine keeps
+   * each partition in the order it is handed records, as Java's producer keeps the order of
+   * `send()` calls (it serializes inside `send`). A send waits only for earlier sends to one
+   * of its topics whose encoding is still async; other topics never wait for a slow one.
    */
-  async #sendInOrder(wire: WireTopicMessages[] | Promise<WireTopicMessages[]>): Promise<RecordMetadata[]> {
-    const before = this.#handoff
+  async #sendInOrder(wire: WireTopicMessages[] | Promise<WireTopicMessages[]>, topics: string[]): Promise<RecordMetadata[]> {
+    const earlier = topics.map((topic) => this.#encoding.get(topic)?.handoff).filter((p): p is Promise<void> => p !== undefined)
+    const before = earlier.length === 0 ? Promise.resolve() : Promise.all(earlier).then(() => {})
     let release!: () => void
-    this.#handoff = new Promise<void>((resolve) => (release = resolve))
-    this.#encoding++
+    const handoff = new Promise<void>((resolve) => (release = resolve))
+    for (const topic of topics) {
+      const entry = this.#encoding.get(topic)
+      if (entry === undefined) this.#encoding.set(topic, { pending: 1, handoff })
+      else {
+        entry.pending++
+        entry.handoff = handoff
+      }
+    }
     let handedOff = false
-    // Free the next send only once every earlier one was handed to the engine (or failed).
+    // Free later sends only once every earlier one was handed to the engine (or failed).
     const done = () => {
       if (handedOff) return
       handedOff = true
-      this.#encoding--
+      for (const topic of topics) {
+        const entry = this.#encoding.get(topic)
+        // None pending: every send to the topic is with the engine, later ones take the direct path.
+        if (entry !== undefined && --entry.pending === 0) this.#encoding.delete(topic)
+      }
       void before.then(release)
     }
     try {
@@ -304,6 +319,13 @@ export class KafkitProducer {
       await this.#engine.disconnect()
     }
   }
+}
+
+/** The topics a batch writes to. */
+function topicsOf(batch: readonly TopicMessages<AnyTopicContract>[]): string[] {
+  const topics = new Set<string>()
+  for (const entry of batch) if (entry.messages.length > 0) topics.add(entry.topic.name)
+  return [...topics]
 }
 
 /**

@@ -28,6 +28,12 @@ describe('tombstones: true', () => {
     void producer.send(Events, { key: 'u1', value: null })
     // @ts-expect-error nor in a transaction
     void tx.send(Events, { key: 'u1', value: null })
+    // A contract whose flag is only known as a boolean may refuse a tombstone at run time: the type refuses it
+    // too, while its handlers are asked to handle a null.
+    const Maybe = defineTopic({ name: 'maybe', key: string(), value: json(Profile), tombstones: Math.random() > 0.5 })
+    // @ts-expect-error tombstones: boolean
+    void producer.send(Maybe, { key: 'u1', value: null })
+    expectTypeOf<IncomingMessage<typeof Maybe>['value']>().toEqualTypeOf<{ name: string } | null>()
     // @ts-expect-error a tombstone still needs its key
     void producer.send(Profiles, { value: null })
   })

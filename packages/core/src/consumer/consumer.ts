@@ -78,7 +78,7 @@ export class KafkitConsumer {
    * @throws KafkitError `KAFKIT_CONFIG` for invalid policy options, a topic handled twice, or after `start()`
    */
   handle<C extends AnyTopicContract>(contract: C, handler: MessageHandler<C>, policy?: FailurePolicyOptions): this {
-    return this.#addRoute(contract, { kind: 'message', fn: handler as MessageHandler<AnyTopicContract> }, policy)
+    return this.#addRoute(contract, { kind: 'message', fn: handler as unknown as MessageHandler<AnyTopicContract> }, policy)
   }
 
   /**
@@ -87,7 +87,7 @@ export class KafkitConsumer {
    * are taken out before the handler sees the batch.
    */
   handleBatch<C extends AnyTopicContract>(contract: C, handler: BatchHandler<C>, policy?: FailurePolicyOptions): this {
-    return this.#addRoute(contract, { kind: 'batch', fn: handler as BatchHandler<AnyTopicContract> }, policy)
+    return this.#addRoute(contract, { kind: 'batch', fn: handler as unknown as BatchHandler<AnyTopicContract> }, policy)
   }
 
   #addRoute(contract: AnyTopicContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {

@@ -66,7 +66,8 @@ export class ConsumerHealthTracker {
 
   joined(assignment: Record<string, number[]>): void {
     this.#assignment = assignment
-    if (this.#state !== 'stopped') this.#state = 'running'
+    // A join that completes while stopping (or after a crash for good) does not make it ready again.
+    if (this.#state !== 'stopped' && this.#state !== 'stopping' && this.#state !== 'crashed') this.#state = 'running'
   }
 
   rebalancing(): void {

@@ -192,6 +192,12 @@ export class Telemetry {
     consumer.on('consumer.dropped', (e) => metrics.failed(groupId, e.topic, e.errorCode))
     consumer.on('consumer.crash', (e) => health.crashed(e.error, e.restart))
     consumer.on('consumer.rebalancing', () => health.rebalancing())
+    // After the runtime's own announcement of the change (also one kafkajs never reported:
+    // a restart, an eviction it met in its own commit), so a join always ends 'rebalancing'.
+    consumer.on('consumer.group-joined', (e) => {
+      health.joined(e.assignment)
+      metrics.rebalanced(groupId)
+    })
     return { consumer, health }
   }
 
@@ -206,10 +212,6 @@ export class Telemetry {
     engine.on('connect', () => health.connected())
     engine.on('disconnect', () => health.disconnected())
     engine.on('fetch', () => health.polled())
-    engine.on('group-join', (join) => {
-      health.joined(join.assignment)
-      this.#metrics.rebalanced(groupId)
-    })
     engine.on('batch-end', (batch) => this.#metrics.consumedBatch(groupId, batch.topic, batch.partition, batch.size, batch.lag))
   }
 

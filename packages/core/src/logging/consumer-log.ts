@@ -29,7 +29,10 @@ export function logConsumerEvents(consumer: ConsumerEventSource, logger: KafkitL
   const at = (ref: { topic: string; partition: number; offset: string }) => log.child({ topic: ref.topic, partition: ref.partition, offset: ref.offset })
   const off = [
     consumer.on('consumer.started', (e) => log.info({ topics: e.topics }, 'consumer started')),
-    consumer.on('consumer.rebalancing', () => log.info({}, 'consumer group is rebalancing')),
+    consumer.on('consumer.rebalancing', (e) =>
+      log.info({ reason: e.reason, ...(e.errorMessage === undefined ? {} : { errorMessage: e.errorMessage }) }, e.reason === 'member-lost' ? 'consumer lost its group membership (evicted or fenced); joining again' : 'consumer group is rebalancing'),
+    ),
+    consumer.on('consumer.group-joined', (e) => log.info({ memberId: e.memberId, isLeader: e.isLeader, assignment: e.assignment, joins: e.joins }, 'consumer joined its group')),
     consumer.on('consumer.stopping', (e) => log.info({ reason: e.reason, inFlight: e.inFlight }, 'consumer stopping')),
     consumer.on('consumer.stopped', (e) => log.info({ aborted: e.aborted }, 'consumer stopped')),
     consumer.on('consumer.crash', (e) => log.error({ ...errorFields(e.error), restart: e.restart }, e.restart ? 'consumer crashed; the engine restarts it' : 'consumer crashed and stopped')),

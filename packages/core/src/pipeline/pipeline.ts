@@ -91,7 +91,7 @@ export class KafkitPipeline {
     this.#input = input
     const settings = this.#options.policy
     this.#route = { contract: input, tier: -1, policy: selectPolicy(settings), settings }
-    return { to: (outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<In, unknown>) => this.#to(outputs, transform as PipelineTransform<AnyTopicContract, unknown>) } as PipelineSource<In>
+    return { to: (outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<In, unknown>) => this.#to(outputs, transform as unknown as PipelineTransform<AnyTopicContract, unknown>) } as PipelineSource<In>
   }
 
   #to(outputs: AnyTopicContract | PipelineOutputs, transform: PipelineTransform<AnyTopicContract, unknown>): KafkitPipeline {
@@ -160,9 +160,10 @@ export class KafkitPipeline {
           })
           this.#engine = engine
           this.#unsubscribeEngine = [
-            // What this instance committed is no guide once the partitions may have moved.
+            // What this instance committed is no guide once the partitions may have moved
+            // (also after a change the engine never reported: watchGroup announces it at the join).
             engine.on('rebalancing', () => this.#loop?.forgetPositions()),
-            watchGroup(engine, o.groupId, this.#events),
+            watchGroup(engine, o.groupId, this.#events, () => this.#loop?.forgetPositions()),
             engine.on('crash', (error, restart) => {
               // A crash the engine does not restart from ends the pipeline: `done` rejects with it.
               if (restart) this.#events.emit('consumer.crash', { groupId: o.groupId, error, restart })

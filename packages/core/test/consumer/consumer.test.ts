@@ -93,3 +93,55 @@ describe('KafkitConsumer failing for good', () => {
     expect(engine.calls.slice(-2)).toEqual(['stop', 'disconnect'])
   })
 })
+
+describe('KafkitConsumer when the engine gives up', () => {
+  it('a crash the engine does not restart from, while running, rejects done, releases everything and reports crashed', async () => {
+    const engine = new FakeEngine()
+    const { consumer, deps, events } = consumerOver(engine)
+    const crashes: { restart: boolean }[] = []
+    consumer.on('consumer.crash', (e) => crashes.push(e))
+    await consumer.start()
+    const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+    engine.emit('crash', cause, false)
+    await expect(consumer.done).rejects.toBe(cause)
+    expect(crashes).toMatchObject([{ restart: false }])
+    expect(engine.calls.slice(-2)).toEqual(['stop', 'disconnect'])
+    expect(deps.released).toBe(1)
+    expect(events).toEqual(['consumer.started', 'consumer.stopping', 'consumer.stopped'])
+  })
+
+  it('a crash the engine restarts from only reports it', async () => {
+    const engine = new FakeEngine()
+    const { consumer, deps } = consumerOver(engine)
+    const crashes: { restart: boolean }[] = []
+    consumer.on('consumer.crash', (e) => crashes.push(e))
+    await consumer.start()
+    engine.emit('crash', new KafkitError('KAFKIT_KAFKA', 'connection lost'), true)
+    expect(crashes).toMatchObject([{ restart: true }])
+    expect(engine.calls).not.toContain('stop')
+    expect(deps.released).toBe(0)
+    await consumer.stop()
+    await consumer.done
+  })
+})
+
+describe('group changes', () => {
+  it('one consumer.rebalancing per change, also for a change the engine reported only as a join with a new member id', async () => {
+    const engine = new FakeEngine()
+    const { consumer } = consumerOver(engine)
+    const seen: string[] = []
+    consumer.on('consumer.rebalancing', (e) => seen.push(`rebalancing:${e.reason}`))
+    consumer.on('consumer.group-joined', (e) => seen.push(`joined:${e.memberId}:${e.joins}`))
+    await consumer.start()
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    // One change, reported by two partitions' heartbeats and the fetch loop.
+    engine.emit('rebalancing', 'rebalance')
+    engine.emit('rebalancing', 'rebalance')
+    engine.emit('rebalancing', 'member-lost', new Error('UNKNOWN_MEMBER_ID'))
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    // A restart or an eviction kafkajs met in its own commit: no report, a join under a new id.
+    engine.emit('group-join', { memberId: 'm2', isLeader: true, assignment: { orders: [0] } })
+    expect(seen).toEqual(['joined:m1:1', 'rebalancing:rebalance', 'joined:m1:2', 'rebalancing:member-lost', 'joined:m2:3'])
+    await consumer.stop()
+  })
+})

@@ -81,3 +81,31 @@ describe('consumer health', () => {
     expect(judgeHealth([t.snapshot()])).toMatchObject({ live: false, ready: false })
   })
 })
+
+describe('health through a consumer\'s group changes', () => {
+  test('a join ends rebalancing, also after a change only the join revealed (a new member id)', async () => {
+    const { Telemetry } = await import('../../src/instrumentation/telemetry.js')
+    const { createDefaultLogger } = await import('../../src/logging/logger.js')
+    const { KafkitConsumer } = await import('../../src/consumer/consumer.js')
+    const { defineTopic } = await import('../../src/contract.js')
+    const { string } = await import('../../src/serdes/string.js')
+    const { consumerDeps, FakeEngine } = await import('../runtime/fake-engine.js')
+    const telemetry = new Telemetry('c1', createDefaultLogger('silent'), { metrics: { prometheus: false }, tracing: false })
+    const engine = new FakeEngine()
+    const consumer = telemetry.consumer(consumerDeps(engine), (deps) => new KafkitConsumer(deps, { groupId: 'g1', shutdown: false }).handle(defineTopic({ name: 'orders', value: string() }), () => {}))
+    await consumer.start()
+    const state = () => telemetry.health().consumers[0]?.state
+    engine.emit('connect')
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    expect(state()).toBe('running')
+    engine.emit('rebalancing', 'rebalance')
+    expect(state()).toBe('rebalancing')
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    expect(state()).toBe('running')
+    // A restart: kafkajs joins under a new member id without reporting a rebalance first.
+    engine.emit('group-join', { memberId: 'm2', isLeader: true, assignment: { orders: [0] } })
+    expect(state()).toBe('running')
+    expect(telemetry.health().ready).toBe(true)
+    await consumer.stop()
+  })
+})

@@ -1,4 +1,4 @@
-// Contract: records reach a partition in the order of the send calls, also when a serde encodes asynchronously (a registry lookup) and a later send's encoding finishes first; a send whose encoding fails holds nobody up.
+// Contract: records reach a partition in the order of the send calls, also when a serde encodes asynchronously (a registry lookup) and a later send's encoding finishes first, and also when the later send's serde is synchronous; a send whose encoding fails holds nobody up; a slow encode holds up only sends to its own topic.
 import { uniqueName } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { defineTopic, Kafkit, KafkitError, type Serde, string } from '../../src/index.js'
@@ -34,10 +34,32 @@ describe('send order', () => {
     // Each send encodes faster than the one before it; one in the middle fails; a synchronous-looking one (0 ms) comes last.
     const values = ['a:400', 'b:300', 'fail:200', 'c:100', 'd:0']
     const sends = values.map((value) => producer.send(Topic, { key: 'k', value }))
+    // The same topic through a synchronous serde: it must not overtake the async ones before it.
+    const SameTopicSync = defineTopic({ name: Topic.name, key: string(), value: string(), partitions: 1, replicationFactor: 1 })
+    sends.push(producer.send(SameTopicSync, { key: 'k', value: 'e-sync' }))
     const settled = await Promise.allSettled(sends)
-    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'])
-    const records = await readTopic(brokers, Topic.name, 4)
-    expect(records.map((r) => r.value?.toString())).toEqual(['a:400', 'b:300', 'c:100', 'd:0'])
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+    const records = await readTopic(brokers, Topic.name, 5)
+    expect(records.map((r) => r.value?.toString())).toEqual(['a:400', 'b:300', 'c:100', 'd:0', 'e-sync'])
+    await producer.disconnect()
+  })
+
+  test('a slow encode holds up only sends to its own topic', async () => {
+    const Slow = defineTopic({ name: uniqueName('order-slow'), key: string(), value: slow, partitions: 1, replicationFactor: 1 })
+    const Fast = defineTopic({ name: uniqueName('order-fast'), key: string(), value: string(), partitions: 1, replicationFactor: 1 })
+    await kafka.admin().ensureTopics([Slow, Fast])
+    const producer = kafka.producer()
+    await producer.connect()
+    let slowDone = false
+    const slowSend = producer.send(Slow, { key: 'k', value: 'slow:5000' }).then((written) => {
+      slowDone = true
+      return written
+    })
+    await producer.send(Fast, { key: 'k', value: 'fast' })
+    // The fast topic's send was acknowledged while the slow encode still ran.
+    expect(slowDone).toBe(false)
+    await slowSend
+    expect((await readTopic(brokers, Fast.name, 1)).map((r) => r.value?.toString())).toEqual(['fast'])
     await producer.disconnect()
   })
 })

@@ -1,4 +1,4 @@
-import type { ConsumerDeps, ConsumerEngine, EngineBatch, RecordSender } from '../../src/runtime/engine.js'
+import type { ConsumerDeps, ConsumerEngine, EngineBatch, EngineConsumerEvents, RecordSender } from '../../src/runtime/engine.js'
 import { EventHub, type ConsumerEvents } from '../../src/runtime/events.js'
 import type { ResolvedPolicy } from '../../src/runtime/options.js'
 import { resolvePolicy, type FailurePolicyOptions } from '../../src/runtime/options.js'
@@ -161,8 +161,16 @@ export class FakeEngine implements ConsumerEngine {
   async disconnect(): Promise<void> {
     this.calls.push('disconnect')
   }
-  on(): () => void {
-    return () => {}
+  readonly #listeners = new Map<string, Set<(...args: never[]) => void>>()
+  on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
+    const set = this.#listeners.get(event) ?? new Set()
+    this.#listeners.set(event, set)
+    set.add(listener as (...args: never[]) => void)
+    return () => void set.delete(listener as (...args: never[]) => void)
+  }
+  /** Emits an engine event to its listeners, as the engine would. */
+  emit<K extends keyof EngineConsumerEvents>(event: K, ...args: Parameters<EngineConsumerEvents[K]>): void {
+    for (const listener of this.#listeners.get(event) ?? []) (listener as (...a: Parameters<EngineConsumerEvents[K]>) => void)(...args)
   }
 }
 
