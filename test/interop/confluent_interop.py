@@ -1,6 +1,6 @@
 """The Python side of kafkit's interop tests: Confluent's own serdes (confluent-kafka from PyPI).
 
-Usage: python confluent_interop.py <produce|consume> <protobuf|json|avro> <bootstrap> <registry-url> <topic> <count> [group]
+Usage: python confluent_interop.py <produce|consume> <protobuf|json|avro> <bootstrap> <registry-url> <topic> <count> [group [protobuf-reader]]
 
 produce: writes <count> records made by record(i) with the format's Serializer.
 consume: reads <count> records with the format's Deserializer and prints them as JSON lines
@@ -121,16 +121,17 @@ def serializer(fmt, registry):
     raise SystemExit(f"unknown format {fmt}")
 
 
-def deserializer(fmt, registry):
+def deserializer(fmt, registry, protobuf_reader="registry"):
     if fmt == "protobuf":
         from google.protobuf.json_format import MessageToDict
         from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
 
         pb = order_module()
-        # Without a registry client: with one, the deserializer asks for the writer schema with
-        # format=serialized (a base64 descriptor), which Apicurio 2.6's ccompat API ignores,
-        # returning the .proto text. The framing (magic byte, id, message indexes) is still read.
-        de = ProtobufDeserializer(pb.Order, {"use.deprecated.format": False})
+        # With a registry client the deserializer asks for the writer schema with
+        # format=serialized (a base64 descriptor); Apicurio 2.6's ccompat API ignores that and
+        # returns the .proto text, which Python cannot parse. There it runs without one
+        # ("local"): the framing (magic byte, id, message indexes) is still read.
+        de = ProtobufDeserializer(pb.Order, {"use.deprecated.format": False}, registry if protobuf_reader == "registry" else None)
 
         def to_dict(data, ctx):
             msg = de(data, ctx)
@@ -170,7 +171,7 @@ def main():
         print(json.dumps({"produced": count}))
         return
     group = sys.argv[7]
-    de = deserializer(fmt, registry)
+    de = deserializer(fmt, registry, sys.argv[8] if len(sys.argv) > 8 else "registry")
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False})
     consumer.subscribe([topic])
     seen = 0

@@ -75,20 +75,35 @@ export async function pythonWithConfluentKafka(): Promise<string> {
 
 export type Format = 'protobuf' | 'json' | 'avro'
 
+/**
+ * Whether the registry answers `GET /schemas/ids/{id}?format=serialized` with a base64
+ * Protobuf descriptor (Confluent does) rather than the stored `.proto` text (Apicurio 2.6):
+ * Python's ProtobufDeserializer needs that to use a registry client.
+ */
+export async function servesSerializedProtobuf(registryUrl: string, id: number): Promise<boolean> {
+  const response = await fetch(`${registryUrl.replace(/\/+$/, '')}/schemas/ids/${id}?format=serialized`)
+  const { schema } = (await response.json()) as { schema?: string }
+  return typeof schema === 'string' && !/[;{]/.test(schema)
+}
+
 /** Python writes `count` records of expectedRecord(i) with Confluent's Serializer for `format`. */
 export async function pythonProduce(python: string, format: Format, target: { bootstrap: string; registry: string; topic: string }, count: number): Promise<void> {
   const result = await run(python, [SCRIPT, 'produce', format, target.bootstrap, target.registry, target.topic, String(count)], 180_000)
   if (result.code !== 0) throw new Error(`python produce ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
 }
 
-/** Python reads `count` records with Confluent's Deserializer for `format`; one JSON object per record. */
+/**
+ * Python reads `count` records with Confluent's Deserializer for `format`; one JSON object per
+ * record. `protobufReader: 'local'` builds the Protobuf deserializer without a registry client.
+ */
 export async function pythonConsume(
   python: string,
   format: Format,
-  target: { bootstrap: string; registry: string; topic: string; group: string },
+  target: { bootstrap: string; registry: string; topic: string; group: string; protobufReader?: 'registry' | 'local' },
   count: number,
 ): Promise<{ key: string; value: Record<string, unknown> }[]> {
-  const result = await run(python, [SCRIPT, 'consume', format, target.bootstrap, target.registry, target.topic, String(count), target.group], 180_000)
+  const args = [SCRIPT, 'consume', format, target.bootstrap, target.registry, target.topic, String(count), target.group, target.protobufReader ?? 'registry']
+  const result = await run(python, args, 180_000)
   if (result.code !== 0) throw new Error(`python consume ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
   return result.stdout
     .split('\n')
