@@ -103,36 +103,62 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
     const records = batch.records
     let i = 0
     let turnStartedAt = ctx.now()
-    while (i < records.length) {
-      if (ctx.now() - turnStartedAt >= MAX_TURN_MS) {
-        // Let the heartbeat timer, fetch responses, timers and other partitions run.
-        await yieldToEventLoop()
-        turnStartedAt = ctx.now()
-      }
-      if (!batch.isRunning() || batch.isStale() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted) break
-      const first = records[i] as RawRecord
-      if (route.tier >= 0) {
-        const dueAt = dueAtOf(first)
-        if (dueAt > ctx.now()) {
-          // Not due yet: park this retry partition (other partitions keep flowing) and come back at dueAt.
-          if (batch.pause === undefined || ctx.resumeAt === undefined) throw new KafkitError('KAFKIT_CONFIG', `retry topic ${batch.topic} read by an owner that cannot pause it`)
-          ctx.resumeAt(batch.topic, batch.partition, dueAt, batch.pause())
-          ctx.events.emit('consumer.retry-wait', { groupId: ctx.groupId, topic: batch.topic, partition: batch.partition, offset: first.offset, dueAt })
-          break
-        }
-      }
-      const unit = route.handler.kind === 'message' ? [first] : takeDue(records, i, route.tier, ctx.now())
-      if (controller === undefined) {
-        controller = new AbortController()
-        ctx.inFlight.add(controller)
-        untrack = keeper.track(controller)
-      }
-      const outcome = await processUnit(unit, route, ctx, controller.signal)
-      if (outcome === 'aborted') break
-      batch.resolveOffset((unit[unit.length - 1] as RawRecord).offset)
-      i += unit.length
-      await batch.commitIfNecessary?.()
+    // The last offset done and not yet given to the engine: resolving costs the engine a
+    // 64-bit parse per call, so a turn's records are resolved once, at its end (and on every
+    // way out of the loop, before anything can commit).
+    let done: string | undefined
+    const resolveDone = () => {
+      if (done === undefined) return
+      batch.resolveOffset(done)
+      done = undefined
     }
+    let stale = batch.isStale()
+    try {
+      while (i < records.length && !stale) {
+        if (ctx.now() - turnStartedAt >= MAX_TURN_MS) {
+          resolveDone()
+          await batch.commitIfNecessary?.()
+          // Let the heartbeat timer, fetch responses, timers and other partitions run.
+          await yieldToEventLoop()
+          turnStartedAt = ctx.now()
+          if ((stale = batch.isStale())) break
+        }
+        if (!batch.isRunning() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted) break
+        const first = records[i] as RawRecord
+        if (route.tier >= 0) {
+          const dueAt = dueAtOf(first)
+          if (dueAt > ctx.now()) {
+            // Not due yet: park this retry partition (other partitions keep flowing) and come back at dueAt.
+            if (batch.pause === undefined || ctx.resumeAt === undefined) throw new KafkitError('KAFKIT_CONFIG', `retry topic ${batch.topic} read by an owner that cannot pause it`)
+            ctx.resumeAt(batch.topic, batch.partition, dueAt, batch.pause())
+            ctx.events.emit('consumer.retry-wait', { groupId: ctx.groupId, topic: batch.topic, partition: batch.partition, offset: first.offset, dueAt })
+            break
+          }
+        }
+        if (controller === undefined) {
+          controller = new AbortController()
+          ctx.inFlight.add(controller)
+          untrack = keeper.track(controller)
+        }
+        let last: RawRecord
+        let outcome: Outcome | Promise<Outcome>
+        if (route.handler.kind === 'message') {
+          last = first
+          outcome = processMessage(first, route, ctx, controller.signal)
+        } else {
+          const unit = takeDue(records, i, route.tier, ctx.now())
+          last = unit[unit.length - 1] as RawRecord
+          outcome = processUnit(unit, route, ctx, controller.signal)
+          i += unit.length - 1
+        }
+        if ((typeof outcome === 'string' ? outcome : await outcome) === 'aborted') break
+        done = last.offset
+        i++
+      }
+    } finally {
+      resolveDone()
+    }
+    if (!stale && !keeper.revoked) await batch.commitIfNecessary?.()
   } finally {
     untrack()
     if (controller !== undefined) ctx.inFlight.delete(controller)
@@ -169,7 +195,64 @@ function otherGroupReason(record: RawRecord, route: Route, groupId: string): 're
   return failedBy !== undefined && failedBy !== groupId ? 'retry-for-other-group' : undefined
 }
 
-async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<Outcome> {
+/**
+ * One record for a message handler. The common case (no header routing it elsewhere, a
+ * serde that decodes synchronously, a handler that returns without a promise) runs without
+ * a promise at all; anything else continues on the full path of {@link processUnit}.
+ */
+function processMessage(raw: RawRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Outcome | Promise<Outcome> {
+  if (otherGroupReason(raw, route, ctx.groupId) !== undefined) return processUnit([raw], route, ctx, signal)
+  let decoded: IncomingMessage<AnyTopicContract> | Promise<IncomingMessage<AnyTopicContract>>
+  try {
+    decoded = decodeRecord(route.contract, raw)
+  } catch (error) {
+    return processUnit([raw], route, ctx, signal, { failed: error })
+  }
+  if (decoded instanceof Promise) return processUnit([raw], route, ctx, signal, decoded)
+  const message = asMessage(route.contract, raw, decoded, 1) as Message<AnyTopicContract> & HandlerContext
+  message.signal = signal
+  const fn = (route.handler as { fn: MessageHandler<AnyTopicContract> }).fn
+  const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : 0
+  let pending: unknown
+  try {
+    pending = ctx.aroundHandler ? ctx.aroundHandler([raw], ctx.groupId, () => fn(message)) : fn(message)
+  } catch (error) {
+    return handleDecoded([{ raw, message }], route, ctx, signal, error)
+  }
+  // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
+  if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') {
+    return Promise.resolve(pending).then(
+      () => handled([{ raw, message }], ctx, startedAt, 1),
+      (error: unknown) => handleDecoded([{ raw, message }], route, ctx, signal, error),
+    )
+  }
+  return handled([{ raw, message }], ctx, startedAt, 1)
+}
+
+/** Reports records handled (when anyone listens) and says so. */
+function handled(decoded: readonly Decoded[], ctx: RuntimeContext, startedAt: number, attempt: number): 'done' {
+  if (!ctx.events.listens('consumer.handled')) return 'done'
+  const durationMs = ctx.now() - startedAt
+  for (const d of decoded) {
+    const raw = d.raw
+    ctx.events.emit('consumer.handled', { groupId: ctx.groupId, topic: raw.topic, partition: raw.partition, offset: raw.offset, durationMs, attempt })
+  }
+  return 'done'
+}
+
+/**
+ * One unit (a record, or a run of records for a batch handler): records meant for another
+ * group are passed over, the rest decoded (poison leaves at once, through the policy), then
+ * handled under the failure policy. `firstDecode` is the outcome of a decode of a single
+ * record already started (a pending decode, or its failure).
+ */
+async function processUnit(
+  all: RawRecord[],
+  route: Route,
+  ctx: RuntimeContext,
+  signal: AbortSignal,
+  firstDecode?: Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown },
+): Promise<Outcome> {
   let unit = all
   for (let i = 0; i < all.length; i++) {
     if (otherGroupReason(all[i] as RawRecord, route, ctx.groupId) === undefined) continue
@@ -186,10 +269,13 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
   for (const raw of unit) {
     // Synchronous serdes (JSON, strings) decode without a round through the microtask queue.
     let first: IncomingMessage<AnyTopicContract> | Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown }
-    try {
-      first = decodeRecord(route.contract, raw)
-    } catch (error) {
-      first = { failed: error }
+    if (firstDecode !== undefined && unit.length === 1) first = firstDecode
+    else {
+      try {
+        first = decodeRecord(route.contract, raw)
+      } catch (error) {
+        first = { failed: error }
+      }
     }
     const result = first instanceof Promise || 'failed' in first ? await decodeHolding(raw, route, ctx, signal, first) : { message: asMessage(route.contract, raw, first, 1) }
     if (result === 'aborted') return 'aborted'
@@ -218,19 +304,22 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
     }
   }
   if (decoded.length === 0) return 'done'
+  return handleDecoded(decoded, route, ctx, signal)
+}
 
+/**
+ * Runs the handler over decoded records under the failure policy: retried in place while it
+ * says so, then moved to a retry topic, parked or dropped. `firstError` is the failure of a
+ * first attempt already made (the fast path's).
+ */
+async function handleDecoded(decoded: Decoded[], route: Route, ctx: RuntimeContext, signal: AbortSignal, ...firstError: [] | [unknown]): Promise<Outcome> {
   for (let attempt = 1; ; attempt++) {
     const startedAt = ctx.now()
     try {
+      if (attempt === 1 && firstError.length === 1) throw firstError[0]
       const handler = route.handler
-      if (ctx.aroundHandler) {
-        const messages = decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 }))
-        const call = async () => {
-          if (handler.kind === 'message') await handler.fn({ ...(messages[0] as Message<AnyTopicContract>), signal })
-          else await handler.fn(messages, { signal })
-        }
-        await ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call)
-      } else if (handler.kind === 'message') {
+      let call: () => unknown
+      if (handler.kind === 'message') {
         // The message was made for this call: the first attempt gets it as it is.
         const message = (decoded[0] as Decoded).message as Message<AnyTopicContract> & HandlerContext
         let argument: Message<AnyTopicContract> & HandlerContext
@@ -240,21 +329,15 @@ async function processUnit(all: RawRecord[], route: Route, ctx: RuntimeContext, 
         } else {
           argument = { ...message, attempt: message.attempt + attempt - 1, signal }
         }
-        const pending = handler.fn(argument)
-        // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
-        if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
+        call = () => handler.fn(argument)
       } else {
-        await handler.fn(
-          decoded.map((d) => ({ ...d.message, attempt: d.message.attempt + attempt - 1 })),
-          { signal },
-        )
+        const messages = decoded.map((d) => (attempt === 1 ? d.message : { ...d.message, attempt: d.message.attempt + attempt - 1 }))
+        call = () => handler.fn(messages, { signal })
       }
-      const durationMs = ctx.now() - startedAt
-      for (const d of decoded) {
-        const raw = d.raw
-        ctx.events.emit('consumer.handled', { groupId: ctx.groupId, topic: raw.topic, partition: raw.partition, offset: raw.offset, durationMs, attempt })
-      }
-      return 'done'
+      const pending = ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call) : call()
+      // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
+      if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
+      return handled(decoded, ctx, startedAt, attempt)
     } catch (error) {
       // Shutdown or revocation: leave the records unresolved for the next owner; no DLQ.
       if (signal.aborted) return 'aborted'

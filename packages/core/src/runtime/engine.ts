@@ -99,13 +99,5 @@ export interface ConsumerDeps {
    * Wraps each handler call (tracing span, duration metric). Must call `run` once and
    * return or throw its outcome.
    */
-  aroundHandler?: <T>(records: readonly RawRecord[], groupId: string, run: () => Promise<T>) => Promise<T>
-}
-
-/** What the dead-letter tools need: a way to read a topic to its current end, write, and create the ledger. */
-export interface DeadLetterDeps {
-  scan(topic: string, onRecord: (record: RawRecord) => void | Promise<void>): Promise<void>
-  sender: RecordSender
-  topics: TopicEnsurer
-  release?: () => Promise<void>
+  aroundHandler?: <T>(records: readonly RawRecord[], groupId: string, run: () => T | Promise<T>) => T | Promise<T>
 }

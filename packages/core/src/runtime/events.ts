@@ -76,6 +76,12 @@ export class EventHub<E extends object = ConsumerEvents> {
     return () => void set.delete(listener as (payload: never) => void)
   }
 
+  /** Whether anyone listens to `name`: lets a hot path skip building a payload nobody reads. */
+  listens(name: keyof E): boolean {
+    const set = this.#listeners.get(name)
+    return set !== undefined && set.size > 0
+  }
+
   emit<K extends keyof E>(name: K, payload: E[K]): void {
     const set = this.#listeners.get(name)
     if (!set) return

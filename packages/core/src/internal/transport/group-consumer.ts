@@ -1,12 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
-import type { ConsumerDeps, DeadLetterDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../runtime/engine.js'
+import type { ConsumerDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../runtime/engine.js'
 import type { RebalanceReason } from '../../runtime/events.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
 import { type RawRecord, toWireMessage } from '../../runtime/records.js'
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
-import { scanTopic } from './topic-scan.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import type { WireMessage } from './types.js'
 
@@ -187,7 +186,7 @@ function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits, change
  * idempotent acks=all producer for retry and dead-letter writes, and an admin to create
  * those topics. The producer and admin connect on first use and close on `release()`.
  */
-export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & DeadLetterDeps {
+export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
   // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
   // Idempotent with the default delivery timeout: a dead letter or retry write rides through a failover too.
   const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs: 120_000 })
@@ -205,7 +204,6 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps & 
   }
   return {
     createEngine: (config) => createGroupConsumer(transport.engine, config),
-    scan: (topic, onRecord) => scanTopic(transport.engine, topic, onRecord),
     sender: {
       async send(records) {
         try {
