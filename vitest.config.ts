@@ -8,7 +8,8 @@ const conditions = ['@kafkit/source', 'node', 'import', 'default']
 
 /**
  * The integration tests that also run on Kafka 4.x (project `kafka4`): produce, transactions,
- * consumer groups, retry topics and dead letters, the pipeline, Avro with the registry.
+ * consumer groups, retry topics and dead letters, the pipeline, Avro, Protobuf and JSON Schema
+ * with the registry.
  */
 const kafka4Subset = [
   'packages/core/test/integration/producer-json.int.test.ts',
@@ -17,6 +18,8 @@ const kafka4Subset = [
   'packages/core/test/integration/consumer-retry-dlq.int.test.ts',
   'packages/core/test/integration/pipeline.int.test.ts',
   'packages/avro/test/integration/contract.int.test.ts',
+  'packages/protobuf/test/integration/contract.int.test.ts',
+  'packages/schema-registry/test/integration/json-contract.int.test.ts',
 ]
 
 export default defineConfig({
