@@ -1,10 +1,10 @@
 import type avsc from 'avsc'
 import { KafkitError, type Serde, type SerdeContext } from '@kafkit/core'
 import type { AvroInput, AvroValue } from './avro-type.js'
-import { type SchemaRegistry, type SubjectStrategy, topicNameStrategy } from '@kafkit/schema-registry'
-import { contextOf, decodeError, encodeError } from './internal/errors.js'
+import { contextOf, PerSchemaId, readSchemaId, type SchemaRegistry, type SubjectStrategy, topicNameStrategy, withTopic } from '@kafkit/schema-registry'
+import { decodeError, encodeError } from './internal/errors.js'
 import { fullName, parseSchema } from './internal/parse.js'
-import { HEADER_BYTES, MAGIC_BYTE, writeHeader } from './internal/wire-format.js'
+import { HEADER_BYTES, writeHeader } from './internal/wire-format.js'
 
 /** Options of {@link avro}. */
 export interface AvroOptions {
@@ -60,8 +60,7 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
   // Writer ids per field, then per topic: two Map lookups and no string building per message.
   readonly #writers = { key: new Map<string, WriterEntry>(), value: new Map<string, WriterEntry>(), headers: new Map<string, WriterEntry>() }
   readonly #pendingWriters = new Map<string, Promise<WriterEntry>>()
-  readonly #readers = new Map<number, ReaderEntry>()
-  readonly #pendingReaders = new Map<number, Promise<ReaderEntry>>()
+  readonly #readers = new PerSchemaId<ReaderEntry>()
   #scratch = Buffer.allocUnsafe(4096)
 
   constructor(schema: unknown, options: AvroOptions = {}) {
@@ -91,18 +90,7 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
         throw decodeError(error, ctx)
       }
     }
-    if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
-      throw new KafkitError(
-        'KAFKIT_SERDE_MAGIC_BYTE',
-        bytes.length === 0
-          ? `Empty ${ctx.field} on topic "${ctx.topic}": expected the Confluent wire format`
-          : bytes[0] !== MAGIC_BYTE
-            ? `Unknown magic byte ${bytes[0]} in ${ctx.field} on topic "${ctx.topic}": expected 0 (Confluent wire format)`
-            : `${ctx.field} on topic "${ctx.topic}" is ${bytes.length} bytes, shorter than the 5-byte Confluent header`,
-        { context: contextOf(ctx) },
-      )
-    }
-    const id = bytes.readInt32BE(1)
+    const id = readSchemaId(bytes, ctx)
     const reader = this.#readers.get(id)
     if (reader) return this.#read(reader, id, bytes, ctx)
     return this.#readerFor(id, ctx).then((entry) => this.#read(entry, id, bytes, ctx))
@@ -178,54 +166,31 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
   }
 
   #readerFor(id: number, ctx: SerdeContext): Promise<ReaderEntry> {
-    let pending = this.#pendingReaders.get(id)
-    if (!pending) {
-      pending = (async () => {
-        let text: string
+    return this.#readers.load(id, async () => {
+      let text: string
+      try {
+        text = await (this.registry as SchemaRegistry).getSchema(id)
+      } catch (error) {
+        throw withTopic(error, ctx, { schemaId: id })
+      }
+      const writer = parseSchema(text, contextOf(ctx, { schemaId: id }))
+      let resolver: avsc.Resolver | undefined
+      if (!writer.equals(this.type)) {
         try {
-          text = await (this.registry as SchemaRegistry).getSchema(id)
+          resolver = this.type.createResolver(writer)
         } catch (error) {
-          throw withTopic(error, ctx, { schemaId: id })
+          throw new KafkitError(
+            'KAFKIT_SCHEMA_INCOMPATIBLE',
+            `Data on topic "${ctx.topic}" written with schema id ${id} cannot be read with this serde's schema: ${(error as Error).message}`,
+            { cause: error, context: contextOf(ctx, { schemaId: id }) },
+          )
         }
-        const writer = parseSchema(text, contextOf(ctx, { schemaId: id }))
-        let resolver: avsc.Resolver | undefined
-        if (!writer.equals(this.type)) {
-          try {
-            resolver = this.type.createResolver(writer)
-          } catch (error) {
-            throw new KafkitError(
-              'KAFKIT_SCHEMA_INCOMPATIBLE',
-              `Data on topic "${ctx.topic}" written with schema id ${id} cannot be read with this serde's schema: ${(error as Error).message}`,
-              { cause: error, context: contextOf(ctx, { schemaId: id }) },
-            )
-          }
-        }
-        const entry = { resolver }
-        this.#readers.set(id, entry)
-        return entry
-      })()
-      this.#pendingReaders.set(id, pending)
-      pending.then(
-        () => this.#pendingReaders.delete(id),
-        () => this.#pendingReaders.delete(id),
-      )
-    }
-    return pending
+      }
+      return { resolver }
+    })
   }
 }
 
-/** Adds the topic to a registry error (the registry client does not know it). */
-function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unknown>): unknown {
-  if (error instanceof KafkitError) {
-    return new KafkitError(error.code, `${error.message} (topic "${ctx.topic}", ${ctx.field})`, {
-      cause: error.cause ?? error,
-      retriable: error.retriable,
-      context: { ...error.context, ...contextOf(ctx, extra) },
-      issues: error.issues,
-    })
-  }
-  return error
-}
 
 /**
  * An {@link AvroSerde} without a registry: plain Avro binary, always synchronous, so its

@@ -1,12 +1,11 @@
 import type { Type } from 'protobufjs'
 import { KafkitError, type KafkitIssue, type SchemaReference, type Serde, type SerdeContext } from '@kafkit/core'
-import { type SchemaRegistry, type SubjectStrategy, topicNameStrategy } from '@kafkit/schema-registry'
+import { contextOf, PerSchemaId, readSchemaId, type SchemaRegistry, type SubjectStrategy, topicNameStrategy, withTopic } from '@kafkit/schema-registry'
 import type { ProtoFile } from './proto-file.js'
 import type { ProtoMessage } from './proto-message.js'
 import { normalize, toPlain } from './internal/convert.js'
-import { contextOf, withTopic } from './internal/errors.js'
 import { buildRoot, type IndexResolver, indexResolver, isWellKnown, messageIndexes } from './internal/parse.js'
-import { framePrefix, HEADER_BYTES, MAGIC_BYTE, readFrame } from './internal/wire-format.js'
+import { framePrefix, HEADER_BYTES, readFrame } from './internal/wire-format.js'
 
 /** Options of {@link protobuf}. */
 export interface ProtobufOptions {
@@ -67,8 +66,7 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
   readonly #autoRegister: boolean
   readonly #writers = { key: new Map<string, WriterEntry>(), value: new Map<string, WriterEntry>(), headers: new Map<string, WriterEntry>() }
   readonly #pendingWriters = new Map<string, Promise<WriterEntry>>()
-  readonly #readers = new Map<number, IndexResolver>()
-  readonly #pendingReaders = new Map<number, Promise<IndexResolver>>()
+  readonly #readers = new PerSchemaId<IndexResolver>()
 
   constructor(file: ProtoFile, messageName: string, options: ProtobufOptions = {}) {
     this.file = file
@@ -93,18 +91,7 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
   /** The message in `bytes`; a Promise only for a schema id this serde has not seen yet. */
   decode(bytes: Buffer, ctx: SerdeContext): TOutput | Promise<TOutput> {
     if (!this.registry) return this.#read(bytes, 0, ctx, {})
-    if (bytes.length < HEADER_BYTES + 1 || bytes[0] !== MAGIC_BYTE) {
-      throw new KafkitError(
-        'KAFKIT_SERDE_MAGIC_BYTE',
-        bytes.length === 0
-          ? `Empty ${ctx.field} on topic "${ctx.topic}": expected the Confluent wire format`
-          : bytes[0] !== MAGIC_BYTE
-            ? `Unknown magic byte ${bytes[0]} in ${ctx.field} on topic "${ctx.topic}": expected 0 (Confluent wire format)`
-            : `${ctx.field} on topic "${ctx.topic}" is ${bytes.length} bytes, shorter than the Confluent Protobuf header (5 bytes and the message indexes)`,
-        { context: contextOf(ctx) },
-      )
-    }
-    const id = bytes.readInt32BE(1)
+    const id = readSchemaId(bytes, ctx, HEADER_BYTES + 1, 'the Confluent Protobuf header (5 bytes and the message indexes)')
     const reader = this.#readers.get(id)
     if (reader) return this.#readFramed(reader, id, bytes, ctx)
     return this.#readerFor(id, ctx).then((entry) => this.#readFramed(entry, id, bytes, ctx))
@@ -214,31 +201,21 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
   }
 
   #readerFor(id: number, ctx: SerdeContext): Promise<IndexResolver> {
-    let pending = this.#pendingReaders.get(id)
-    if (!pending) {
-      pending = (async () => {
-        let schema: string
-        try {
-          schema = (await (this.registry as SchemaRegistry).getSchemaById(id)).schema
-        } catch (error) {
-          throw withTopic(error, ctx, { schemaId: id })
-        }
-        let resolver: IndexResolver
-        try {
-          resolver = indexResolver(schema)
-        } catch (error) {
-          throw decodeError(new Error(`the registry's schema id ${id} is not a Protobuf schema this serde can read: ${(error as Error).message}`), ctx, { schemaId: id })
-        }
-        this.#readers.set(id, resolver)
-        return resolver
-      })()
-      this.#pendingReaders.set(id, pending)
-      pending.then(
-        () => this.#pendingReaders.delete(id),
-        () => this.#pendingReaders.delete(id),
-      )
-    }
-    return pending
+    return this.#readers.load(id, async () => {
+      let schema: string
+      try {
+        schema = (await (this.registry as SchemaRegistry).getSchemaById(id)).schema
+      } catch (error) {
+        throw withTopic(error, ctx, { schemaId: id })
+      }
+      let resolver: IndexResolver
+      try {
+        resolver = indexResolver(schema)
+      } catch (error) {
+        throw decodeError(new Error(`the registry's schema id ${id} is not a Protobuf schema this serde can read: ${(error as Error).message}`), ctx, { schemaId: id })
+      }
+      return resolver
+    })
   }
 }
 

@@ -16,3 +16,4 @@ export {
 } from './schema-registry.js'
 export type { RegistrySchema, SchemaReference, SchemaRegistryPort, SchemaType } from '@kafkit/core'
 export { recordNameStrategy, topicNameStrategy, topicRecordNameStrategy, type SubjectInput, type SubjectStrategy } from './subject-strategy.js'
+export { contextOf, HEADER_BYTES, MAGIC_BYTE, PerSchemaId, readSchemaId, withTopic } from './serde-support.js'

@@ -1,13 +1,7 @@
 import type avsc from 'avsc'
-import { KafkitError, type KafkitErrorContext, type KafkitIssue, type SerdeContext } from '@kafkit/core'
+import { KafkitError, type KafkitIssue, type SerdeContext } from '@kafkit/core'
+import { contextOf } from '@kafkit/schema-registry'
 
-/** The error context of a serde call: the topic always, partition/offset when consumed. */
-export function contextOf(ctx: SerdeContext, extra: Record<string, unknown> = {}): KafkitErrorContext {
-  const context: KafkitErrorContext = { topic: ctx.topic, field: ctx.field, ...extra }
-  if (ctx.partition !== undefined) context.partition = ctx.partition
-  if (ctx.offset !== undefined) context.offset = ctx.offset
-  return context
-}
 
 /**
  * Turns an avsc write failure into `KAFKIT_VALIDATION` with one issue per invalid path
