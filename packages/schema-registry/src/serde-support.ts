@@ -1,4 +1,4 @@
-import { KafkitError, type KafkitErrorContext, type SerdeContext } from '@kafkit/core'
+import { isKafkitError, KafkitError, type KafkitErrorContext, type SerdeContext } from '@kafkit/core'
 
 // Building blocks of registry-backed serdes (`@kafkit/avro`, `@kafkit/protobuf`): the
 // Confluent framing's schema id, errors that carry the topic, partition and offset, and a
@@ -20,7 +20,7 @@ export function contextOf(ctx: SerdeContext, extra: Record<string, unknown> = {}
 
 /** Adds the topic to a registry error (the registry client does not know it). */
 export function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unknown>): unknown {
-  if (error instanceof KafkitError) {
+  if (isKafkitError(error)) {
     return new KafkitError(error.code, `${error.message} (topic "${ctx.topic}", ${ctx.field})`, {
       cause: error.cause ?? error,
       retriable: error.retriable,

@@ -182,7 +182,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
         } else io.out(`${dryRun ? 'would replay' : 'replayed'} ${r.partition}:${r.offset} -> ${r.target}`)
       })
       const terminal = io.status !== undefined
-      const report = await dlq.replay({
+      const replaying = dlq.replay({
         ...filterOf(values),
         ...(values.to ? { to: values.to } : {}),
         dryRun,
@@ -204,6 +204,14 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
               },
             }),
       })
+      let report: Awaited<typeof replaying>
+      try {
+        report = await replaying
+      } catch (error) {
+        // The document stays valid JSON: what was replayed before the failure, and the failure.
+        if (values.json) io.out(`],"error":${JSON.stringify(error instanceof Error ? error.message : String(error))}}`)
+        throw error
+      }
       const s = report.skipped
       if (values.json) io.out(`],"replayedCount":${report.replayedCount},"scanned":${report.scanned},"skipped":${JSON.stringify(s)}}`)
       else io.err(`${report.replayedCount} ${report.dryRun ? 'to replay (dry run)' : 'replayed'}; skipped ${s.alreadyReplayed} already replayed, ${s.filtered} filtered out, ${s.noTarget} without a source topic`)

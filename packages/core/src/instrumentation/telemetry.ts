@@ -146,8 +146,14 @@ export class Telemetry {
         const startedAt = performance.now()
         const settle = (errorCode: string | undefined) => {
           const first = records[0]
-          // One object, no spread: this runs once per handled message.
-          if (first !== undefined) this.#metrics.processed({ groupId, topic: first.topic, messages: records.length, durationS: (performance.now() - startedAt) / 1000, errorCode })
+          if (first === undefined) return
+          try {
+            // One object, no spread: this runs once per handled message.
+            this.#metrics.processed({ groupId, topic: first.topic, messages: records.length, durationS: (performance.now() - startedAt) / 1000, errorCode })
+          } catch (error) {
+            // A metric that cannot be recorded must not turn a handled message into a failed one (retried, dead-lettered).
+            this.#instrumentationFailed(error)
+          }
         }
         const failed = (error: unknown): never => {
           settle(isKafkitError(error) ? error.code : 'KAFKIT_HANDLER')
@@ -213,6 +219,15 @@ export class Telemetry {
     engine.on('disconnect', () => health.disconnected())
     engine.on('fetch', () => health.polled())
     engine.on('batch-end', (batch) => this.#metrics.consumedBatch(groupId, batch.topic, batch.partition, batch.size, batch.lag))
+  }
+
+  #instrumentationWarned = false
+
+  /** Says once, at warn, that recording a metric failed; the work it measured goes on unaffected. */
+  #instrumentationFailed(error: unknown): void {
+    if (this.#instrumentationWarned) return
+    this.#instrumentationWarned = true
+    this.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'kafkit could not record a metric (reported once); handling goes on')
   }
 
   /** The readiness/liveness view of every consumer this client made. */

@@ -122,6 +122,18 @@ export class KafkaTracing {
   process<T>(records: readonly TracedRecord[], groupId: string, run: () => T | Promise<T>): T | Promise<T> {
     const first = records[0]
     if (first === undefined || this.#inert()) return run()
+    let span: Span
+    let parent: Context = ROOT_CONTEXT
+    try {
+      ;({ span, parent } = this.#processSpan(records, first, groupId))
+    } catch {
+      // A tracer or propagator that throws must not fail the handler: run it untraced.
+      return run()
+    }
+    return finish(span, () => context.with(trace.setSpan(parent, span), run))
+  }
+
+  #processSpan(records: readonly TracedRecord[], first: TracedRecord, groupId: string): { span: Span; parent: Context } {
     const attributes: Attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.type': 'process',
@@ -145,7 +157,7 @@ export class KafkaTracing {
       }
     }
     const span = this.#tracer.startSpan(`process ${first.topic}`, { kind: SpanKind.CONSUMER, attributes, links }, parent)
-    return finish(span, () => context.with(trace.setSpan(parent, span), run))
+    return { span, parent }
   }
 }
 
@@ -172,12 +184,20 @@ async function finish<T>(span: Span, run: () => T | Promise<T>): Promise<T> {
   try {
     return await run()
   } catch (error) {
-    const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : (error as Error)?.name
-    span.setAttribute('error.type', code ?? 'Error')
-    span.recordException(error instanceof Error ? error : String(error))
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+    try {
+      const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : (error as Error)?.name
+      span.setAttribute('error.type', code ?? 'Error')
+      span.recordException(error instanceof Error ? error : String(error))
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+    } catch {
+      // The span is decoration: the work's own error is what the caller gets.
+    }
     throw error
   } finally {
-    span.end()
+    try {
+      span.end()
+    } catch {
+      // Nor may ending a span turn a success into a failure (a retry, a dead letter).
+    }
   }
 }

@@ -75,7 +75,8 @@ export function resolvePipelineOptions(options: PipelineOptions): ResolvedPipeli
     resolved = resolveMemberOptions(consumerOptions as unknown as GroupMemberOptions, 'pipeline')
   } catch (error) {
     if (problems.length === 0) throw error
-    problems.unshift((error as KafkitError).message)
+    // The member's own problems, one by one (its message already says "invalid pipeline options").
+    problems.unshift(...(error as KafkitError).issues.map((issue) => issue.message))
   }
   if (problems.length > 0 || resolved === undefined) {
     throw new KafkitError('KAFKIT_CONFIG', `invalid pipeline options: ${problems.join('; ')}`, { issues: problems.map((message) => ({ path: [message.split(' ')[0] ?? ''], message })) })

@@ -39,7 +39,7 @@ export interface WorkBatch {
   isRunning(): boolean
   /** True when the partition was sought or revoked and these records no longer apply. */
   isStale(): boolean
-  /** After each resolved unit: commits when the owner's interval says so. Absent when offsets travel elsewhere (a transaction). */
+  /** Once per turn (50 ms of work) and at the batch's end, after its offsets were resolved: commits when the owner's interval says so. Absent when offsets travel elsewhere (a transaction). */
   commitIfNecessary?(): Promise<void>
   /** Stops fetching the partition (retry tiers wait this way); returns `resume`. Only a consumer with retry topics needs it. */
   pause?(): () => void
@@ -212,7 +212,8 @@ function processMessage(raw: RawRecord, route: Route, ctx: RuntimeContext, signa
   const message = asMessage(route.contract, raw, decoded, 1) as Message<AnyTopicContract> & HandlerContext
   message.signal = signal
   const fn = (route.handler as { fn: MessageHandler<AnyTopicContract> }).fn
-  const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : 0
+  // -1: nobody listened when the handler started, so no duration to report.
+  const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : -1
   let pending: unknown
   try {
     pending = ctx.aroundHandler ? ctx.aroundHandler([raw], ctx.groupId, () => fn(message)) : fn(message)
@@ -231,7 +232,7 @@ function processMessage(raw: RawRecord, route: Route, ctx: RuntimeContext, signa
 
 /** Reports records handled (when anyone listens) and says so. */
 function handled(decoded: readonly Decoded[], ctx: RuntimeContext, startedAt: number, attempt: number): 'done' {
-  if (!ctx.events.listens('consumer.handled')) return 'done'
+  if (startedAt < 0 || !ctx.events.listens('consumer.handled')) return 'done'
   const durationMs = ctx.now() - startedAt
   for (const d of decoded) {
     const raw = d.raw

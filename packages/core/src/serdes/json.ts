@@ -1,6 +1,6 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec'
 import { z } from 'zod'
-import { KafkitError, type KafkitIssue } from '../errors.js'
+import { isKafkitError, KafkitError, type KafkitIssue } from '../errors.js'
 import type { SchemaRegistryPort, Serde, SerdeContext, SubjectStrategy } from '../serde.js'
 import { formatIssues, fromZodIssues } from '../internal/issues.js'
 
@@ -329,7 +329,7 @@ function parseJson(bytes: Buffer, offset: number, context: SerdeContext): unknow
 
 /** Adds the topic to a registry error (the registry client does not know it). */
 function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unknown>): unknown {
-  if (error instanceof KafkitError) {
+  if (isKafkitError(error)) {
     return new KafkitError(error.code, `${error.message} (topic "${ctx.topic}", ${ctx.field})`, {
       cause: error.cause ?? error,
       retriable: error.retriable,

@@ -21,6 +21,9 @@ describe('pipeline options', () => {
     } catch (error) {
       const message = (error as Error).message
       for (const part of ['groupId', 'maxRecordsPerTransaction', 'transactionalId', 'retryTopics']) expect(message).toContain(part)
+      // Said once, and each problem keeps its own path.
+      expect(message.match(/invalid pipeline options/g)).toHaveLength(1)
+      expect((error as { issues: { path: string[] }[] }).issues.map((i) => i.path[0])).toContain('groupId')
     }
   })
 
