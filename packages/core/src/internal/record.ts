@@ -186,69 +186,84 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
  *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
 export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
-  return settledOnThrow((started) => decodeStarted(contract, record, started))
-}
-
-function decodeStarted<C extends AnyTopicContract>(contract: C, record: WireRecord, started: Promise<unknown>[]): IncomingMessage<C> | Promise<IncomingMessage<C>> {
+  // Written for the hot path (once per consumed record): no closures, no arrays unless a
+  // serde is async. The async work started before a synchronous throw (a missing header, a
+  // tombstone) is marked handled, so its later rejection cannot reach the process.
   const c = compile(contract)
-  const where = { partition: record.partition, offset: record.offset }
-  const ctx = (base: SerdeContext): SerdeContext => ({ topic: record.topic, field: base.field, partition: record.partition, offset: record.offset })
-  const fail = (base: SerdeContext, path: (string | number)[], message: string) =>
-    withContext(missing(ctx(base), path, message), where, `${record.topic}[${record.partition}]@${record.offset}: `)
-
   let key: unknown = null
-  if (contract.key !== undefined) {
-    if (record.key === null) throw fail(c.key, [], 'the contract requires a key, the record has none')
-    const keyContext = ctx(c.key)
-    key = run(() => (contract.key as AnySerde).decode(record.key as Buffer, keyContext), keyContext, 'KAFKIT_SERDE_DECODE', where)
-    if (key instanceof Promise) started.push(key)
-  }
   let value: unknown = null
-  if (record.value === null) {
-    // A tombstone is a message only for a contract that declares them; for any other it is poison.
-    if (contract.tombstones !== true) throw fail(c.value, [], "the record has no value (a tombstone), and the contract does not declare tombstones: true")
-  } else {
-    const valueContext = ctx(c.value)
-    value = run(() => (contract.value as AnySerde).decode(record.value as Buffer, valueContext), valueContext, 'KAFKIT_SERDE_DECODE', where)
-    if (value instanceof Promise) started.push(value)
-  }
-
-  const headers: Record<string, unknown> = {}
   let pending: Promise<void>[] | undefined
-  if (c.headers.length > 0) {
-    const headerContext = ctx(c.header)
+  const headers: Record<string, unknown> = {}
+  try {
+    if (contract.key !== undefined) {
+      if (record.key === null) throw decodeProblem(c.key, record, [], 'the contract requires a key, the record has none')
+      key = decodeField(contract.key as AnySerde, record.key, c.key, record)
+    }
+    if (record.value === null) {
+      // A tombstone is a message only for a contract that declares them; for any other it is poison.
+      if (contract.tombstones !== true) throw decodeProblem(c.value, record, [], 'the record has no value (a tombstone), and the contract does not declare tombstones: true')
+    } else {
+      value = decodeField(contract.value as AnySerde, record.value, c.value, record)
+    }
     for (const header of c.headers) {
       const bytes = lastHeader(record.headers, header.name)
       if (bytes === undefined) {
-        if (!header.optional) throw fail(c.header, [header.name], `required header '${header.name}' is missing`)
+        if (!header.optional) throw decodeProblem(c.header, record, [header.name], `required header '${header.name}' is missing`)
         headers[header.name] = undefined
         continue
       }
-      const decoded = run(() => header.serde.decode(bytes, headerContext), headerContext, 'KAFKIT_SERDE_DECODE', { ...where, header: header.name })
-      if (decoded instanceof Promise) {
-        const stored = decoded.then((v) => void (headers[header.name] = v))
-        started.push(decoded, stored)
-        ;(pending ??= []).push(stored)
-      }
+      const decoded = decodeField(header.serde, bytes, c.header, record, header.name)
+      if (decoded instanceof Promise) (pending ??= []).push(decoded.then((v) => void (headers[header.name] = v)))
       else headers[header.name] = decoded
     }
+  } catch (error) {
+    for (const started of [key, value, ...(pending ?? [])]) if (started instanceof Promise) started.catch(() => {})
+    throw error
   }
-
-  const build = (k: unknown, v: unknown) =>
-    ({
-      topic: record.topic,
-      partition: record.partition,
-      offset: record.offset,
-      timestamp: record.timestamp,
-      key: k,
-      value: v,
-      headers,
-      rawHeaders: record.headers ?? {},
-    }) as IncomingMessage<C>
   if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
-    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => build(k, v))
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => incoming<C>(record, k, v, headers))
   }
-  return build(key, value)
+  return incoming<C>(record, key, value, headers)
+}
+
+function incoming<C extends AnyTopicContract>(record: WireRecord, key: unknown, value: unknown, headers: Record<string, unknown>): IncomingMessage<C> {
+  return {
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    timestamp: record.timestamp,
+    key,
+    value,
+    headers,
+    rawHeaders: record.headers ?? {},
+  } as IncomingMessage<C>
+}
+
+/** The serde context of one field of a consumed record. */
+function consumedContext(base: SerdeContext, record: WireRecord): SerdeContext {
+  return { topic: record.topic, field: base.field, partition: record.partition, offset: record.offset }
+}
+
+/** A record that does not fit its contract (no key, a tombstone, a missing header), with where it is. */
+function decodeProblem(base: SerdeContext, record: WireRecord, path: (string | number)[], message: string): KafkitError {
+  return withContext(missing(consumedContext(base, record), path, message), { partition: record.partition, offset: record.offset }, `${record.topic}[${record.partition}]@${record.offset}: `)
+}
+
+/** Decodes one field, turning whatever the serde throws (now or later) into a KafkitError with the record's place. */
+function decodeField(serde: AnySerde, bytes: Buffer, base: SerdeContext, record: WireRecord, header?: string): unknown {
+  const context = consumedContext(base, record)
+  let result: unknown
+  try {
+    result = serde.decode(bytes, context)
+  } catch (error) {
+    throw serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(record, header))
+  }
+  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(record, header))))
+  return result
+}
+
+function fieldPlace(record: WireRecord, header: string | undefined): KafkitErrorContext {
+  return header === undefined ? { partition: record.partition, offset: record.offset } : { partition: record.partition, offset: record.offset, header }
 }
 
 export type { DecodedMessage }
