@@ -1,10 +1,12 @@
 """The Python side of kafkit's interop tests: Confluent's own serdes (confluent-kafka from PyPI).
 
-Usage: python confluent_interop.py <produce|consume> <protobuf|json|avro> <bootstrap> <registry-url> <topic> <count> [group [protobuf-reader]]
+Usage: python confluent_interop.py <produce|consume> <protobuf|protobuf-line|json|avro> <bootstrap> <registry-url> <topic> <count> [group [protobuf-reader]]
 
 produce: writes <count> records made by record(i) with the format's Serializer.
 consume: reads <count> records with the format's Deserializer and prints them as JSON lines
          (bytes as lists of ints, 64-bit integers as strings), for the TypeScript test to check.
+protobuf-line: interop.Order.Line, the message nested after Order's map field; consume also
+         prints the record's message indexes and the ones Python's serializer writes for it.
 """
 import atexit
 import json
@@ -105,6 +107,12 @@ def serializer(fmt, registry):
             )
 
         return lambda r, ctx: ser(to_message(r), ctx)
+    if fmt == "protobuf-line":
+        from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
+
+        pb = order_module()
+        ser = ProtobufSerializer(pb.Order.Line, registry, {"use.deprecated.format": False})
+        return lambda r, ctx: ser(pb.Order.Line(sku=r["sku"], quantity=r["quantity"]), ctx)
     if fmt == "json":
         from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
@@ -140,6 +148,22 @@ def deserializer(fmt, registry, protobuf_reader="registry"):
             return d
 
         return to_dict
+    if fmt == "protobuf-line":
+        from google.protobuf.json_format import MessageToDict
+        from confluent_kafka.schema_registry.common.protobuf import _create_index_array
+        from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer
+
+        pb = order_module()
+        de = ProtobufDeserializer(pb.Order.Line, {"use.deprecated.format": False}, registry if protobuf_reader == "registry" else None)
+        # What Python's ProtobufSerializer writes for Order.Line: the reference the record's indexes must equal.
+        python_indexes = list(_create_index_array(pb.Order.Line.DESCRIPTOR))
+
+        def line_to_dict(data, ctx):
+            msg = de(data, ctx)
+            value = MessageToDict(msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+            return {"value": value, "indexes": message_indexes(data), "python_indexes": python_indexes}
+
+        return line_to_dict
     if fmt == "json":
         from confluent_kafka.schema_registry.json_schema import JSONDeserializer
 
@@ -152,6 +176,25 @@ def deserializer(fmt, registry, protobuf_reader="registry"):
         de = AvroDeserializer(registry)
         return lambda data, ctx: {**de(data, ctx)}
     raise SystemExit(f"unknown format {fmt}")
+
+
+def message_indexes(data):
+    """The message-index array of a Confluent Protobuf frame: after the 5-byte header, zigzag varints, the count first."""
+    pos = 5
+
+    def zigzag():
+        nonlocal pos
+        shift = result = 0
+        while True:
+            byte = data[pos]
+            pos += 1
+            result |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return (result >> 1) ^ -(result & 1)
+
+    count = zigzag()
+    return [zigzag() for _ in range(count)] if count > 0 else [0]
 
 
 def main():
@@ -186,7 +229,8 @@ def main():
                 raise SystemExit(f"consume error: {msg.error()}")
             idle = 0
             value = de(msg.value(), SerializationContext(topic, MessageField.VALUE))
-            print(json.dumps({"key": msg.key().decode(), "value": value}, ensure_ascii=False), flush=True)
+            line = {"key": msg.key().decode(), **(value if fmt == "protobuf-line" else {"value": value})}
+            print(json.dumps(line, ensure_ascii=False), flush=True)
             seen += 1
     finally:
         consumer.close()

@@ -1,10 +1,12 @@
-// Contract: Protobuf bytes are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records ProtobufSerializer wrote (base64 descriptor registered, a reference for the import) reach a kafkit consumer field by field, and 200 records kafkit wrote are read field by field by ProtobufDeserializer (with a registry client where the registry serves descriptors, without on Apicurio 2.6).
+// Contract: Protobuf bytes are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records ProtobufSerializer wrote (base64 descriptor registered, a reference for the import) reach a kafkit consumer field by field, and 200 records kafkit wrote are read field by field by ProtobufDeserializer (with a registry client where the registry serves descriptors, without on Apicurio 2.6); for interop.Order.Line, nested after a map field, both sides write the message indexes protoc numbers ([0, 1]: the map's entry type counts).
 import { join } from 'node:path'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { defineTopic, Kafkit, string } from '@kafkit/core'
+import { buffer, defineTopic, Kafkit, string } from '@kafkit/core'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { loadProtoFile, protobuf, SchemaRegistry, type ProtoObject } from '@kafkit/protobuf'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
+import { indexResolver } from '../../packages/protobuf/src/internal/parse.js'
+import { readFrame } from '../../packages/protobuf/src/internal/wire-format.js'
 import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, servesSerializedProtobuf } from './python.js'
 
 const COUNT = 200
@@ -28,10 +30,22 @@ function order(i: number) {
   }
 }
 
-async function contract(topic: string) {
+/** expectedRecord(i) as interop.Order.Line. */
+function line(i: number) {
+  const r = expectedRecord(i)
+  return { sku: r.sku, quantity: r.quantity }
+}
+
+/** protoc numbers Order's nested types [AttributesEntry (map field 8), Line]: Line is [0, 1]. */
+const LINE_INDEXES = [0, 1]
+
+async function orderFile() {
   const protoDir = join(import.meta.dirname, 'proto')
-  const file = await loadProtoFile(join(protoDir, 'interop/order.proto'), { includeDirs: [protoDir] })
-  return defineTopic({ name: topic, key: string(), value: protobuf<ProtoObject>(file, 'interop.Order', { registry: new SchemaRegistry({ url: inject('kafka').schemaRegistryUrl }) }) })
+  return loadProtoFile(join(protoDir, 'interop/order.proto'), { includeDirs: [protoDir] })
+}
+
+async function contract(topic: string, message = 'interop.Order') {
+  return defineTopic({ name: topic, key: string(), value: protobuf<ProtoObject>(await orderFile(), message, { registry: new SchemaRegistry({ url: inject('kafka').schemaRegistryUrl }) }) })
 }
 
 describe('Protobuf interop with Python confluent-kafka', () => {
@@ -79,6 +93,56 @@ describe('Protobuf interop with Python confluent-kafka', () => {
       const i = Number(key.slice(1))
       const expected = order(i)
       expect(value, key).toEqual({ ...expected, checksum: [...expected.checksum] })
+    }
+  })
+
+  test('Python writes 200 interop.Order.Line records (nested after a map field): indexes [0, 1], kafkit reads each field', async () => {
+    const { brokers, schemaRegistryUrl } = inject('kafka')
+    const topic = await createTopic('interop-proto-py-line')
+    await pythonProduce(python, 'protobuf-line', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic }, COUNT)
+
+    // Raw frames first, so a failure shows the indexes rather than a dead letter.
+    const raw = new Map<string, Buffer>()
+    const kafka = new Kafkit({ clientId: uniqueName('interop-proto'), brokers })
+    const consumer = kafka.consumer({ groupId: uniqueName('interop-proto'), fromBeginning: true })
+    consumer.handle(defineTopic({ name: topic, key: string(), value: buffer() }), async ({ key, value }) => void raw.set(key, value))
+    await consumer.start()
+    try {
+      await waitFor(() => raw.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
+    } finally {
+      await consumer.stop()
+    }
+
+    const Lines = await contract(topic, 'interop.Order.Line')
+    // The registry may serve Python's schema as a descriptor (read by the descriptor resolver);
+    // the same indexes must name Line in the .proto text, which Java and kafkit register.
+    const byText = indexResolver((await orderFile()).source)
+    for (let i = 0; i < COUNT; i++) {
+      const bytes = raw.get(`r${i}`)!
+      expect(readFrame(bytes).indexes, `record ${i}`).toEqual(LINE_INDEXES)
+      expect(byText(readFrame(bytes).indexes), `record ${i}`).toBe('interop.Order.Line')
+      expect(await Lines.value.decode(bytes, { topic, field: 'value' }), `record ${i}`).toEqual(line(i))
+    }
+  })
+
+  test('kafkit writes 200 interop.Order.Line records: indexes [0, 1] as Python writes them, Python reads each field', async () => {
+    const { brokers, schemaRegistryUrl } = inject('kafka')
+    const topic = await createTopic('interop-proto-ts-line')
+    const Lines = await contract(topic, 'interop.Order.Line')
+    const producer = new Kafkit({ clientId: uniqueName('interop-proto'), brokers }).producer()
+    try {
+      for (let i = 0; i < COUNT; i++) await producer.send(Lines, { key: `r${i}`, value: line(i) })
+    } finally {
+      await producer.disconnect()
+    }
+    const id = (await new SchemaRegistry({ url: schemaRegistryUrl }).latest(`${topic}-value`))!.id
+    const protobufReader = (await servesSerializedProtobuf(schemaRegistryUrl, id)) ? 'registry' : 'local'
+    const records = await pythonConsume(python, 'protobuf-line', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic, group: uniqueName('interop-py'), protobufReader }, COUNT)
+    expect(records).toHaveLength(COUNT)
+    for (const { key, value, indexes, python_indexes } of records) {
+      expect(python_indexes, 'what Python writes for Order.Line').toEqual(LINE_INDEXES)
+      expect(indexes, key).toEqual(LINE_INDEXES)
+      expect(value, key).toEqual(line(Number(key.slice(1))))
     }
   })
 })

@@ -73,7 +73,8 @@ export async function pythonWithConfluentKafka(): Promise<string> {
   }
 }
 
-export type Format = 'protobuf' | 'json' | 'avro'
+/** `protobuf-line` is interop.Order.Line, the message nested after Order's map field. */
+export type Format = 'protobuf' | 'protobuf-line' | 'json' | 'avro'
 
 /**
  * Whether the registry answers `GET /schemas/ids/{id}?format=serialized` with a base64
@@ -92,6 +93,14 @@ export async function pythonProduce(python: string, format: Format, target: { bo
   if (result.code !== 0) throw new Error(`python produce ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
 }
 
+/** One record as Python read it; `protobuf-line` adds the record's message indexes and the ones Python writes for the message. */
+export interface PythonRecord {
+  key: string
+  value: Record<string, unknown>
+  indexes?: number[]
+  python_indexes?: number[]
+}
+
 /**
  * Python reads `count` records with Confluent's Deserializer for `format`; one JSON object per
  * record. `protobufReader: 'local'` builds the Protobuf deserializer without a registry client.
@@ -101,14 +110,14 @@ export async function pythonConsume(
   format: Format,
   target: { bootstrap: string; registry: string; topic: string; group: string; protobufReader?: 'registry' | 'local' },
   count: number,
-): Promise<{ key: string; value: Record<string, unknown> }[]> {
+): Promise<PythonRecord[]> {
   const args = [SCRIPT, 'consume', format, target.bootstrap, target.registry, target.topic, String(count), target.group, target.protobufReader ?? 'registry']
   const result = await run(python, args, 180_000)
   if (result.code !== 0) throw new Error(`python consume ${format} failed (${result.code}):\n${result.stderr.slice(-3000)}`)
   return result.stdout
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { key: string; value: Record<string, unknown> })
+    .map((line) => JSON.parse(line) as PythonRecord)
 }
 
 const CURRENCIES = ['EUR', 'NOK', 'USD'] as const

@@ -61,6 +61,7 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
   /** The registry, when registry-backed. */
   readonly registry: SchemaRegistry | undefined
   readonly #indexes: number[]
+  readonly #ownReader: IndexResolver
   readonly #strategy: SubjectStrategy
   readonly #referenceSubject: (name: string) => string
   readonly #autoRegister: boolean
@@ -72,6 +73,7 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
     this.file = file
     this.messageName = messageName.replace(/^\./, '')
     this.#indexes = messageIndexes(file, this.messageName)
+    this.#ownReader = indexResolver(file.source)
     this.type = buildRoot(file).lookupType(this.messageName)
     this.registry = options.registry
     this.#strategy = options.subjectStrategy ?? topicNameStrategy
@@ -164,8 +166,8 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
         }
         const entry = { prefix: framePrefix(id, this.#indexes), id, subject }
         this.#writers[ctx.field].set(ctx.topic, entry)
-        // What this serde writes, it reads without asking the registry.
-        this.#readers.set(id, (indexes) => (sameIndexes(indexes, this.#indexes) ? this.messageName : undefined))
+        // What this serde writes, it reads without asking the registry: the id is its own file's.
+        this.#readers.set(id, this.#ownReader)
         return entry
       })()
       this.#pendingWriters.set(pendingKey, pending)
@@ -217,10 +219,6 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
       return resolver
     })
   }
-}
-
-function sameIndexes(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((value, i) => value === b[i])
 }
 
 function decodeError(cause: unknown, ctx: SerdeContext, extra: Record<string, unknown>): KafkitError {

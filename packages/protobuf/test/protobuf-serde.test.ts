@@ -1,8 +1,9 @@
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { isKafkitError, type KafkitError } from '@kafkit/core'
-import { loadProtoFile, protobuf, protoFile } from '../src/index.js'
+import { loadProtoFile, protobuf, protoFile, type SchemaRegistry } from '../src/index.js'
 import { messageIndexes } from '../src/internal/parse.js'
+import { framePrefix } from '../src/internal/wire-format.js'
 
 const fixtures = join(import.meta.dirname, 'fixtures')
 const ctx = { topic: 'payments', field: 'value' } as const
@@ -70,10 +71,11 @@ describe('protobuf() without a registry', async () => {
     expect(error).toMatchObject({ code: 'KAFKIT_SERDE_DECODE', retriable: false, context: { topic: 'payments', partition: 1, offset: '9' } })
   })
 
-  test('message indexes: position among the file’s messages, nested ones below', () => {
+  test('message indexes: position among the file’s messages, nested ones (map entries counted) below', () => {
     expect(messageIndexes(file, 'shop.Refund')).toEqual([0])
     expect(messageIndexes(file, 'shop.Payment')).toEqual([1])
-    expect(messageIndexes(file, 'shop.Payment.Line')).toEqual([1, 0])
+    // protoc's nested types of Payment: AttributesEntry (map field 5), then Line
+    expect(messageIndexes(file, 'shop.Payment.Line')).toEqual([1, 1])
     expect(() => messageIndexes(file, 'shop.Nope')).toThrow(/does not declare/)
   })
 
@@ -90,5 +92,46 @@ describe('maps with 64-bit keys', () => {
     const serde = protobuf(file, 'm.Counts')
     const value = { by_id: { '-5': 'minus', '9007199254740993': 'big' }, by_seq: { '18446744073709551615': 1 } }
     expect(serde.decode(serde.encode(value, ctx), ctx)).toEqual(value)
+  })
+})
+
+describe('registry framing of a message nested after a map field (interop.Order.Line)', async () => {
+  const protoDir = join(import.meta.dirname, '../../../test/interop/proto')
+  const order = await loadProtoFile(join(protoDir, 'interop/order.proto'), { includeDirs: [protoDir] })
+  /** Schema id 7 is order.proto as text, the way kafkit and Java register it. */
+  const registry = {
+    url: 'http://registry.test',
+    register: async () => ({ id: 7 }),
+    lookupVersion: async () => ({ id: 7, version: 1 }),
+    getSchemaById: async () => ({ schema: order.source, schemaType: 'PROTOBUF', references: [] }),
+  } as unknown as SchemaRegistry
+  const frame = (indexes: number[], body: Buffer) => Buffer.concat([framePrefix(7, indexes), body])
+  const body = Buffer.from(protobuf(order, 'interop.Order.Line').encode({ sku: 's1', quantity: 3 }, ctx))
+
+  test('kafkit writes [0, 1] (AttributesEntry is [0, 0]), what Python’s and Java’s serializers write', async () => {
+    const bytes = await protobuf(order, 'interop.Order.Line', { registry }).encode({ sku: 's1', quantity: 3 }, ctx)
+    // magic 0, id 7, then zigzag varints: count 2 → 4, index 0 → 0, index 1 → 2
+    expect(bytes.subarray(0, 8).toString('hex')).toBe('0000000007040002')
+    expect(bytes.subarray(8)).toEqual(body)
+  })
+
+  test('a [0, 1] record (Python’s) decodes; so does [0, 0], what kafkit wrote before it counted map entries', async () => {
+    const lines = protobuf(order, 'interop.Order.Line', { registry })
+    expect(await lines.decode(frame([0, 1], body), ctx)).toEqual({ sku: 's1', quantity: 3 })
+    expect(await lines.decode(frame([0, 0], body), ctx)).toEqual({ sku: 's1', quantity: 3 })
+  })
+
+  test('an Order serde refuses a Line record by name; an array that names nothing is refused too', async () => {
+    const orders = protobuf(order, 'interop.Order', { registry })
+    await expect(orders.decode(frame([0, 1], body), ctx)).rejects.toMatchObject({ code: 'KAFKIT_SCHEMA_INCOMPATIBLE', message: expect.stringContaining('is a interop.Order.Line') })
+    const lines = protobuf(order, 'interop.Order.Line', { registry })
+    await expect(lines.decode(frame([0, 2], body), ctx)).rejects.toMatchObject({ code: 'KAFKIT_SCHEMA_INCOMPATIBLE', message: expect.stringContaining('[0, 2]') })
+  })
+
+  test('after writing, the serde reads its own schema id without the registry, by the same numbering', async () => {
+    const lines = protobuf(order, 'interop.Order.Line', { registry: { ...registry, getSchemaById: async () => Promise.reject(new Error('not asked')) } as unknown as SchemaRegistry })
+    await lines.encode({ sku: 's1', quantity: 3 }, ctx)
+    expect(lines.decode(frame([0, 1], body), ctx)).toEqual({ sku: 's1', quantity: 3 })
+    expect(lines.decode(frame([0, 0], body), ctx)).toEqual({ sku: 's1', quantity: 3 })
   })
 })
