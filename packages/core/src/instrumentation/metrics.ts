@@ -71,6 +71,22 @@ export class MetricsRecorder {
     this.#prometheus?.processed(this.#clientId, sample)
   }
 
+  /**
+   * Records successful handler durations of one group and topic: attributes and children are
+   * bound once, so the per-message call allocates nothing and looks nothing up. Same series
+   * as {@link processed} without an error code.
+   */
+  successRecorder(groupId: string, topic: string): (durationS: number) => void {
+    const attributes = this.#processAttributes.get(groupId, topic, '', () => ({ ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }))
+    const histogram = this.#otel.processDuration
+    const prometheus = this.#prometheus?.successRecorder(this.#clientId, groupId, topic)
+    if (prometheus === undefined) return (durationS) => histogram.record(durationS, attributes)
+    return (durationS) => {
+      histogram.record(durationS, attributes)
+      prometheus(durationS)
+    }
+  }
+
   /** A message's handling failed (it is retried, moved to a retry topic, dead-lettered or dropped). */
   failed(groupId: string, topic: string, errorCode: string): void {
     this.#otel.failed.add(1, { ...consumerAttributes(this.#clientId, groupId, topic), 'error.type': errorCode })

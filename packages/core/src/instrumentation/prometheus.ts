@@ -111,6 +111,12 @@ export class PrometheusMetrics {
     child.observe(sample.durationS)
   }
 
+  /** Observes successful handler durations of one group and topic, bound once (the per-message path). */
+  successRecorder(clientId: string, group: string, topic: string): (durationS: number) => void {
+    const child = this.#handlerSuccess.get(clientId, group, topic, () => this.#handlerDuration.labels({ client_id: clientId, group, topic, outcome: 'success' }))
+    return (durationS) => child.observe(durationS)
+  }
+
   failed(clientId: string, group: string, topic: string, errorCode: string): void {
     this.#failed.inc({ client_id: clientId, group, topic, error_code: errorCode })
   }

@@ -140,39 +140,30 @@ export class Telemetry {
         if (tracker !== undefined) this.#watchEngine(engine, config.groupId, tracker)
         return engine
       }) as D['createEngine'],
-      // Not an async function: a handler call that returns a value rather than a promise (once
-      // the runtime offers one) is timed and returned without a trip through the microtask queue.
+      // Not an async function: a synchronous handler call is timed and returned without a trip through the microtask queue.
       aroundHandler: (records, groupId, run) => {
         const startedAt = performance.now()
-        const settle = (errorCode: string | undefined) => {
-          const first = records[0]
-          if (first === undefined) return
-          try {
-            // One object, no spread: this runs once per handled message.
-            this.#metrics.processed({ groupId, topic: first.topic, messages: records.length, durationS: (performance.now() - startedAt) / 1000, errorCode })
-          } catch (error) {
-            // A metric that cannot be recorded must not turn a handled message into a failed one (retried, dead-lettered).
-            this.#instrumentationFailed(error)
-          }
-        }
-        const failed = (error: unknown): never => {
-          settle(isKafkitError(error) ? error.code : 'KAFKIT_HANDLER')
-          throw error
-        }
         type Result = ReturnType<typeof run>
         let result: unknown
         try {
           result = this.#tracing ? this.#tracing.process(records, groupId, run) : run()
         } catch (error) {
-          return Promise.reject(error).catch(failed) as Result
+          this.#handled(records, groupId, startedAt, failureCode(error))
+          throw error
         }
         if (isPromiseLike(result)) {
-          return Promise.resolve(result).then((value) => {
-            settle(undefined)
-            return value
-          }, failed) as Result
+          return Promise.resolve(result).then(
+            (value) => {
+              this.#handled(records, groupId, startedAt, undefined)
+              return value
+            },
+            (error: unknown) => {
+              this.#handled(records, groupId, startedAt, failureCode(error))
+              throw error
+            },
+          ) as Result
         }
-        settle(undefined)
+        this.#handled(records, groupId, startedAt, undefined)
         return result as Result
       },
     }
@@ -223,6 +214,31 @@ export class Telemetry {
 
   #instrumentationWarned = false
 
+  /** Records one handler run (no closure per call: this runs once per handled message). */
+  #handled(records: readonly { topic: string }[], groupId: string, startedAt: number, errorCode: string | undefined): void {
+    const first = records[0]
+    if (first === undefined) return
+    try {
+      const durationS = (performance.now() - startedAt) / 1000
+      // The success path: a recorder bound to its series, no lookups by labels.
+      if (errorCode === undefined) this.#successRecorder(groupId, first.topic)(durationS)
+      else this.#metrics.processed({ groupId, topic: first.topic, messages: records.length, durationS, errorCode })
+    } catch (error) {
+      // A metric that cannot be recorded must not turn a handled message into a failed one (retried, dead-lettered).
+      this.#instrumentationFailed(error)
+    }
+  }
+  readonly #successRecorders = new Map<string, Map<string, (durationS: number) => void>>()
+
+  /** The bound recorder of successful handler runs of one group and topic. */
+  #successRecorder(groupId: string, topic: string): (durationS: number) => void {
+    let byTopic = this.#successRecorders.get(groupId)
+    if (byTopic === undefined) this.#successRecorders.set(groupId, (byTopic = new Map()))
+    let recorder = byTopic.get(topic)
+    if (recorder === undefined) byTopic.set(topic, (recorder = this.#metrics.successRecorder(groupId, topic)))
+    return recorder
+  }
+
   /** Says once, at warn, that recording a metric failed; the work it measured goes on unaffected. */
   #instrumentationFailed(error: unknown): void {
     if (this.#instrumentationWarned) return
@@ -249,4 +265,9 @@ export class Telemetry {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
+/** The metric label of a handler failure: its KafkitError code, or KAFKIT_HANDLER. */
+function failureCode(error: unknown): string {
+  return isKafkitError(error) ? error.code : 'KAFKIT_HANDLER'
 }
