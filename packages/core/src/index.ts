@@ -34,6 +34,7 @@ export {
 } from './contract.js'
 export { string } from './serdes/string.js'
 export { json, type JsonSerdeOptions, type JsonValidator } from './serdes/json.js'
+export { contextOf, HEADER_BYTES, MAGIC_BYTE, PerSchemaId, readSchemaId, withTopic } from './serdes/confluent-wire.js'
 export { buffer } from './serdes/buffer.js'
 
 // Client, producer, admin

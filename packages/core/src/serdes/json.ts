@@ -1,6 +1,7 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec'
 import { z } from 'zod'
-import { isKafkitError, KafkitError, type KafkitIssue } from '../errors.js'
+import { KafkitError, type KafkitIssue } from '../errors.js'
+import { contextOf, HEADER_BYTES, readSchemaId, withTopic } from './confluent-wire.js'
 import type { SchemaRegistryPort, Serde, SerdeContext, SubjectStrategy } from '../serde.js'
 import { formatIssues, fromZodIssues } from '../internal/issues.js'
 
@@ -115,8 +116,6 @@ export function json<S extends JsonValidator>(schema: S, options: JsonSerdeOptio
   } satisfies Serde<Out, In>
 }
 
-const MAGIC_BYTE = 0
-const HEADER_BYTES = 5
 
 /** The registry side of a registry-backed JSON serde: schema ids per subject, known ids. */
 class RegistryFraming {
@@ -185,18 +184,7 @@ class RegistryFraming {
 
   /** Checks the header; resolves once the id is known to the registry (poison otherwise). */
   reader(bytes: Buffer, ctx: SerdeContext): void | Promise<void> {
-    if (bytes.length < HEADER_BYTES || bytes[0] !== MAGIC_BYTE) {
-      throw new KafkitError(
-        'KAFKIT_SERDE_MAGIC_BYTE',
-        bytes.length === 0
-          ? `Empty ${ctx.field} on topic "${ctx.topic}": expected the Confluent wire format`
-          : bytes[0] !== MAGIC_BYTE
-            ? `Unknown magic byte ${bytes[0]} in ${ctx.field} on topic "${ctx.topic}": expected 0 (Confluent wire format)`
-            : `${ctx.field} on topic "${ctx.topic}" is ${bytes.length} bytes, shorter than the 5-byte Confluent header`,
-        { context: contextOf(ctx) },
-      )
-    }
-    const id = bytes.readInt32BE(1)
+    const id = readSchemaId(bytes, ctx)
     if (this.#knownIds.has(id)) return
     let pending = this.#pendingIds.get(id)
     if (!pending) {
@@ -327,24 +315,4 @@ function parseJson(bytes: Buffer, offset: number, context: SerdeContext): unknow
   }
 }
 
-/** Adds the topic to a registry error (the registry client does not know it). */
-function withTopic(error: unknown, ctx: SerdeContext, extra: Record<string, unknown>): unknown {
-  if (isKafkitError(error)) {
-    return new KafkitError(error.code, `${error.message} (topic "${ctx.topic}", ${ctx.field})`, {
-      cause: error.cause ?? error,
-      retriable: error.retriable,
-      context: { ...error.context, ...contextOf(ctx), ...extra },
-      issues: error.issues,
-    })
-  }
-  return error
-}
 
-function contextOf(context: SerdeContext) {
-  return {
-    topic: context.topic,
-    field: context.field,
-    ...(context.partition === undefined ? {} : { partition: context.partition }),
-    ...(context.offset === undefined ? {} : { offset: context.offset }),
-  }
-}
