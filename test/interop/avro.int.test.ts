@@ -1,9 +1,10 @@
 // Contract: Avro records are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records AvroSerializer wrote reach a kafkit avro(schema, { registry }) consumer field by field, and 200 records kafkit wrote are read field by field by AvroDeserializer.
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { defineTopic, Kafkit, string } from '@kafkit/core'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { defineTopic, string } from '@kafkit/core'
+import { uniqueName } from '@kafkit/testkit'
 import { avro, SchemaRegistry } from '@kafkit/avro'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
+import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
 import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka } from './python.js'
 
 const COUNT = 200
@@ -42,16 +43,7 @@ describe('Avro interop with Python confluent-kafka', () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')
     const topic = await createTopic('interop-avro-py')
     await pythonProduce(python, 'avro', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic }, COUNT)
-    const kafka = new Kafkit({ clientId: uniqueName('interop-avro'), brokers })
-    const seen = new Map<string, unknown>()
-    const consumer = kafka.consumer({ groupId: uniqueName('interop-avro'), fromBeginning: true })
-    consumer.handle(contract(topic), async ({ key, value }) => void seen.set(key, value), { deadLetter: true })
-    await consumer.start()
-    try {
-      await waitFor(() => seen.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
-    } finally {
-      await consumer.stop()
-    }
+    const seen = await kafkitReadAll(brokers, contract(topic), COUNT)
     for (let i = 0; i < COUNT; i++) expect(seen.get(`r${i}`), `record ${i}`).toEqual(order(i))
   })
 
@@ -59,12 +51,7 @@ describe('Avro interop with Python confluent-kafka', () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')
     const topic = await createTopic('interop-avro-ts')
     const Orders = contract(topic)
-    const producer = new Kafkit({ clientId: uniqueName('interop-avro'), brokers }).producer()
-    try {
-      for (let i = 0; i < COUNT; i++) await producer.send(Orders, { key: `r${i}`, value: order(i) })
-    } finally {
-      await producer.disconnect()
-    }
+    await kafkitWriteAll(brokers, Orders, COUNT, order)
     const records = await pythonConsume(python, 'avro', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic, group: uniqueName('interop-py') }, COUNT)
     expect(records).toHaveLength(COUNT)
     for (const { key, value } of records) expect(value, key).toEqual(order(Number(key.slice(1))))

@@ -1,10 +1,11 @@
 // Contract: JSON Schema framed records are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records JSONSerializer wrote (its JSON Schema registered) reach a kafkit json(zod, { registry }) consumer field by field, and 200 records kafkit wrote are validated against kafkit's registered JSON Schema and read field by field by JSONDeserializer.
 import { beforeAll, describe, expect, inject, test } from 'vitest'
 import { z } from 'zod'
-import { defineTopic, json, Kafkit, string } from '@kafkit/core'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { defineTopic, json, string } from '@kafkit/core'
+import { uniqueName } from '@kafkit/testkit'
 import { SchemaRegistry } from '@kafkit/schema-registry'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
+import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
 import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka } from './python.js'
 
 const COUNT = 200
@@ -40,16 +41,7 @@ describe('JSON Schema interop with Python confluent-kafka', () => {
     await pythonProduce(python, 'json', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic }, COUNT)
     expect(await new SchemaRegistry({ url: schemaRegistryUrl }).latest(`${topic}-value`)).toMatchObject({ schemaType: 'JSON' })
 
-    const kafka = new Kafkit({ clientId: uniqueName('interop-json'), brokers })
-    const seen = new Map<string, unknown>()
-    const consumer = kafka.consumer({ groupId: uniqueName('interop-json'), fromBeginning: true })
-    consumer.handle(contract(topic), async ({ key, value }) => void seen.set(key, value), { deadLetter: true })
-    await consumer.start()
-    try {
-      await waitFor(() => seen.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
-    } finally {
-      await consumer.stop()
-    }
+    const seen = await kafkitReadAll(brokers, contract(topic), COUNT)
     for (let i = 0; i < COUNT; i++) expect(seen.get(`r${i}`), `record ${i}`).toEqual(order(i))
   })
 
@@ -57,12 +49,7 @@ describe('JSON Schema interop with Python confluent-kafka', () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')
     const topic = await createTopic('interop-json-ts')
     const Orders = contract(topic)
-    const producer = new Kafkit({ clientId: uniqueName('interop-json'), brokers }).producer()
-    try {
-      for (let i = 0; i < COUNT; i++) await producer.send(Orders, { key: `r${i}`, value: order(i) })
-    } finally {
-      await producer.disconnect()
-    }
+    await kafkitWriteAll(brokers, Orders, COUNT, order)
     const records = await pythonConsume(python, 'json', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic, group: uniqueName('interop-py') }, COUNT)
     expect(records).toHaveLength(COUNT)
     for (const { key, value } of records) expect(value, key).toEqual(order(Number(key.slice(1))))

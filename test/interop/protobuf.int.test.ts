@@ -1,12 +1,13 @@
 // Contract: Protobuf bytes are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records ProtobufSerializer wrote (base64 descriptor registered, a reference for the import) reach a kafkit consumer field by field, and 200 records kafkit wrote are read field by field by ProtobufDeserializer (with a registry client where the registry serves descriptors, without on Apicurio 2.6); for interop.Order.Line, nested after a map field, both sides write the message indexes protoc numbers ([0, 1]: the map's entry type counts).
 import { join } from 'node:path'
 import { beforeAll, describe, expect, inject, test } from 'vitest'
-import { buffer, defineTopic, Kafkit, string } from '@kafkit/core'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { buffer, defineTopic, string } from '@kafkit/core'
+import { uniqueName } from '@kafkit/testkit'
 import { loadProtoFile, protobuf, SchemaRegistry, type ProtoObject } from '@kafkit/protobuf'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
 import { indexResolver } from '../../packages/protobuf/src/internal/parse.js'
 import { readFrame } from '../../packages/protobuf/src/internal/wire-format.js'
+import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
 import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, servesSerializedProtobuf } from './python.js'
 
 const COUNT = 200
@@ -61,16 +62,7 @@ describe('Protobuf interop with Python confluent-kafka', () => {
     expect(registered).toMatchObject({ schemaType: 'PROTOBUF', references: [{ name: 'interop/money.proto' }] })
 
     const Orders = await contract(topic)
-    const kafka = new Kafkit({ clientId: uniqueName('interop-proto'), brokers })
-    const seen = new Map<string, unknown>()
-    const consumer = kafka.consumer({ groupId: uniqueName('interop-proto'), fromBeginning: true })
-    consumer.handle(Orders, async ({ key, value }) => void seen.set(key, value), { deadLetter: true })
-    await consumer.start()
-    try {
-      await waitFor(() => seen.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
-    } finally {
-      await consumer.stop()
-    }
+    const seen = await kafkitReadAll(brokers, Orders, COUNT)
     for (let i = 0; i < COUNT; i++) expect(seen.get(`r${i}`), `record ${i}`).toEqual(order(i))
   })
 
@@ -78,12 +70,7 @@ describe('Protobuf interop with Python confluent-kafka', () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')
     const topic = await createTopic('interop-proto-ts')
     const Orders = await contract(topic)
-    const producer = new Kafkit({ clientId: uniqueName('interop-proto'), brokers }).producer()
-    try {
-      for (let i = 0; i < COUNT; i++) await producer.send(Orders, { key: `r${i}`, value: order(i) })
-    } finally {
-      await producer.disconnect()
-    }
+    await kafkitWriteAll(brokers, Orders, COUNT, order)
     const id = (await new SchemaRegistry({ url: schemaRegistryUrl }).latest(`${topic}-value`))!.id
     // With a registry client where the registry serves descriptors (Confluent); without one on Apicurio 2.6 (see confluent_interop.py).
     const protobufReader = (await servesSerializedProtobuf(schemaRegistryUrl, id)) ? 'registry' : 'local'
@@ -102,16 +89,7 @@ describe('Protobuf interop with Python confluent-kafka', () => {
     await pythonProduce(python, 'protobuf-line', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic }, COUNT)
 
     // Raw frames first, so a failure shows the indexes rather than a dead letter.
-    const raw = new Map<string, Buffer>()
-    const kafka = new Kafkit({ clientId: uniqueName('interop-proto'), brokers })
-    const consumer = kafka.consumer({ groupId: uniqueName('interop-proto'), fromBeginning: true })
-    consumer.handle(defineTopic({ name: topic, key: string(), value: buffer() }), async ({ key, value }) => void raw.set(key, value))
-    await consumer.start()
-    try {
-      await waitFor(() => raw.size >= COUNT, { message: `${COUNT} records from Python`, timeoutMs: 90_000 })
-    } finally {
-      await consumer.stop()
-    }
+    const raw = (await kafkitReadAll(brokers, defineTopic({ name: topic, key: string(), value: buffer() }), COUNT)) as Map<string, Buffer>
 
     const Lines = await contract(topic, 'interop.Order.Line')
     // The registry may serve Python's schema as a descriptor (read by the descriptor resolver);
@@ -129,12 +107,7 @@ describe('Protobuf interop with Python confluent-kafka', () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')
     const topic = await createTopic('interop-proto-ts-line')
     const Lines = await contract(topic, 'interop.Order.Line')
-    const producer = new Kafkit({ clientId: uniqueName('interop-proto'), brokers }).producer()
-    try {
-      for (let i = 0; i < COUNT; i++) await producer.send(Lines, { key: `r${i}`, value: line(i) })
-    } finally {
-      await producer.disconnect()
-    }
+    await kafkitWriteAll(brokers, Lines, COUNT, line)
     const id = (await new SchemaRegistry({ url: schemaRegistryUrl }).latest(`${topic}-value`))!.id
     const protobufReader = (await servesSerializedProtobuf(schemaRegistryUrl, id)) ? 'registry' : 'local'
     const records = await pythonConsume(python, 'protobuf-line', { bootstrap: brokers.join(','), registry: schemaRegistryUrl, topic, group: uniqueName('interop-py'), protobufReader }, COUNT)
