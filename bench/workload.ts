@@ -1,6 +1,7 @@
 // The records and clients the throughput and latency cases share, so every side does the same
 // work: one JSON shape validated by one zod schema (bench/peers/platformatic-peer.mjs mirrors it).
-import { defineTopic, json, Kafkit, string } from '@kafkit/core'
+import { type AnyTopicContract, defineTopic, json, Kafkit, string } from '@kafkit/core'
+import { uniqueName } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { z } from 'zod'
 
@@ -68,4 +69,32 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   let resolve!: (value: T) => void
   const promise = new Promise<T>((r) => (resolve = r))
   return { promise, resolve }
+}
+
+/**
+ * Consumes `records` records of `topic` from its start with a kafkit consumer of a fresh
+ * group (`handle`, or `handleBatch` for `'batch'`, empty handlers) and returns the rate in
+ * msg/s, timed from the first record handled to the last.
+ */
+export async function kafkitConsumeRate(kafka: Kafkit, topic: AnyTopicContract, records: number, kind: 'message' | 'batch'): Promise<number> {
+  let first = 0
+  let seen = 0
+  const finished = deferred<number>()
+  const consumer = kafka.consumer({ groupId: uniqueName(`${topic.name}-g`), fromBeginning: true, shutdown: false })
+  if (kind === 'message') {
+    consumer.handle(topic, () => {
+      first ||= performance.now()
+      if (++seen === records) finished.resolve(performance.now())
+    })
+  } else {
+    consumer.handleBatch(topic, (messages) => {
+      first ||= performance.now()
+      seen += messages.length
+      if (seen >= records) finished.resolve(performance.now())
+    })
+  }
+  await consumer.start()
+  const end = await finished.promise
+  await consumer.stop()
+  return records / ((end - first) / 1000)
 }

@@ -9,7 +9,7 @@ import { avro, SchemaRegistry } from '@kafkit/avro'
 import { defineTopic, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import { type BenchContext, medianOf, peerRow, type Row, rotated, size } from '../measure.js'
-import { deferred, kafkajsClient, kafkitClient, PARTITIONS, PAYLOAD_1KB } from '../workload.js'
+import { deferred, kafkajsClient, kafkitClient, PARTITIONS, PAYLOAD_1KB, kafkitConsumeRate } from '../workload.js'
 
 const schema = {
   type: 'record',
@@ -46,28 +46,7 @@ export async function run(context: BenchContext): Promise<Row[]> {
     await producer.disconnect()
     const bytes = avsc.Type.forSchema(schema as unknown as avsc.Schema).toBuffer({ id: 'event-100000', kind: 'b', at: 100_000, payload }).length + 5
 
-    const kafkit = (kind: 'message' | 'batch') => async (): Promise<number> => {
-      let first = 0
-      let seen = 0
-      const finished = deferred<number>()
-      const consumer = kafka.consumer({ groupId: uniqueName('bench-consume-avro-g'), fromBeginning: true, shutdown: false })
-      if (kind === 'message') {
-        consumer.handle(Topic, () => {
-          first ||= performance.now()
-          if (++seen === records) finished.resolve(performance.now())
-        })
-      } else {
-        consumer.handleBatch(Topic, (messages) => {
-          first ||= performance.now()
-          seen += messages.length
-          if (seen >= records) finished.resolve(performance.now())
-        })
-      }
-      await consumer.start()
-      const end = await finished.promise
-      await consumer.stop()
-      return records / ((end - first) / 1000)
-    }
+    const kafkit = (kind: 'message' | 'batch') => () => kafkitConsumeRate(kafka, Topic, records, kind)
 
     // The hand-written Confluent decoding a kafkajs user would write: one registry call per schema id.
     const types = new Map<number, avsc.Type>()

@@ -9,7 +9,7 @@
 import { uniqueName } from '@kafkit/testkit'
 import { type BenchContext, medianOf, peerRow, type Row, rotated, size } from '../measure.js'
 import { notRunNote } from '../peers/index.js'
-import { decodeByHand, deferred, eventTopic, fill, jsonBytes, kafkajsClient, kafkitClient, PARTITIONS, PAYLOAD_1KB } from '../workload.js'
+import { decodeByHand, deferred, eventTopic, fill, jsonBytes, kafkajsClient, kafkitClient, PARTITIONS, PAYLOAD_1KB, kafkitConsumeRate } from '../workload.js'
 
 export async function run(context: BenchContext): Promise<Row[]> {
   const { brokers, peers } = context
@@ -22,28 +22,7 @@ export async function run(context: BenchContext): Promise<Row[]> {
     await kafka.admin().ensureTopics([Topic])
     await fill(kafka, Topic, records)
 
-    const kafkit = (kind: 'message' | 'batch') => async (): Promise<number> => {
-      let first = 0
-      let seen = 0
-      const finished = deferred<number>()
-      const consumer = kafka.consumer({ groupId: uniqueName('bench-consume-g'), fromBeginning: true, shutdown: false })
-      if (kind === 'message') {
-        consumer.handle(Topic, () => {
-          first ||= performance.now()
-          if (++seen === records) finished.resolve(performance.now())
-        })
-      } else {
-        consumer.handleBatch(Topic, (messages) => {
-          first ||= performance.now()
-          seen += messages.length
-          if (seen >= records) finished.resolve(performance.now())
-        })
-      }
-      await consumer.start()
-      const end = await finished.promise
-      await consumer.stop()
-      return records / ((end - first) / 1000)
-    }
+    const kafkit = (kind: 'message' | 'batch') => () => kafkitConsumeRate(kafka, Topic, records, kind)
 
     const kafkajs = (kind: 'eachMessage' | 'eachBatch') => async (): Promise<number> => {
       let first = 0
