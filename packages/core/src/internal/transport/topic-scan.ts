@@ -105,9 +105,11 @@ export async function* streamTopic(kafka: Kafka, topic: string, options: TopicSc
   try {
     await consumer.connect()
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
-    // Batches the engine filtered empty (aborted records, markers) still report how far they went.
+    // Batches the engine filtered empty (aborted records, markers) never reach eachBatch but
+    // still report how far they went. Only those: a batch eachBatch left early (stopping,
+    // stale) ends with this event too, and must not count as read to its last offset.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (payload.topic === topic) reached(payload.partition, payload.lastOffset)
+      if (payload.topic === topic && payload.batchSize === 0) reached(payload.partition, payload.lastOffset)
     })
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) finish(payload.error)
