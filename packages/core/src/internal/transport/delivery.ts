@@ -644,7 +644,9 @@ export class Delivery {
   #pruneTopics(): boolean {
     const targets = (this.#options.cluster as unknown as { targetTopics?: Set<string> }).targetTopics
     if (!(targets instanceof Set)) return false
-    const needed = new Set([...this.#active].map((queue) => queue.topic))
+    // Queued records need their topic, and so does every send still entering (waiting for
+    // metadata or for an earlier send to the same topic): it has not reached a queue yet.
+    const needed = new Set([...[...this.#active].map((queue) => queue.topic), ...this.#entry.keys()])
     let pruned = false
     for (const topic of [...targets]) {
       if (!needed.has(topic)) {
