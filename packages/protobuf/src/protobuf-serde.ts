@@ -204,17 +204,23 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
 
   #readerFor(id: number, ctx: SerdeContext): Promise<IndexResolver> {
     return this.#readers.load(id, async () => {
-      let schema: string
+      let registered: { schema: string; schemaType?: string }
       try {
-        schema = (await (this.registry as SchemaRegistry).getSchemaById(id)).schema
+        registered = await (this.registry as SchemaRegistry).getSchemaById(id)
       } catch (error) {
         throw withTopic(error, ctx, { schemaId: id })
       }
+      // A writer schema this serde cannot read says nothing bad about the bytes: not poison
+      // (KAFKIT_SCHEMA_INCOMPATIBLE, as Avro's unresolvable writer schema; `retryIf` may retry it).
+      const type = registered.schemaType ?? 'AVRO'
+      if (type !== 'PROTOBUF') {
+        throw new KafkitError('KAFKIT_SCHEMA_INCOMPATIBLE', `Data on topic "${ctx.topic}" (${ctx.field}) was written with schema id ${id}, a ${type} schema; this serde reads Protobuf`, { context: contextOf(ctx, { schemaId: id, schemaType: type }) })
+      }
       let resolver: IndexResolver
       try {
-        resolver = indexResolver(schema)
+        resolver = indexResolver(registered.schema)
       } catch (error) {
-        throw decodeError(new Error(`the registry's schema id ${id} is not a Protobuf schema this serde can read: ${(error as Error).message}`), ctx, { schemaId: id })
+        throw new KafkitError('KAFKIT_SCHEMA_INCOMPATIBLE', `Data on topic "${ctx.topic}" (${ctx.field}) was written with schema id ${id}, a Protobuf schema this serde cannot read: ${(error as Error).message}`, { cause: error, context: contextOf(ctx, { schemaId: id }) })
       }
       return resolver
     })
