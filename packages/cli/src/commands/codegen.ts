@@ -53,31 +53,14 @@ async function codegenAvro(args: string[], io: CliIo): Promise<number> {
     return ExitCode.usage
   }
 
-  // Generate everything before writing anything: one bad file leaves the output untouched.
-  const outputs = new Map<string, { source: string; from: string }>()
-  for (const file of files) {
-    const name = basename(file).replace(/\.avsc$/, '')
-    const target = join(outDir, `${name}.ts`)
-    const shown = relative(io.cwd, file) || file
-    const clash = outputs.get(target)
-    if (clash) {
-      io.err(`kafkit codegen: ${shown} and ${clash.from} would both write ${relative(io.cwd, target)}`)
-      return ExitCode.usage
-    }
-    try {
-      const generated = generateTypeScript(await readFile(file, 'utf8'), { sourceName: basename(file), fallbackName: name })
-      outputs.set(target, { source: generated.source, from: shown })
-    } catch (error) {
-      io.err(`kafkit codegen: ${shown}: ${(error as Error).message}`)
-      return ExitCode.usage
-    }
-  }
-  await mkdir(outDir, { recursive: true })
-  for (const [target, { source, from }] of outputs) {
-    await writeFile(target, source)
-    io.out(`${from} → ${relative(io.cwd, target)}`)
-  }
-  return ExitCode.ok
+  return writeGenerated(
+    files.map((file) => {
+      const name = basename(file).replace(/\.avsc$/, '')
+      return { from: file, target: join(outDir, `${name}.ts`), generate: async () => generateTypeScript(await readFile(file, 'utf8'), { sourceName: basename(file), fallbackName: name }).source }
+    }),
+    outDir,
+    io,
+  )
 }
 
 async function codegenProtobuf(args: string[], io: CliIo): Promise<number> {
@@ -101,17 +84,32 @@ async function codegenProtobuf(args: string[], io: CliIo): Promise<number> {
     io.err('kafkit codegen: no .proto files found')
     return ExitCode.usage
   }
+  return writeGenerated(
+    files.map(({ path, includeDirs }) => ({
+      from: path,
+      target: join(outDir, `${basename(path).replace(/\.proto$/, '')}.ts`),
+      generate: async () => generateProtobufTypeScript(await loadProtoFile(path, { includeDirs })).source,
+    })),
+    outDir,
+    io,
+  )
+}
+
+/**
+ * Generates every file before writing any (one bad schema leaves the output untouched),
+ * refuses two schemas that would write the same file, then writes and lists them.
+ */
+async function writeGenerated(jobs: { from: string; target: string; generate: () => Promise<string> }[], outDir: string, io: CliIo): Promise<number> {
   const outputs = new Map<string, { source: string; from: string }>()
-  for (const { path, includeDirs } of files) {
-    const target = join(outDir, `${basename(path).replace(/\.proto$/, '')}.ts`)
-    const shown = relative(io.cwd, path) || path
+  for (const { from, target, generate } of jobs) {
+    const shown = relative(io.cwd, from) || from
     const clash = outputs.get(target)
     if (clash) {
       io.err(`kafkit codegen: ${shown} and ${clash.from} would both write ${relative(io.cwd, target)}`)
       return ExitCode.usage
     }
     try {
-      outputs.set(target, { source: generateProtobufTypeScript(await loadProtoFile(path, { includeDirs })).source, from: shown })
+      outputs.set(target, { source: await generate(), from: shown })
     } catch (error) {
       io.err(`kafkit codegen: ${shown}: ${(error as Error).message}`)
       return ExitCode.usage

@@ -62,11 +62,7 @@ export class MetricsRecorder {
 
   processed(sample: ProcessSample): void {
     const { groupId, topic, errorCode } = sample
-    const attributes = this.#processAttributes.get(groupId, topic, errorCode ?? '', () => {
-      const made: Attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }
-      if (errorCode !== undefined) made['error.type'] = errorCode
-      return made
-    })
+    const attributes = this.#processAttributesOf(groupId, topic, errorCode)
     this.#otel.processDuration.record(sample.durationS, attributes)
     this.#prometheus?.processed(this.#clientId, sample)
   }
@@ -77,7 +73,7 @@ export class MetricsRecorder {
    * as {@link processed} without an error code.
    */
   successRecorder(groupId: string, topic: string): (durationS: number) => void {
-    const attributes = this.#processAttributes.get(groupId, topic, '', () => ({ ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }))
+    const attributes = this.#processAttributesOf(groupId, topic, undefined)
     const histogram = this.#otel.processDuration
     const prometheus = this.#prometheus?.successRecorder(this.#clientId, groupId, topic)
     if (prometheus === undefined) return (durationS) => histogram.record(durationS, attributes)
@@ -85,6 +81,15 @@ export class MetricsRecorder {
       histogram.record(durationS, attributes)
       prometheus(durationS)
     }
+  }
+
+  /** The attribute set of handler runs of one group, topic and outcome, made once. */
+  #processAttributesOf(groupId: string, topic: string, errorCode: string | undefined): Attributes {
+    return this.#processAttributes.get(groupId, topic, errorCode ?? '', () => {
+      const made: Attributes = { ...base(this.#clientId), 'messaging.consumer.group.name': groupId, 'messaging.destination.name': topic, 'messaging.operation.name': 'process', 'messaging.operation.type': 'process' }
+      if (errorCode !== undefined) made['error.type'] = errorCode
+      return made
+    })
   }
 
   /** A message's handling failed (it is retried, moved to a retry topic, dead-lettered or dropped). */

@@ -10,6 +10,7 @@ import { isKafkitError } from '../errors.js'
 import type { SendInterceptor } from '../internal/transport/index.js'
 import { ConsumerHealthTracker, type HealthOptions, type HealthReport, judgeHealth } from './health.js'
 import { MetricsRecorder } from './metrics.js'
+import { SeriesCache } from './series-cache.js'
 import { PrometheusMetrics } from './prometheus.js'
 import { KafkaTracing } from './tracing.js'
 
@@ -228,15 +229,11 @@ export class Telemetry {
       this.#instrumentationFailed(error)
     }
   }
-  readonly #successRecorders = new Map<string, Map<string, (durationS: number) => void>>()
+  readonly #successRecorders = new SeriesCache<(durationS: number) => void>()
 
   /** The bound recorder of successful handler runs of one group and topic. */
   #successRecorder(groupId: string, topic: string): (durationS: number) => void {
-    let byTopic = this.#successRecorders.get(groupId)
-    if (byTopic === undefined) this.#successRecorders.set(groupId, (byTopic = new Map()))
-    let recorder = byTopic.get(topic)
-    if (recorder === undefined) byTopic.set(topic, (recorder = this.#metrics.successRecorder(groupId, topic)))
-    return recorder
+    return this.#successRecorders.get(groupId, topic, '', () => this.#metrics.successRecorder(groupId, topic))
   }
 
   /** Says once, at warn, that recording a metric failed; the work it measured goes on unaffected. */

@@ -44,7 +44,7 @@ function encodeOutput(contract: AnyTopicContract, out: unknown): WireMessage[] |
 }
 
 /** Appends encoded outputs to the transaction buffer. */
-function keep(buffer: Buffered, topic: string, messages: WireMessage[]): void {
+export function keep(buffer: Buffered, topic: string, messages: WireMessage[]): void {
   const list = buffer.get(topic)
   if (list === undefined) buffer.set(topic, messages)
   else for (const message of messages) list.push(message)

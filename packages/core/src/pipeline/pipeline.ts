@@ -161,8 +161,7 @@ export class KafkitPipeline {
           this.#engine = engine
           this.#unsubscribeEngine = [
             // What this instance committed is no guide once the partitions may have moved
-            // (also after a change the engine never reported: watchGroup announces it at the join).
-            engine.on('rebalancing', () => this.#loop?.forgetPositions()),
+            // (watchGroup calls back on every change, also one only a join revealed).
             watchGroup(engine, o.groupId, this.#events, () => this.#loop?.forgetPositions()),
             engine.on('crash', (error, restart) => {
               // A crash the engine does not restart from ends the pipeline: `done` rejects with it.

@@ -11,7 +11,7 @@ import { classifyTransactionError, fencedError, OpenTransaction } from '../trans
 import type { PipelineBatch } from './engine.js'
 import type { PipelineEvents } from './events.js'
 import type { ResolvedPipelineOptions } from './options.js'
-import type { Buffered, TransformFn } from './outputs.js'
+import { type Buffered, keep, type TransformFn } from './outputs.js'
 
 /** What the transaction loop needs of its pipeline. */
 export interface LoopHost {
@@ -260,11 +260,7 @@ export class TransactionLoop {
       // Dead letters join the open transaction: written if and only if it commits.
       sink: {
         send: async (records: OutgoingRecord[]) => {
-          for (const r of records) {
-            const list = buffer.get(r.topic) ?? []
-            list.push(toWireMessage(r))
-            buffer.set(r.topic, list)
-          }
+          for (const r of records) keep(buffer, r.topic, [toWireMessage(r)])
         },
       },
       heartbeatIntervalMs: this.#o.heartbeatIntervalMs,

@@ -1,3 +1,4 @@
+import { HEADER_BYTES, MAGIC_BYTE } from '@kafkit/core'
 /**
  * The Confluent wire format for Protobuf: magic byte 0, the schema id as a 4-byte big-endian
  * int, the message-index array, then the Protobuf body.
@@ -6,9 +7,7 @@
  * top-level message, then of each nested message down to it. It is written as zigzag varints,
  * the count first; the common `[0]` (the file's first message) is the single byte `0`.
  */
-export const MAGIC_BYTE = 0
-/** Bytes before the message indexes. */
-export const HEADER_BYTES = 5
+export { HEADER_BYTES, MAGIC_BYTE }
 /** Far more nesting than any real schema has; a longer array is garbage, not a schema. */
 const MAX_INDEXES = 255
 
