@@ -65,7 +65,7 @@ export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions, type
 export { KafkitConsumer } from './consumer/consumer.js'
 export type { BatchHandler, HandlerContext, Message, MessageHandler } from './runtime/message.js'
 export type { ConsumerOptions } from './consumer/options.js'
-export type { DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './runtime/options.js'
+export type { BatchHandlerOptions, DeadLetterOptions, FailurePolicyOptions, RetryOptions, RetryTopicsOptions } from './runtime/options.js'
 export type { BackoffOptions } from './runtime/backoff.js'
 export type { Duration } from './runtime/duration.js'
 export type { ConsumerEvents, ConsumerEventName, MessageRef, RebalanceReason } from './runtime/events.js'

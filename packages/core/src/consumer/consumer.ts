@@ -4,7 +4,7 @@ import { type ConsumerEvents, EventHub } from '../runtime/events.js'
 import type { AnyTopicContract } from '../contract.js'
 import type { BatchHandler, MessageHandler } from '../runtime/message.js'
 import { type ConsumerOptions, type ResolvedConsumerOptions, resolveConsumerOptions } from './options.js'
-import { type FailurePolicyOptions, resolvePolicy } from '../runtime/options.js'
+import { type BatchHandlerOptions, DEFAULT_BATCH_MESSAGES, type FailurePolicyOptions, resolvePolicy } from '../runtime/options.js'
 import { retryTopicNames, selectPolicy } from '../runtime/policy.js'
 import { processBatch, type Route, type RuntimeContext } from '../runtime/batch.js'
 import { Lifecycle, type LifecycleState } from '../runtime/lifecycle.js'
@@ -82,12 +82,19 @@ export class KafkitConsumer {
   }
 
   /**
-   * Handles messages of `contract`'s topic a partition batch at a time. A failure applies
-   * to the whole batch (retried, forwarded or dead-lettered together); poison records
-   * are taken out before the handler sees the batch.
+   * Handles messages of `contract`'s topic several at a time: consecutive messages of one
+   * partition, in order, at most `options.maxMessages` (default 100) per call. A failure
+   * applies to the whole call (retried, forwarded or dead-lettered together); poison records
+   * are taken out before the handler sees them. `options` overrides the consumer-wide failure
+   * policy part by part, as in {@link handle}.
+   * @throws KafkitError `KAFKIT_CONFIG` for invalid options (maxMessages not an integer ≥ 1), a topic handled twice, or after `start()`
    */
-  handleBatch<C extends AnyTopicContract>(contract: C, handler: BatchHandler<C>, policy?: FailurePolicyOptions): this {
-    return this.#addRoute(contract, { kind: 'batch', fn: handler as unknown as BatchHandler<AnyTopicContract> }, policy)
+  handleBatch<C extends AnyTopicContract>(contract: C, handler: BatchHandler<C>, options: BatchHandlerOptions = {}): this {
+    const { maxMessages = DEFAULT_BATCH_MESSAGES, ...policy } = options
+    if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) {
+      throw new KafkitError('KAFKIT_CONFIG', `handleBatch(${contract?.name}).maxMessages must be an integer ≥ 1, got ${String(maxMessages)}`, { context: { topic: contract?.name } })
+    }
+    return this.#addRoute(contract, { kind: 'batch', fn: handler as unknown as BatchHandler<AnyTopicContract>, maxMessages }, policy)
   }
 
   #addRoute(contract: AnyTopicContract, handler: Route['handler'], policyOptions?: FailurePolicyOptions): this {

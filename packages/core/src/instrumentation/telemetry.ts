@@ -141,30 +141,36 @@ export class Telemetry {
         if (tracker !== undefined) this.#watchEngine(engine, config.groupId, tracker)
         return engine
       }) as D['createEngine'],
-      // Not an async function: a synchronous handler call is timed and returned without a trip through the microtask queue.
-      aroundHandler: (records, groupId, run) => {
+      // Not an async function: a synchronous handler call is timed and returned without a
+      // trip through the microtask queue. Once per handled message: no closure, no array,
+      // unless a tracing SDK wants a span.
+      aroundHandler: (records, groupId, run, arg) => {
         const startedAt = performance.now()
         type Result = ReturnType<typeof run>
+        const many = isRecordList(records)
+        const first = many ? records[0] : records
+        if (first === undefined) return run(arg)
+        const count = many ? records.length : 1
         let result: unknown
         try {
-          result = this.#tracing ? this.#tracing.process(records, groupId, run) : run()
+          result = this.#tracing !== undefined && this.#tracing.active() ? this.#tracing.process(many ? records : [records], groupId, () => run(arg)) : run(arg)
         } catch (error) {
-          this.#handled(records, groupId, startedAt, failureCode(error))
+          this.#handled(first.topic, count, groupId, startedAt, failureCode(error))
           throw error
         }
         if (isPromiseLike(result)) {
           return Promise.resolve(result).then(
             (value) => {
-              this.#handled(records, groupId, startedAt, undefined)
+              this.#handled(first.topic, count, groupId, startedAt, undefined)
               return value
             },
             (error: unknown) => {
-              this.#handled(records, groupId, startedAt, failureCode(error))
+              this.#handled(first.topic, count, groupId, startedAt, failureCode(error))
               throw error
             },
           ) as Result
         }
-        this.#handled(records, groupId, startedAt, undefined)
+        this.#handled(first.topic, count, groupId, startedAt, undefined)
         return result as Result
       },
     }
@@ -215,25 +221,29 @@ export class Telemetry {
 
   #instrumentationWarned = false
 
-  /** Records one handler run (no closure per call: this runs once per handled message). */
-  #handled(records: readonly { topic: string }[], groupId: string, startedAt: number, errorCode: string | undefined): void {
-    const first = records[0]
-    if (first === undefined) return
+  /** Records one handler run over `count` records of `topic` (no closure per call: this runs once per handled message). */
+  #handled(topic: string, count: number, groupId: string, startedAt: number, errorCode: string | undefined): void {
     try {
       const durationS = (performance.now() - startedAt) / 1000
       // The success path: a recorder bound to its series, no lookups by labels.
-      if (errorCode === undefined) this.#successRecorder(groupId, first.topic)(durationS)
-      else this.#metrics.processed({ groupId, topic: first.topic, messages: records.length, durationS, errorCode })
+      if (errorCode === undefined) this.#successRecorder(groupId, topic)(durationS)
+      else this.#metrics.processed({ groupId, topic, messages: count, durationS, errorCode })
     } catch (error) {
       // A metric that cannot be recorded must not turn a handled message into a failed one (retried, dead-lettered).
       this.#instrumentationFailed(error)
     }
   }
   readonly #successRecorders = new SeriesCache<(durationS: number) => void>()
+  /** The series of the last success recorded: consecutive messages mostly share it. */
+  #lastSuccess: { groupId: string; topic: string; record: (durationS: number) => void } | undefined
 
   /** The bound recorder of successful handler runs of one group and topic. */
   #successRecorder(groupId: string, topic: string): (durationS: number) => void {
-    return this.#successRecorders.get(groupId, topic, '', () => this.#metrics.successRecorder(groupId, topic))
+    const last = this.#lastSuccess
+    if (last !== undefined && last.topic === topic && last.groupId === groupId) return last.record
+    const record = this.#successRecorders.get(groupId, topic, '', () => this.#metrics.successRecorder(groupId, topic))
+    this.#lastSuccess = { groupId, topic, record }
+    return record
   }
 
   /** Says once, at warn, that recording a metric failed; the work it measured goes on unaffected. */
@@ -258,6 +268,10 @@ export class Telemetry {
   markClosing(): void {
     this.#closing = true
   }
+}
+
+function isRecordList(records: { topic: string } | readonly { topic: string }[]): records is readonly { topic: string }[] {
+  return Array.isArray(records)
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

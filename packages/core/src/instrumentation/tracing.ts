@@ -72,6 +72,11 @@ export class KafkaTracing {
    * and this is their cost without an SDK. Checked on every call, so an SDK registered later
    * takes effect at once.
    */
+  /** Whether a handler call gets a `process` span now (see {@link KafkaTracing.process}); the cheap test a caller makes before building its arguments. */
+  active(): boolean {
+    return !this.#inert()
+  }
+
   #inert(): boolean {
     if (this.#ownProvider) return false
     const global = trace.getTracerProvider()

@@ -179,13 +179,21 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
 }
 
 /**
+ * A consumed record decoded for a handler: `topic` is its contract's topic (also for a record
+ * read from a retry topic), `receivedFrom` the topic it was read from, `attempt` its try, and
+ * a message handler's `signal` when one was given.
+ */
+export type DeliveredRecord<C extends AnyTopicContract> = IncomingMessage<C> & { receivedFrom: string; attempt: number; signal?: AbortSignal }
+
+/**
  * Decodes a consumed record with its contract: key, value and declared headers (the last
- * value of a repeated header, as Java's `lastHeader`). Synchronous when every serde is.
+ * value of a repeated header, as Java's `lastHeader`), as delivery `attempt` (with a message
+ * handler's `signal`). Synchronous when every serde is.
  * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_*` with topic, partition, offset
  *   and field, never retriable (a poison message stays poison); a serde's own KafkitError
  *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
-export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord): IncomingMessage<C> | Promise<IncomingMessage<C>> {
+export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord, attempt = 1, signal?: AbortSignal): DeliveredRecord<C> | Promise<DeliveredRecord<C>> {
   // Written for the hot path (once per consumed record): no closures, no arrays unless a
   // serde is async. The async work started before a synchronous throw (a missing header, a
   // tombstone) is marked handled, so its later rejection cannot reach the process.
@@ -221,22 +229,22 @@ export function decodeRecord<C extends AnyTopicContract>(contract: C, record: Wi
     throw error
   }
   if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
-    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => incoming<C>(record, k, v, headers))
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => delivered<C>(contract, record, k, v, headers, attempt, signal))
   }
-  return incoming<C>(record, key, value, headers)
+  return delivered<C>(contract, record, key, value, headers, attempt, signal)
 }
 
-function incoming<C extends AnyTopicContract>(record: WireRecord, key: unknown, value: unknown, headers: Record<string, unknown>): IncomingMessage<C> {
-  return {
-    topic: record.topic,
-    partition: record.partition,
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key,
-    value,
-    headers,
-    rawHeaders: record.headers ?? {},
-  } as IncomingMessage<C>
+/**
+ * The message in one object literal with every field it will have: properties added after
+ * creation would cost a shape change and a second allocation per consumed record.
+ */
+function delivered<C extends AnyTopicContract>(contract: C, record: WireRecord, key: unknown, value: unknown, headers: Record<string, unknown>, attempt: number, signal: AbortSignal | undefined): DeliveredRecord<C> {
+  const { partition, offset, timestamp } = record
+  const rawHeaders = record.headers ?? {}
+  const topic = contract.name
+  const receivedFrom = record.topic
+  if (signal === undefined) return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt } as DeliveredRecord<C>
+  return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt, signal } as DeliveredRecord<C>
 }
 
 /** The serde context of one field of a consumed record. */

@@ -6,8 +6,7 @@ import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
 import { KafkitHeaders, previousAttempts } from './headers.js'
 import { HeartbeatKeeper, sleep, yieldToEventLoop } from './heartbeat.js'
-import type { AnyTopicContract, IncomingMessage } from '../contract.js'
-import { decodeRecord } from '../internal/record.js'
+import type { AnyTopicContract } from '../contract.js'
 import { decodeMessage, type BatchHandler, type HandlerContext, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
@@ -18,7 +17,7 @@ export interface Route {
   contract: AnyTopicContract
   /** -1 for the contract's topic, `i` for its retry topic `i`. */
   tier: number
-  handler: { kind: 'message'; fn: MessageHandler<AnyTopicContract> } | { kind: 'batch'; fn: BatchHandler<AnyTopicContract> }
+  handler: { kind: 'message'; fn: MessageHandler<AnyTopicContract> } | { kind: 'batch'; fn: BatchHandler<AnyTopicContract>; maxMessages: number }
   policy: DecidingPolicy
   settings: ResolvedPolicy
 }
@@ -146,7 +145,7 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
           last = first
           outcome = processMessage(first, route, ctx, controller.signal)
         } else {
-          const unit = takeDue(records, i, route.tier, ctx.now())
+          const unit = takeDue(records, i, route.tier, ctx.now(), route.handler.maxMessages)
           last = unit[unit.length - 1] as RawRecord
           outcome = processUnit(unit, route, ctx, controller.signal)
           i += unit.length - 1
@@ -172,9 +171,10 @@ function dueAtOf(record: RawRecord): number {
   return Number.isFinite(due) ? due : 0
 }
 
-function takeDue(records: readonly RawRecord[], from: number, tier: number, now: number): RawRecord[] {
+/** The records from `from` on that are due, at most `max` of them: one batch handler call. */
+function takeDue(records: readonly RawRecord[], from: number, tier: number, now: number, max: number): RawRecord[] {
   const unit: RawRecord[] = []
-  for (let i = from; i < records.length; i++) {
+  for (let i = from; i < records.length && unit.length < max; i++) {
     const record = records[i] as RawRecord
     if (tier >= 0 && dueAtOf(record) > now) break
     unit.push(record)
@@ -202,21 +202,20 @@ function otherGroupReason(record: RawRecord, route: Route, groupId: string): 're
  */
 function processMessage(raw: RawRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Outcome | Promise<Outcome> {
   if (otherGroupReason(raw, route, ctx.groupId) !== undefined) return processUnit([raw], route, ctx, signal)
-  let decoded: IncomingMessage<AnyTopicContract> | Promise<IncomingMessage<AnyTopicContract>>
+  let decoded: Message<AnyTopicContract> | Promise<Message<AnyTopicContract>>
   try {
-    decoded = decodeRecord(route.contract, raw)
+    decoded = decodeMessage(route.contract, raw, 1, signal)
   } catch (error) {
     return processUnit([raw], route, ctx, signal, { failed: error })
   }
   if (decoded instanceof Promise) return processUnit([raw], route, ctx, signal, decoded)
-  const message = asMessage(route.contract, raw, decoded, 1) as Message<AnyTopicContract> & HandlerContext
-  message.signal = signal
+  const message = decoded as Message<AnyTopicContract> & HandlerContext
   const fn = (route.handler as { fn: MessageHandler<AnyTopicContract> }).fn
   // -1: nobody listened when the handler started, so no duration to report.
   const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : -1
   let pending: unknown
   try {
-    pending = ctx.aroundHandler ? ctx.aroundHandler([raw], ctx.groupId, () => fn(message)) : fn(message)
+    pending = ctx.aroundHandler ? ctx.aroundHandler(raw, ctx.groupId, fn, message) : fn(message)
   } catch (error) {
     return handleDecoded([{ raw, message }], route, ctx, signal, error)
   }
@@ -252,7 +251,7 @@ async function processUnit(
   route: Route,
   ctx: RuntimeContext,
   signal: AbortSignal,
-  firstDecode?: Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown },
+  firstDecode?: Promise<Message<AnyTopicContract>> | { failed: unknown },
 ): Promise<Outcome> {
   let unit = all
   for (let i = 0; i < all.length; i++) {
@@ -269,16 +268,16 @@ async function processUnit(
   const decoded: Decoded[] = []
   for (const raw of unit) {
     // Synchronous serdes (JSON, strings) decode without a round through the microtask queue.
-    let first: IncomingMessage<AnyTopicContract> | Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown }
+    let first: Message<AnyTopicContract> | Promise<Message<AnyTopicContract>> | { failed: unknown }
     if (firstDecode !== undefined && unit.length === 1) first = firstDecode
     else {
       try {
-        first = decodeRecord(route.contract, raw)
+        first = decodeMessage(route.contract, raw, 1, signalFor(route, signal))
       } catch (error) {
         first = { failed: error }
       }
     }
-    const result = first instanceof Promise || 'failed' in first ? await decodeHolding(raw, route, ctx, signal, first) : { message: asMessage(route.contract, raw, first, 1) }
+    const result = first instanceof Promise || 'failed' in first ? await decodeHolding(raw, route, ctx, signal, first) : { message: first }
     if (result === 'aborted') return 'aborted'
     if ('message' in result) {
       decoded.push({ raw, message: result.message })
@@ -335,7 +334,7 @@ async function handleDecoded(decoded: Decoded[], route: Route, ctx: RuntimeConte
         const messages = decoded.map((d) => (attempt === 1 ? d.message : { ...d.message, attempt: d.message.attempt + attempt - 1 }))
         call = () => handler.fn(messages, { signal })
       }
-      const pending = ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call) : call()
+      const pending = ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call, undefined) : call()
       // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
       if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
       return handled(decoded, ctx, startedAt, attempt)
@@ -351,13 +350,9 @@ async function handleDecoded(decoded: Decoded[], route: Route, ctx: RuntimeConte
   }
 }
 
-/** The message of a decoded record (as `decodeMessage` makes it, without copying the record). */
-function asMessage(contract: AnyTopicContract, raw: RawRecord, decoded: IncomingMessage<AnyTopicContract>, attemptOfDelivery: number): Message<AnyTopicContract> {
-  const message = decoded as Message<AnyTopicContract>
-  message.topic = contract.name
-  message.receivedFrom = raw.topic
-  message.attempt = previousAttempts(raw.headers) + attemptOfDelivery
-  return message
+/** The signal a decoded message carries: a message handler gets it in its message, a batch handler beside its messages. */
+function signalFor(route: Route, signal: AbortSignal): AbortSignal | undefined {
+  return route.handler.kind === 'message' ? signal : undefined
 }
 
 /**
@@ -373,15 +368,15 @@ async function decodeHolding(
   route: Route,
   ctx: RuntimeContext,
   signal: AbortSignal,
-  first?: Promise<IncomingMessage<AnyTopicContract>> | { failed: unknown },
+  first?: Promise<Message<AnyTopicContract>> | { failed: unknown },
 ): Promise<{ message: Message<AnyTopicContract> } | { error: unknown; info: ErrorInfo } | 'aborted'> {
   for (let retry = 1; ; retry++) {
     try {
       if (retry === 1 && first !== undefined) {
         if (!(first instanceof Promise)) throw first.failed
-        return { message: asMessage(route.contract, raw, await first, 1) }
+        return { message: await first }
       }
-      return { message: await decodeMessage(route.contract, raw, 1) }
+      return { message: await decodeMessage(route.contract, raw, 1, signalFor(route, signal)) }
     } catch (error) {
       const info = describeError(error, stackLimit(route))
       if (isPoisonCode(info.code) || !info.retriable) return { error, info }

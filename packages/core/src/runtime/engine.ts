@@ -96,8 +96,10 @@ export interface ConsumerDeps {
   /** Called once by `stop()` after the engine disconnected, to release `sender`/`topics` if the consumer owns them. */
   release?: () => Promise<void>
   /**
-   * Wraps each handler call (tracing span, duration metric). Must call `run` once and
-   * return or throw its outcome.
+   * Wraps each handler call (tracing span, duration metric): `records` is the one record of a
+   * message handler's call, or a batch handler's records. Must call `run(arg)` once and return
+   * or throw its outcome. The argument is passed apart so that a call per consumed message
+   * needs no closure and no array.
    */
-  aroundHandler?: <T>(records: readonly RawRecord[], groupId: string, run: () => T | Promise<T>) => T | Promise<T>
+  aroundHandler?: <A, T>(records: RawRecord | readonly RawRecord[], groupId: string, run: (arg: A) => T | Promise<T>, arg: A) => T | Promise<T>
 }

@@ -25,10 +25,15 @@ export type BatchHandler<C extends AnyTopicContract> = (messages: Message<C>[], 
 
 /**
  * Decodes a raw record with its contract. `topic` is the contract's topic also for a
- * record read from a retry topic, so handlers see one topic.
+ * record read from a retry topic, so handlers see one topic. A message handler's `signal`
+ * is part of the message from the start. Synchronous when every serde is.
  * @throws KafkitError (`KAFKIT_SERDE_*`, `KAFKIT_VALIDATION`) for bytes that do not decode
  */
-export async function decodeMessage<C extends AnyTopicContract>(contract: C, raw: RawRecord, attemptOfDelivery: number): Promise<Message<C>> {
-  const decoded = await decodeRecord(contract, raw)
-  return { ...decoded, topic: contract.name, receivedFrom: raw.topic, attempt: previousAttempts(raw.headers) + attemptOfDelivery } as Message<C>
+export function decodeMessage<C extends AnyTopicContract>(
+  contract: C,
+  raw: RawRecord,
+  attemptOfDelivery: number,
+  signal?: AbortSignal,
+): Message<C> | Promise<Message<C>> {
+  return decodeRecord(contract, raw, previousAttempts(raw.headers) + attemptOfDelivery, signal)
 }

@@ -56,6 +56,22 @@ export interface FailurePolicyOptions {
   deadLetter?: boolean | DeadLetterOptions
 }
 
+/** Options of `consumer.handleBatch`: the failure policy, and how many messages one call gets. */
+export interface BatchHandlerOptions extends FailurePolicyOptions {
+  /**
+   * At most this many messages per handler call. A partition batch as fetched (about a
+   * megabyte: a thousand 1 KB records) is handled in calls of this size, in order, each
+   * resolved before the next. Smaller calls also keep less decoded data alive at once (the
+   * garbage collector copies what is alive) and fail together in smaller groups; the Java
+   * consumer's `max.poll.records` is 500.
+   * @default 100
+   */
+  maxMessages?: number
+}
+
+/** The default of {@link BatchHandlerOptions.maxMessages}. */
+export const DEFAULT_BATCH_MESSAGES = 100
+
 /** What a group member (a consumer, a pipeline) is configured with: its group, how it reads, its failure policy, its shutdown. */
 export interface GroupMemberOptions extends FailurePolicyOptions {
   groupId: string

@@ -85,13 +85,18 @@ export function json<S extends JsonValidator>(schema: S, options: JsonSerdeOptio
   if (!options.registry) {
     return {
       format: 'json',
+      // Once per record: no closure unless the validator is async.
       encode(value, context) {
-        return then(check(value), (result) => stringify(validated(result, context, 'encode'), context))
+        const result = check(value)
+        if (result instanceof Promise) return result.then((settled) => stringify(validated(settled, context, 'encode'), context))
+        return stringify(validated(result, context, 'encode'), context)
       },
       decode(bytes, context) {
         const parsed = parseJson(bytes, 0, context)
         if (!validateOnDecode) return parsed as Out
-        return then(check(parsed), (result) => validated(result, context, 'decode') as Out)
+        const result = check(parsed)
+        if (result instanceof Promise) return result.then((settled) => validated(settled, context, 'decode') as Out)
+        return validated(result, context, 'decode') as Out
       },
     } satisfies Serde<Out, In>
   }
@@ -242,10 +247,11 @@ function isZod(schema: unknown): schema is z.core.$ZodType {
 /** A synchronous check where the validator allows it, a Promise only where it needs one. */
 function validatorOf(schema: StandardSchemaV1): (value: unknown) => CheckResult | Promise<CheckResult> {
   if (isZod(schema)) {
-    // zod directly: its own issue codes, and no Standard Schema wrapper per message.
+    // zod directly: its own issue codes, and no Standard Schema wrapper per message. zod's
+    // success result is already a CheckResult: passed on as it is, not copied.
+    const fromZod = (result: z.ZodSafeParseResult<unknown>): CheckResult =>
+      result.success ? result : { success: false, issues: fromZodIssues(result.error.issues), cause: result.error }
     return (value) => {
-      const fromZod = (result: z.ZodSafeParseResult<unknown>): CheckResult =>
-        result.success ? { success: true, data: result.data } : { success: false, issues: fromZodIssues(result.error.issues), cause: result.error }
       try {
         return fromZod(z.safeParse(schema, value))
       } catch (error) {

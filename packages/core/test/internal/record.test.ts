@@ -110,6 +110,8 @@ describe('decodeRecord', () => {
       value: { userId: 'u1', at },
       headers: { 'trace-id': 'last', attempt: undefined },
       rawHeaders: record.headers,
+      receivedFrom: 'activity',
+      attempt: 1,
     })
   })
 
