@@ -47,11 +47,16 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 }
 
 /**
- * Runs every side once per round, after one warm-up round, rotating which side goes first so
- * drift of the machine hits all alike; returns every round's result by side. A side that
- * throws in its warm-up is left out (its error in `failed`); one that throws later fails the case.
+ * Runs every side once per round, after `warmUps` warm-up rounds (1 unless said), rotating
+ * which side goes first so drift of the machine hits all alike; returns every round's result
+ * by side. A side that throws in its first warm-up is left out (its error in `failed`); one
+ * that throws later fails the case.
  */
-export async function rotated<K extends string, T>(rounds: number, sides: Record<K, () => Promise<T>>): Promise<{ all: Partial<Record<K, T[]>>; failed: Partial<Record<K, string>> }> {
+export async function rotated<K extends string, T>(
+  rounds: number,
+  sides: Record<K, () => Promise<T>>,
+  warmUps = 1,
+): Promise<{ all: Partial<Record<K, T[]>>; failed: Partial<Record<K, string>> }> {
   const names = Object.keys(sides) as K[]
   const failed: Partial<Record<K, string>> = {}
   const live: K[] = []
@@ -64,6 +69,7 @@ export async function rotated<K extends string, T>(rounds: number, sides: Record
       console.error(`bench: ${name} left out: ${failed[name]}`)
     }
   }
+  for (let round = 1; round < warmUps; round++) for (const name of live) await sides[name]()
   const all: Partial<Record<K, T[]>> = {}
   for (const name of live) all[name] = []
   for (let round = 0; round < rounds; round++) {
