@@ -283,7 +283,7 @@ export class SchemaRegistry implements SchemaRegistryPort {
 class NotFound extends Error {}
 
 function isMissing(failure: RegistryFailure): boolean {
-  return failure.status === 404 && (failure.errorCode === undefined || [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND, SCHEMA_NOT_FOUND, NO_SUBJECT_CONFIG].includes(failure.errorCode))
+  return failure.status === 404 && failure.errorCode !== undefined && [SUBJECT_NOT_FOUND, VERSION_NOT_FOUND, SCHEMA_NOT_FOUND, NO_SUBJECT_CONFIG].includes(failure.errorCode)
 }
 
 /** A url option for a message: credentials masked, a non-string named by its type only. */

@@ -16,6 +16,31 @@ export interface RegistryFailure {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
 
+/**
+ * How a URL that does not point at the registry's API is told apart from the registry saying
+ * "not found": the registry's own 404s carry an `error_code` of 404xx (40401 subject, 40402
+ * version, 40403 schema not found…, the same on Confluent, Apicurio and Karapace); a wrong
+ * base path gets a 404 without one (Apicurio: `error_code` 0 or 404), and an HTML page no
+ * JSON at all.
+ */
+function isRegistryNotFound(errorCode: number | undefined): boolean {
+  return errorCode !== undefined && errorCode >= 40400 && errorCode <= 40499
+}
+
+/**
+ * The error for an answer that did not come from the registry's API (a wrong base path, a
+ * web server or proxy page). Retriable: like an unreachable registry it says nothing about
+ * the record being written or read, so a consumer holds the partition (and reports
+ * `consumer.retry`) until the URL is fixed, rather than dead-lettering sound records.
+ */
+function notTheRegistry(method: string, url: string, status: number, what: string): KafkitError {
+  return new KafkitError(
+    'KAFKIT_REGISTRY',
+    `Schema registry URL ${redact(url)} answered ${method} with HTTP ${status} and ${what}, not the registry's API: check SCHEMA_REGISTRY_URL (Apicurio: …/apis/ccompat/v7)`,
+    { retriable: true, context: { url: redact(url), status } },
+  )
+}
+
 /** Statuses worth retrying: the registry is busy, restarting or behind a failing proxy. */
 function retriableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
@@ -24,7 +49,9 @@ function retriableStatus(status: number): boolean {
 /**
  * One request to the Confluent-compatible API. Returns the parsed body, or a
  * {@link RegistryFailure} for an HTTP error so callers can map known codes (404/40401…)
- * themselves; throws `KAFKIT_REGISTRY` (retriable) when the registry cannot be reached.
+ * themselves (a 404 returned here is always the registry's own, with a 404xx code); throws
+ * `KAFKIT_REGISTRY` (retriable) when the registry cannot be reached or the URL does not
+ * point at its API.
  */
 export async function request<T>(
   target: HttpTarget,
@@ -69,26 +96,28 @@ export async function request<T>(
   } catch {
     parsed = undefined
     if (response.ok) {
-      // A JSON answer cut short is the transport's fault (retriable); an HTML page or other
-      // non-JSON content is a URL that does not point at a registry, which no retry fixes.
+      // A JSON answer cut short is the transport's fault; an HTML page or other non-JSON
+      // content is a URL that does not point at a registry. Both are retriable: neither is
+      // the record's fault (see notTheRegistry).
       const type = response.headers.get('content-type') ?? ''
-      const json = type === '' || /json/i.test(type)
-      throw new KafkitError(
-        'KAFKIT_REGISTRY',
-        json
-          ? `Schema registry answered ${method} ${redact(url)} with HTTP ${response.status} and a JSON body that does not parse (${text.length} bytes, cut short?)`
-          : `Schema registry URL ${redact(url)} answered HTTP ${response.status} with ${type}, not the registry's JSON: check SCHEMA_REGISTRY_URL (Apicurio: …/apis/ccompat/v7)`,
-        { retriable: json, context: { url: redact(url), status: response.status } },
-      )
+      if (type !== '' && !/json/i.test(type)) throw notTheRegistry(method, url, response.status, type)
+      throw new KafkitError('KAFKIT_REGISTRY', `Schema registry answered ${method} ${redact(url)} with HTTP ${response.status} and a JSON body that does not parse (${text.length} bytes, cut short?)`, {
+        retriable: true,
+        context: { url: redact(url), status: response.status },
+      })
     }
   }
   if (response.ok) return { ok: true, value: parsed as T }
   const data = (parsed ?? {}) as { error_code?: unknown; message?: unknown }
+  const errorCode = typeof data.error_code === 'number' ? data.error_code : undefined
+  if (response.status === 404 && !isRegistryNotFound(errorCode)) {
+    throw notTheRegistry(method, url, 404, errorCode === undefined ? 'no registry error code' : `error code ${errorCode}`)
+  }
   return {
     ok: false,
     failure: {
       status: response.status,
-      errorCode: typeof data.error_code === 'number' ? data.error_code : undefined,
+      errorCode,
       message: typeof data.message === 'string' ? data.message : text.slice(0, 500) || response.statusText,
     },
   }
