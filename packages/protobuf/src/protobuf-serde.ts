@@ -67,6 +67,12 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
   readonly #autoRegister: boolean
   readonly #writers = { key: new Map<string, WriterEntry>(), value: new Map<string, WriterEntry>(), headers: new Map<string, WriterEntry>() }
   readonly #pendingWriters = new Map<string, Promise<WriterEntry>>()
+  /**
+   * Files resolved in the registry, by subject and file name: an import shared by several
+   * files, or used by the writers of several topics, is registered and looked up once, not
+   * once per path to it. Failures are not kept.
+   */
+  readonly #resolvedFiles = new Map<string, Promise<{ id: number; version: number }>>()
   readonly #readers = new PerSchemaId<IndexResolver>()
 
   constructor(file: ProtoFile, messageName: string, options: ProtobufOptions = {}) {
@@ -179,8 +185,19 @@ export class ProtobufSerde<TOutput, TInput = TOutput> implements Serde<TOutput, 
     return pending
   }
 
-  /** Registers (or looks up) a file under `subject`, its imports first under their own subjects. */
-  async #resolveFile(file: ProtoFile, subject: string, ctx: SerdeContext): Promise<{ id: number; version: number }> {
+  /** Registers (or looks up) a file under `subject`, its imports first under their own subjects; once per subject and file. */
+  #resolveFile(file: ProtoFile, subject: string, ctx: SerdeContext): Promise<{ id: number; version: number }> {
+    const key = `${subject}\0${file.name}`
+    let pending = this.#resolvedFiles.get(key)
+    if (pending === undefined) {
+      pending = this.#registerFile(file, subject, ctx)
+      this.#resolvedFiles.set(key, pending)
+      pending.catch(() => this.#resolvedFiles.delete(key))
+    }
+    return pending
+  }
+
+  async #registerFile(file: ProtoFile, subject: string, ctx: SerdeContext): Promise<{ id: number; version: number }> {
     const registry = this.registry as SchemaRegistry
     const references: SchemaReference[] = []
     for (const imported of file.imports ?? []) {
