@@ -62,6 +62,16 @@ export interface ProducerOptions {
    */
   deliveryTimeoutMs?: number
   /**
+   * Bytes of keys, values and headers the producer holds for sends not yet settled (queued,
+   * in flight or retried), as the Java client's `buffer.memory`. A send that would go past it
+   * waits for room, in call order, within its `deliveryTimeoutMs`, then fails `not-written`
+   * (`KAFKIT_KAFKA`, `context.reason: 'buffer-full'`): while the cluster is slow or down,
+   * memory stays bounded and callers are slowed down instead. A single send larger than the
+   * bound goes when nothing else is held.
+   * @default 33_554_432 (32 MiB)
+   */
+  maxQueuedBytes?: number
+  /**
    * Produce requests in flight per broker. A partition never has more than one batch in
    * flight, whatever this says, so order and idempotence hold at any value.
    * @default 1 when idempotent, else 5
@@ -90,6 +100,7 @@ const producerOptionsSchema = z
     allowAutoTopicCreation: z.boolean().default(false),
     ackTimeoutMs: ms().default(30_000),
     deliveryTimeoutMs: ms().default(120_000),
+    maxQueuedBytes: z.number().int().positive().default(32 * 1024 * 1024),
     maxInFlightRequests: z.number().int().positive().optional(),
     transactionalId: z.string().min(1).max(255).optional(),
     transactionTimeoutMs: ms().default(60_000),
@@ -148,6 +159,7 @@ export class KafkitProducer {
       maxInFlightRequests: parsed.maxInFlightRequests ?? (parsed.idempotent ? 1 : undefined),
       partitioner: parsed.partitioner ?? createDefaultPartitioner(),
       deliveryTimeoutMs: parsed.deliveryTimeoutMs,
+      maxQueuedBytes: parsed.maxQueuedBytes,
     })
     if (parsed.transactionalId !== undefined) {
       const engine = createTransactionalProducer(transport, {
@@ -156,9 +168,18 @@ export class KafkitProducer {
         allowAutoTopicCreation: parsed.allowAutoTopicCreation,
         partitioner: parsed.partitioner ?? createDefaultPartitioner(),
         deliveryTimeoutMs: parsed.deliveryTimeoutMs,
+        maxQueuedBytes: parsed.maxQueuedBytes,
       })
       this.#transactions = new TransactionRunner(engine, encodeBatch, { compression: this.#compression, timeoutMs: this.#ackTimeoutMs }, this.#events)
     }
+  }
+
+  /**
+   * Bytes of keys, values and headers this producer holds for plain sends not yet settled
+   * (bounded by `maxQueuedBytes`); a gauge for dashboards. Transactions hold theirs apart.
+   */
+  get queuedBytes(): number {
+    return this.#engine.queuedBytes ?? 0
   }
 
   /** The transactional id, for a transactional producer. */

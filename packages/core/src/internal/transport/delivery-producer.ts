@@ -47,6 +47,7 @@ export class DeliveryProducer implements TransportProducer {
       requestTimeoutMs: config.requestTimeoutMs,
       maxInFlightRequests: options.maxInFlightRequests ?? (options.idempotent ? 1 : 5),
       maxBatchBytes: MAX_BATCH_BYTES,
+      ...(options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: options.maxQueuedBytes }),
       unknownTopicRetries: config.retry.retries,
       log,
     })
@@ -67,6 +68,10 @@ export class DeliveryProducer implements TransportProducer {
     await this.#delivery.flush()
     await this.#delivery.close()
     await this.#cluster.disconnect()
+  }
+
+  get queuedBytes(): number {
+    return this.#delivery.queuedBytes
   }
 
   send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]> {

@@ -42,6 +42,14 @@ export interface DeliveryOptions {
   maxInFlightRequests: number
   /** A batch stops growing past this many bytes of keys, values and headers. */
   maxBatchBytes: number
+  /**
+   * Bytes of keys, values and headers the producer holds for sends not yet settled (queued,
+   * in flight, retried). A send that would go past it waits for room, in call order, within
+   * its delivery timeout (Java's `buffer.memory` and `max.block.ms`); one larger than the
+   * whole bound is let in when nothing else is held.
+   * @default DEFAULT_MAX_QUEUED_BYTES
+   */
+  maxQueuedBytes?: number
   /** Retries of the metadata of a topic the cluster does not know yet. */
   unknownTopicRetries: number
   log: (level: 'debug' | 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void
@@ -79,6 +87,14 @@ interface Batch {
   bytes: number
   retryAt: number
   lastError: unknown
+}
+
+/** A send waiting for room under maxQueuedBytes. */
+interface RoomWaiter {
+  bytes: number
+  resolve: () => void
+  reject: (error: unknown) => void
+  timer: NodeJS.Timeout | undefined
 }
 
 class PartitionQueue {
@@ -120,6 +136,8 @@ const REFUSED_BEFORE_APPEND = new Set([
   'PRODUCER_FENCED',
   'INVALID_TXN_STATE',
 ])
+/** The default bound on the bytes of records a producer holds for unsettled sends: the Java client's `buffer.memory`. */
+export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024
 // One produce request carries at most this many bytes of records (plus one batch over it).
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 // setTimeout holds at most 2^31 - 1 ms; longer waits are re-armed.
@@ -151,10 +169,22 @@ export class Delivery {
   /** Sends still partitioning (metadata, prepare), in call order: they queue one after the other. */
   #entry = new Map<string, Promise<unknown>>()
   #closed = false
+  /** Bytes held for sends let in and not yet settled; see {@link DeliveryOptions.maxQueuedBytes}. */
+  #queuedBytes = 0
+  /** Sends waiting for room, in call order. */
+  readonly #roomWaiters: RoomWaiter[] = []
+
+  readonly #maxQueuedBytes: number
 
   constructor(options: DeliveryOptions) {
     this.#options = options
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
     this.#partition = adaptPartitioner(options.partitioner)
+  }
+
+  /** Bytes of keys, values and headers held for sends not yet settled. */
+  get queuedBytes(): number {
+    return this.#queuedBytes
   }
 
   /**
@@ -193,13 +223,25 @@ export class Delivery {
         op.empty()
         return
       }
-      if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
-      if (this.#closed) throw new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected')
-      for (const piece of pieces) {
-        op.opened()
-        const queue = this.#queue(piece.slot.topic, piece.slot.partition)
-        queue.pending.push(piece)
-        this.#active.add(queue)
+      const bytes = pieces.reduce((sum, piece) => sum + piece.bytes, 0)
+      await this.#reserve(bytes, op.deadline)
+      // Held until the whole send settles; given back at once if it goes no further.
+      let queued = false
+      try {
+        if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
+        if (this.#closed) throw new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected')
+        for (const piece of pieces) {
+          op.opened()
+          const queue = this.#queue(piece.slot.topic, piece.slot.partition)
+          queue.pending.push(piece)
+          this.#active.add(queue)
+        }
+        queued = true
+      } finally {
+        if (queued) {
+          const release = () => this.#release(bytes)
+          op.promise.then(release, release)
+        } else this.#release(bytes)
       }
       this.#schedule()
     } catch (error) {
@@ -208,6 +250,52 @@ export class Delivery {
       const wrapped = toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
       if (wrapped.context.outcome === undefined) wrapped.context.outcome = 'not-written'
       throw wrapped
+    }
+  }
+
+  /** Waits until `bytes` fit under maxQueuedBytes (behind every earlier waiter), then holds them. */
+  #reserve(bytes: number, deadline: number): Promise<void> {
+    if (this.#roomWaiters.length === 0 && this.#fits(bytes)) {
+      this.#queuedBytes += bytes
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: RoomWaiter = { bytes, resolve, reject, timer: undefined }
+      waiter.timer = setTimeout(() => {
+        const at = this.#roomWaiters.indexOf(waiter)
+        if (at >= 0) this.#roomWaiters.splice(at, 1)
+        reject(
+          new KafkitError(
+            'KAFKIT_KAFKA',
+            `send not queued within the delivery timeout (${this.#options.deliveryTimeoutMs} ms): the producer holds ${this.#queuedBytes} bytes of records not yet acknowledged, and maxQueuedBytes is ${this.#maxQueuedBytes}; the cluster is slower than the sends or unavailable`,
+            { retriable: true, context: { reason: 'buffer-full', outcome: 'not-written', queuedBytes: this.#queuedBytes, maxQueuedBytes: this.#maxQueuedBytes } },
+          ),
+        )
+        // A big waiter that gave up may have held back smaller ones behind it.
+        this.#admitWaiters()
+      }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())))
+      this.#roomWaiters.push(waiter)
+    })
+  }
+
+  #fits(bytes: number): boolean {
+    return this.#queuedBytes === 0 || this.#queuedBytes + bytes <= this.#maxQueuedBytes
+  }
+
+  #release(bytes: number): void {
+    this.#queuedBytes -= bytes
+    this.#admitWaiters()
+  }
+
+  /** Lets waiting sends in, first come first served, while they fit. */
+  #admitWaiters(): void {
+    while (this.#roomWaiters.length > 0) {
+      const waiter = this.#roomWaiters[0]!
+      if (!this.#fits(waiter.bytes)) return
+      this.#roomWaiters.shift()
+      clearTimeout(waiter.timer)
+      this.#queuedBytes += waiter.bytes
+      waiter.resolve()
     }
   }
 
@@ -259,6 +347,10 @@ export class Delivery {
     this.#timer = undefined
     this.#timerAt = Infinity
     const aborted = new KafkitError('KAFKIT_ABORTED', 'The producer was disconnected before these records were acknowledged', { retriable: true })
+    for (const waiter of this.#roomWaiters.splice(0)) {
+      clearTimeout(waiter.timer)
+      waiter.reject(new KafkitError('KAFKIT_ABORTED', 'The producer was disconnected while the send waited for room in its buffer', { retriable: true, context: { outcome: 'not-written' } }))
+    }
     for (const queue of this.#active) {
       if (queue.batch !== undefined && !queue.inFlight) this.#fail(queue.batch, aborted)
       this.#dropPending(queue, aborted)

@@ -79,6 +79,7 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
         requestTimeoutMs: config.requestTimeoutMs,
         maxInFlightRequests: 1,
         maxBatchBytes: MAX_BATCH_BYTES,
+        ...(this.#options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: this.#options.maxQueuedBytes }),
         unknownTopicRetries: config.retry.retries,
         log: deliveryLog(config, { transactionalId: this.transactionalId }),
       })

@@ -91,6 +91,8 @@ export interface TransportProducerOptions {
   partitioner: Partitioner
   /** How long a record may take from `send` to its acknowledgement, retries included. */
   deliveryTimeoutMs: number
+  /** Bytes of records held for unsettled sends before a send waits for room. @default DEFAULT_MAX_QUEUED_BYTES */
+  maxQueuedBytes?: number
   /** Set for a transactional producer. */
   transactionalId?: string
 }
@@ -104,6 +106,8 @@ export interface TransportTransactionalOptions {
   partitioner: Partitioner
   /** How long a record may take from `send` to its acknowledgement, retries included. */
   deliveryTimeoutMs: number
+  /** Bytes of records held for unsettled sends before a send waits for room. @default DEFAULT_MAX_QUEUED_BYTES */
+  maxQueuedBytes?: number
 }
 
 /** Where a consumer group stands on one partition: the next offset to read. */
@@ -151,6 +155,8 @@ export interface TransportProducer {
   disconnect(): Promise<void>
   /** Writes every message in one engine call. Throws a KafkitError. */
   send(batch: WireTopicMessages[], options: TransportSendOptions): Promise<RecordMetadata[]>
+  /** Bytes of records held for sends not yet settled. */
+  readonly queuedBytes?: number
 }
 
 /** What `createTopics` gets for one topic. */
