@@ -30,3 +30,17 @@ export async function waitFor<T>(check: () => T | Promise<T>, options: { timeout
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 100))
   }
 }
+
+/**
+ * What `promise` rejects with, to assert on it; throws when it resolves instead. Takes the
+ * promise itself: start the call only where it is awaited, so its rejection is never left
+ * unobserved while something else is awaited.
+ */
+export async function rejectionOf<E = Error>(promise: Promise<unknown>): Promise<E> {
+  try {
+    await promise
+  } catch (error) {
+    return error as E
+  }
+  throw new Error('expected a rejection, the promise resolved')
+}

@@ -15,7 +15,7 @@ import { modeFor, parseKafkaVersion } from './internal/versions.js'
 export type { BackendName, ClusterMode, DetachedHandle, KafkaCluster, SchemaRegistryOptions, StartKafkaOptions } from './types.js'
 export { TestkitError, TestkitErrorCodes, type TestkitErrorCode } from './internal/errors.js'
 export { KAFKA_VERSION, cacheRoot } from './internal/cache.js'
-export { uniqueName, waitFor } from './helpers.js'
+export { rejectionOf, uniqueName, waitFor } from './helpers.js'
 export { auditTopic, busiestLeader, killLeaders, partitionLeaders, type KillEvent, type KillScheduleOptions, type TopicAudit } from './failover.js'
 
 const defaultLog = (line: string) => process.stderr.write(`${line}\n`)

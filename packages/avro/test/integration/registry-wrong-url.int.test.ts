@@ -1,8 +1,8 @@
 // Contract: a schema registry URL that does not point at the registry's API (a wrong base path, a web page) is a retriable KAFKIT_REGISTRY error, never "unknown schema id" (poison) or "subject not found": a consumer reading with it holds the partition and reports consumer.retry, dead-letters nothing and commits nothing, and the same group with the right URL then handles every record; the registry's own 404s (an unknown id, an unknown subject) keep their meaning.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { defineTopic, isKafkitError, Kafkit, type KafkitError, string } from '@kafkit/core'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { defineTopic, Kafkit, type KafkitError, string } from '@kafkit/core'
+import { uniqueName, waitFor, rejectionOf } from '@kafkit/testkit'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { avro, SchemaRegistry } from '../../src/index.js'
 import { cluster, createTopic, endOffset } from './kafka-helpers.js'
@@ -28,28 +28,18 @@ const registryUrl = () => {
   return url
 }
 
-async function rejection(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('expected a rejection')
-}
-
 describe('a registry URL that does not point at the registry', () => {
   test("the registry's own 404s keep their meaning; a wrong base path or a web page is a retriable KAFKIT_REGISTRY naming the URL", async () => {
     const right = new SchemaRegistry({ url: registryUrl() })
     const id = await right.register(uniqueName('wrong-url-value'), JSON.stringify(schema))
-    expect(await rejection(right.getSchema(987_654_321))).toMatchObject({ code: 'KAFKIT_SERDE_UNKNOWN_SCHEMA', retriable: false })
+    expect(await rejectionOf<KafkitError>(right.getSchema(987_654_321))).toMatchObject({ code: 'KAFKIT_SERDE_UNKNOWN_SCHEMA', retriable: false })
     expect(await right.latest(uniqueName('no-such-subject'))).toBeUndefined()
 
     const webUrl = `http://127.0.0.1:${(webPage.address() as AddressInfo).port}/apis/ccompat/v7`
     for (const url of [`${registryUrl()}/nope`, registryUrl().replace(/\/apis\/ccompat\/v7$/, ''), webUrl]) {
       const wrong = new SchemaRegistry({ url })
       for (const call of [() => wrong.getSchema(id), () => wrong.latest('anything-value'), () => wrong.lookup('anything-value', JSON.stringify(schema))]) {
-        const error = await rejection(call())
+        const error = await rejectionOf<KafkitError>(call())
         expect(error, url).toMatchObject({ code: 'KAFKIT_REGISTRY', retriable: true })
         expect(error.message, url).toMatch(/not the registry's API: check SCHEMA_REGISTRY_URL/)
       }

@@ -1,10 +1,10 @@
 // Contract: when the engine gives up (a crash it does not restart from; here the broker refuses the group's session timeout), a consumer's and a pipeline's start() and `done` reject with a KafkitError that names the fix, health turns not live and not ready, an error-level line is logged, and the connections are released; a running pipeline goes through the same telemetry as a consumer (a health entry, handler metrics, log lines).
 import { Writable } from 'node:stream'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { uniqueName, waitFor, rejectionOf } from '@kafkit/testkit'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
-import { defineTopic, isKafkitError, json, Kafkit, type KafkitError, string } from '../../src/index.js'
+import { defineTopic, json, Kafkit, type KafkitError, string } from '../../src/index.js'
 
 const { brokers } = inject('kafka')
 const lines: Record<string, unknown>[] = []
@@ -27,16 +27,6 @@ afterAll(async () => {
   await kafka.close()
 })
 
-async function rejection(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('expected a rejection')
-}
-
 // Below the broker's group.min.session.timeout.ms (6000): the group join is refused, a crash kafkajs does not restart from.
 const refusedSession = { sessionTimeoutMs: 2_000, heartbeatIntervalMs: 500, shutdown: false } as const
 
@@ -47,10 +37,10 @@ describe('the engine gives up', () => {
     const groupId = uniqueName('g')
     const consumer = kafka.consumer({ groupId, ...refusedSession })
     consumer.handle(Input, () => {})
-    const started = await rejection(consumer.start())
+    const started = await rejectionOf<KafkitError>(consumer.start())
     expect(started.code).toBe('KAFKIT_CONFIG')
     expect(started.message).toContain('sessionTimeoutMs 2000')
-    expect(await rejection(consumer.done)).toBe(started)
+    expect(await rejectionOf<KafkitError>(consumer.done)).toBe(started)
 
     const report = kafka.health()
     expect(report.live).toBe(false)
@@ -67,9 +57,9 @@ describe('the engine gives up', () => {
     await kafka.admin().ensureTopics([Input, Output])
     const groupId = uniqueName('g')
     const pipeline = kafka.pipeline({ groupId, transactionalId: uniqueName('tx'), ...refusedSession }).from(Input).to(Output, (m) => ({ key: m.key, value: m.value }))
-    const started = await rejection(pipeline.start())
+    const started = await rejectionOf<KafkitError>(pipeline.start())
     expect(started.code).toBe('KAFKIT_CONFIG')
-    expect(await rejection(pipeline.done)).toBe(started)
+    expect(await rejectionOf<KafkitError>(pipeline.done)).toBe(started)
     const entry = kafka.health().consumers.find((c) => c.groupId === groupId)
     expect(entry).toMatchObject({ state: 'crashed', connected: false })
     expect(lines.some((l) => l.level === 50 && l.group === groupId && String(l.msg).includes('pipeline failed'))).toBe(true)

@@ -7,11 +7,11 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { inspect } from 'node:util'
 import { SchemaRegistry } from '@kafkit/avro'
-import { type KafkaCluster, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
+import { type KafkaCluster, startKafka, uniqueName, waitFor, rejectionOf } from '@kafkit/testkit'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { z } from 'zod'
-import { defineTopic, isKafkitError, json, Kafkit, type KafkitError, string } from '../../src/index.js'
+import { defineTopic, json, Kafkit, type KafkitError, string } from '../../src/index.js'
 
 const ALICE = { username: 'alice', password: 'alice-Pa55-w0rd-9f3c' }
 const WRONG_PASSWORD = 'not-alices-Pa55-w0rd-77aa'
@@ -54,16 +54,6 @@ function client(overrides: Record<string, string> = {}, code: Parameters<typeof 
   const kafka = Kafkit.fromEnv({ logger, logLevel: 'debug', ...code }, envFor(overrides))
   clients.push(kafka)
   return kafka
-}
-
-async function rejection(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('expected a rejection')
 }
 
 const Event = (name: string) => defineTopic({ name, key: string(), value: json(z.object({ n: z.number() })), partitions: 2, replicationFactor: 1 })
@@ -109,7 +99,7 @@ describe('TLS + SASL', () => {
   test('a wrong password fails at once: KAFKIT_AUTH, not retriable, one connection attempt', async () => {
     const from = lines.length
     const kafka = client({ KAFKA_SASL_PASSWORD: WRONG_PASSWORD })
-    const error = await rejection(kafka.producer().connect())
+    const error = await rejectionOf<KafkitError>(kafka.producer().connect())
     expect(error.code).toBe('KAFKIT_AUTH')
     expect(error.retriable).toBe(false)
     expect(error.message).toMatch(/SASL authentication failed: .*invalid credentials/)
@@ -120,7 +110,7 @@ describe('TLS + SASL', () => {
     // A consumer does not restart over rejected credentials either: start() fails the same way.
     const consumer = kafka.consumer({ groupId: uniqueName('wrong-pw'), shutdown: false })
     consumer.handle(Event(uniqueName('never')), async () => {})
-    const consumerError = await rejection(consumer.start())
+    const consumerError = await rejectionOf<KafkitError>(consumer.start())
     expect(consumerError.code).toBe('KAFKIT_AUTH')
     for (const shown of [error, consumerError]) expect(inspect(shown, { depth: 10 })).not.toContain(WRONG_PASSWORD)
   })
@@ -128,7 +118,7 @@ describe('TLS + SASL', () => {
   test('a plaintext client on the TLS port fails with an error that points at TLS', async () => {
     const kafka = new Kafkit({ clientId: 'kafkit-plaintext', brokers: secureBrokers, logger, logLevel: 'debug', retry: { retries: 1, initialRetryTimeMs: 100 } })
     clients.push(kafka)
-    const error = await rejection(kafka.producer().connect())
+    const error = await rejectionOf<KafkitError>(kafka.producer().connect())
     expect(error.code).toBe('KAFKIT_KAFKA')
     expect(error.message).toMatch(/closed the connection before answering.*TLS/)
   })
@@ -136,7 +126,7 @@ describe('TLS + SASL', () => {
   test("a TLS client that does not trust the broker's CA fails with KAFKIT_AUTH naming the certificate problem", async () => {
     const kafka = new Kafkit({ clientId: 'kafkit-no-ca', brokers: secureBrokers, ssl: true, sasl: { mechanism: 'scram-sha-512', ...ALICE }, logger, logLevel: 'debug', retry: { retries: 1, initialRetryTimeMs: 100 } })
     clients.push(kafka)
-    const error = await rejection(kafka.producer().connect())
+    const error = await rejectionOf<KafkitError>(kafka.producer().connect())
     expect(error.code).toBe('KAFKIT_AUTH')
     expect(error.retriable).toBe(false)
     expect(error.message).toMatch(/TLS handshake failed: .*certificate/)
@@ -178,7 +168,7 @@ describe('schema registry credentials', () => {
       expect(seen).toEqual([expected])
 
       const bad = client({ SCHEMA_REGISTRY_URL: url, SCHEMA_REGISTRY_USERNAME: 'registry-key', SCHEMA_REGISTRY_PASSWORD: 'wrong-registry-s3cret' })
-      const error = await rejection(new SchemaRegistry(bad.schemaRegistry!).latest('orders-value'))
+      const error = await rejectionOf<KafkitError>(new SchemaRegistry(bad.schemaRegistry!).latest('orders-value'))
       expect(error.code).toBe('KAFKIT_REGISTRY')
       expect(error.retriable).toBe(false)
       expect(error.message).toContain('401')

@@ -1,9 +1,9 @@
 // Contract: startKafka({ backend: 'jvm', schemaRegistry: { auth } }) runs a real schema registry (Apicurio 2.6 + Keycloak) that requires HTTP basic auth: the right credentials list subjects and register schemas, none or wrong ones get 401/403; kafkit's SchemaRegistry (directly and through Kafkit.fromEnv) works with them and fails with a non-retriable KAFKIT_REGISTRY without the password otherwise; stop() leaves no process behind.
 import { inspect } from 'node:util'
 import { SchemaRegistry } from '@kafkit/avro'
-import { isKafkitError, Kafkit, type KafkitError } from '@kafkit/core'
+import { Kafkit, type KafkitError } from '@kafkit/core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type KafkaCluster, TestkitError, startKafka, uniqueName } from '@kafkit/testkit'
+import { type KafkaCluster, TestkitError, startKafka, uniqueName, rejectionOf } from '@kafkit/testkit'
 import { clusterPids } from './rig-checks.js'
 
 const AUTH = { username: 'orders-service', password: 'Regi5try-s3cret-4b1d' }
@@ -25,16 +25,6 @@ afterAll(async () => {
   await Promise.allSettled(clients.map((kafka) => kafka.close()))
   await cluster?.stop()
 })
-
-async function rejection(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('schema registry with basic auth (jvm backend)', () => {
   test('exposes the credentials and the Keycloak realm that checks them', () => {
@@ -88,7 +78,7 @@ describe('schema registry with basic auth (jvm backend)', () => {
     const wrong = new SchemaRegistry({ url, auth: { username: AUTH.username, password: WRONG_PASSWORD } })
     // One call at a time: a second call started before the first is awaited would reject unobserved.
     for (const call of [() => wrong.register(uniqueName('auth-wrong-value'), avroSchema('Wrong')), () => wrong.getSchema(id)]) {
-      const error = await rejection(call())
+      const error = await rejectionOf<KafkitError>(call())
       expect(error.code).toBe('KAFKIT_REGISTRY')
       expect(error.retriable).toBe(false)
       expect(error.message).toMatch(/40[13]/)
@@ -109,7 +99,7 @@ describe('schema registry with basic auth (jvm backend)', () => {
 
     const bad = Kafkit.fromEnv({ clientId: 'kafkit-registry-auth-test' }, { ...env, SCHEMA_REGISTRY_PASSWORD: WRONG_PASSWORD })
     clients.push(bad)
-    const error = await rejection(new SchemaRegistry(bad.schemaRegistry!).latest(subject))
+    const error = await rejectionOf<KafkitError>(new SchemaRegistry(bad.schemaRegistry!).latest(subject))
     expect(error.code).toBe('KAFKIT_REGISTRY')
     expect(error.retriable).toBe(false)
     expect(inspect(error, { depth: 10 })).not.toContain(WRONG_PASSWORD)
