@@ -226,7 +226,9 @@ export class KafkitConsumer {
     if (this.#fatal !== undefined) return
     this.#fatal = error
     this.#events.emit('consumer.crash', { groupId: this.groupId, error, restart: false })
-    void this.stop(`fatal: ${error.code}`)
+    // Nobody awaits this stop: its own failure (the engine's leave or disconnect) must not
+    // surface as an unhandled rejection; `done` rejects with the fatal error either way.
+    this.stop(`fatal: ${error.code}`).catch(() => {})
   }
 
   /** Leaves the group, closes the engine and releases what the consumer owns; once. */

@@ -249,6 +249,8 @@ export class KafkitPipeline {
     if (this.#fatal !== undefined) return
     this.#fatal = error
     this.#events.emit('pipeline.failed', { groupId: this.groupId, transactionalId: this.transactionalId, error })
-    void this.stop(`fatal: ${error.code}`)
+    // Nobody awaits this stop: its own failure (the engine's leave or disconnect) must not
+    // surface as an unhandled rejection; `done` rejects with the fatal error either way.
+    this.stop(`fatal: ${error.code}`).catch(() => {})
   }
 }

@@ -110,6 +110,30 @@ describe('KafkitConsumer when the engine gives up', () => {
     expect(events).toEqual(['consumer.started', 'consumer.stopping', 'consumer.stopped'])
   })
 
+  it('a fatal error whose stop then fails too still only rejects done: the failed stop is no unhandled rejection', async () => {
+    const engine = new FakeEngine()
+    const { consumer, deps } = consumerOver(engine)
+    await consumer.start()
+    // The engine's stop fails as well (kafkajs' leave with the coordinator gone).
+    engine.stop = async () => {
+      throw new KafkitError('KAFKIT_KAFKA', 'leave group failed: coordinator not available', { retriable: true })
+    }
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    try {
+      const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+      engine.emit('crash', cause, false)
+      await expect(consumer.done).rejects.toBe(cause)
+      // Node reports an unobserved rejection once the microtasks ran: a turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(unhandled).toEqual([])
+      expect(deps.released).toBe(1)
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+    }
+  })
+
   it('a crash the engine restarts from only reports it', async () => {
     const engine = new FakeEngine()
     const { consumer, deps } = consumerOver(engine)
