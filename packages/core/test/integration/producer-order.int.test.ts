@@ -6,10 +6,15 @@ import { readTopic } from './read-topic.js'
 
 const { brokers } = inject('kafka')
 
-/** An async serde: "<text>:<ms>" takes ms to encode, as a registry round trip would; "fail:<ms>" fails after ms. */
+/** Held by `gated` values until the test opens it. */
+let openGate: () => void = () => {}
+let gate = Promise.resolve()
+
+/** An async serde: "<text>:<ms>" takes ms to encode, as a registry round trip would; "fail:<ms>" fails after ms; "gated" waits for the test. */
 const slow: Serde<string> = {
   format: 'slow-text',
   async encode(value) {
+    if (value === 'gated') await gate
     const ms = Number(value.split(':')[1] ?? 0)
     await new Promise((resolve) => setTimeout(resolve, ms))
     if (value.startsWith('fail')) throw new KafkitError('KAFKIT_SERDE_ENCODE', `cannot encode ${value}`)
@@ -50,15 +55,27 @@ describe('send order', () => {
     await kafka.admin().ensureTopics([Slow, Fast])
     const producer = kafka.producer()
     await producer.connect()
+    // The slow encode lasts until the fast send is acknowledged: no clock decides the outcome
+    // (a fast send held up by it would never be acknowledged, and the test would time out).
+    gate = new Promise<void>((resolve) => (openGate = resolve))
     let slowDone = false
-    const slowSend = producer.send(Slow, { key: 'k', value: 'slow:5000' }).then((written) => {
+    const slowSend = producer.send(Slow, { key: 'k', value: 'gated' }).then((written) => {
       slowDone = true
       return written
     })
-    await producer.send(Fast, { key: 'k', value: 'fast' })
-    // The fast topic's send was acknowledged while the slow encode still ran.
-    expect(slowDone).toBe(false)
-    await slowSend
+    // Observed from here on, so a failure of it while the fast send is awaited is no unhandled rejection.
+    const slowOutcome = slowSend.then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    try {
+      await producer.send(Fast, { key: 'k', value: 'fast' })
+      // The fast topic's send was acknowledged while the slow encode still ran.
+      expect(slowDone).toBe(false)
+    } finally {
+      openGate()
+    }
+    expect(await slowOutcome).toBeUndefined()
     expect((await readTopic(brokers, Fast.name, 1)).map((r) => r.value?.toString())).toEqual(['fast'])
     await producer.disconnect()
   })
