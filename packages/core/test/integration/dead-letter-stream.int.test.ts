@@ -75,11 +75,12 @@ describe('dead-letter tools stream', () => {
     await h.createTopic(topic, 1)
     await h.produce(topic, Array.from({ length: 25 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })))
     const seen: string[] = []
-    // 25 records at 100 ms each is 2.5 s of the reader's time, past the 1.5 s bound.
+    // 25 records at 500 ms each is 12.5 s of the reader's time, past the 10 s bound. The bound
+    // also covers the scan's own start (connect, group join, first fetch): generous for a busy machine.
     await scanTopic(h.kafka, topic, async (record) => {
       seen.push(record.value!.toString())
-      await new Promise((r) => setTimeout(r, 100))
-    }, 1_500)
+      await new Promise((r) => setTimeout(r, 500))
+    }, 10_000)
     expect(seen).toHaveLength(25)
   })
 
