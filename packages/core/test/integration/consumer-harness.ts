@@ -45,18 +45,22 @@ export async function harness(brokers: string[]): Promise<Harness> {
       const reader = kafka.consumer({ groupId: `reader-${topic}-${Math.random().toString(16).slice(2)}` })
       await reader.connect()
       await reader.subscribe({ topics: [topic], fromBeginning: true })
-      const done = new Promise<void>((resolve) => {
-        void reader.run({
-          eachMessage: async ({ topic: t, partition, message }) => {
-            records.push({ topic: t, partition, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as RawRecord['headers'] })
-            if (records.length >= expected) resolve()
-          },
-        })
-      })
-      const timeout = new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`read ${records.length}/${expected} records of ${topic}`)), 60_000).unref())
+      let timer: NodeJS.Timeout | undefined
       try {
-        await Promise.race([done, timeout])
+        await new Promise<void>((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`read ${records.length}/${expected} records of ${topic}`)), 60_000)
+          // A run that fails (its group join gave up) fails the read, never an unhandled rejection.
+          reader
+            .run({
+              eachMessage: async ({ topic: t, partition, message }) => {
+                records.push({ topic: t, partition, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as RawRecord['headers'] })
+                if (records.length >= expected) resolve()
+              },
+            })
+            .catch(reject)
+        })
       } finally {
+        clearTimeout(timer)
         await reader.disconnect()
       }
       return records
