@@ -1,7 +1,7 @@
 // The delivery path's sequence bookkeeping, against a scripted broker answer per request (the real
 // broker's behaviour is in test/integration/producer-failover.int.test.ts): a sent batch's sequence
 // range is never given to other records under the same producer id, and a request never mixes ids.
-import { describe, expect, test } from 'vitest'
+import { describe, expect, test, vi } from 'vitest'
 import { Delivery } from '../../../src/internal/transport/delivery.js'
 import { IdempotentIdentity } from '../../../src/internal/transport/identity.js'
 import type { EngineCluster } from '../../../src/internal/transport/engine-internals.js'
@@ -111,33 +111,43 @@ describe('Delivery', () => {
     // y (partition 1, id 100) waits for a retry; x (partition 0) meets a sequence error and
     // gets id 101 after 50 ms; z (partition 2) holds the broker for 250 ms meanwhile. When z's
     // answer comes, x and y are both ready for the same broker.
-    const { cluster, requests } = scriptedCluster(
-      (request, index) => {
-        const answers: Record<number, { errorCode: number; baseOffset: string }> = {}
-        for (const p of request.topicData[0]!.partitions) answers[p.partition] = index === 0 ? NOT_LEADER : index === 1 ? OUT_OF_ORDER : ok(String(index))
-        return answers
-      },
-      (request, index) => (index === 2 ? 250 : 0),
-    )
-    const { d, identity } = delivery(cluster, 5_000, 50)
-    await identity.renew(undefined)
-    const y = d.send(records(1, 'y'), settings)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    const x = d.send(records(0, 'x'), settings)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-    const z = d.send(records(2, 'z'), settings)
-    await Promise.all([x, y, z])
-    const seen = requests.map((r) => [r.producerId, r.topicData.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.firstSequence}`)).sort()])
-    expect(seen.slice(0, 3)).toEqual([
-      [100, ['1@0']],
-      [100, ['0@0']],
-      [100, ['2@0']],
-    ])
-    // y's retry keeps id 100 and its sequence; x goes under 101 from 0; never in one request.
-    expect(seen.slice(3).sort()).toEqual([
-      [100, ['1@0']],
-      [101, ['0@0']],
-    ])
-    await d.close()
+    // On a clock the test moves: on a busy machine, late real timers could let y's retry (due
+    // ~100 ms after its answer) go out before x or z, and the requests would not be these.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const { cluster, requests } = scriptedCluster(
+        (request, index) => {
+          const answers: Record<number, { errorCode: number; baseOffset: string }> = {}
+          for (const p of request.topicData[0]!.partitions) answers[p.partition] = index === 0 ? NOT_LEADER : index === 1 ? OUT_OF_ORDER : ok(String(index))
+          return answers
+        },
+        (request, index) => (index === 2 ? 250 : 0),
+      )
+      const { d, identity } = delivery(cluster, 5_000, 50)
+      await identity.renew(undefined)
+      const sends = [d.send(records(1, 'y'), settings)]
+      await vi.advanceTimersByTimeAsync(5)
+      sends.push(d.send(records(0, 'x'), settings))
+      await vi.advanceTimersByTimeAsync(5)
+      sends.push(d.send(records(2, 'z'), settings))
+      let settled = false
+      const all = Promise.all(sends).finally(() => (settled = true))
+      for (let ms = 0; !settled && ms < 5_000; ms += 10) await vi.advanceTimersByTimeAsync(10)
+      await all
+      const seen = requests.map((r) => [r.producerId, r.topicData.flatMap((t) => t.partitions.map((p) => `${p.partition}@${p.firstSequence}`)).sort()])
+      expect(seen.slice(0, 3)).toEqual([
+        [100, ['1@0']],
+        [100, ['0@0']],
+        [100, ['2@0']],
+      ])
+      // y's retry keeps id 100 and its sequence; x goes under 101 from 0; never in one request.
+      expect(seen.slice(3).sort()).toEqual([
+        [100, ['1@0']],
+        [101, ['0@0']],
+      ])
+      await d.close()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
