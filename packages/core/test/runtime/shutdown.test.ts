@@ -90,13 +90,17 @@ describe('ShutdownCoordinator', () => {
 })
 
 describe('signals in a real process', () => {
+  // A child node that compiles TypeScript as it starts: seconds on a busy machine, past the 5 s default timeout.
   it('SIGTERM: the process ends by the signal only after every member finished', async () => {
     const script = fileURLToPath(new URL('../consumer/fixtures/two-members.ts', import.meta.url))
     const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kafkit/source', script], { stdio: ['ignore', 'pipe', 'inherit'] })
     try {
       let out = ''
-      const ready = new Promise<void>((resolve) => child.stdout!.on('data', (chunk: Buffer) => ((out += chunk.toString()), out.includes('ready') && resolve())))
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+      const ready = new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => ((out += chunk.toString()), out.includes('ready') && resolve()))
+        void exited.then((how) => reject(new Error(`the fixture exited before it was ready: ${JSON.stringify(how)}\n${out}`)))
+      })
       await ready
       child.kill('SIGTERM')
       expect(await exited).toEqual({ code: null, signal: 'SIGTERM' })
@@ -104,5 +108,5 @@ describe('signals in a real process', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     }
-  })
+  }, 60_000)
 })
