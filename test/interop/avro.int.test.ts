@@ -1,11 +1,11 @@
 // Contract: Avro records are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records AvroSerializer wrote reach a kafkit avro(schema, { registry }) consumer field by field, and 200 records kafkit wrote are read field by field by AvroDeserializer.
-import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
 import { defineTopic, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import { avro, SchemaRegistry } from '@kafkit/avro'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
 import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
-import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka } from './python.js'
+import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, stopPythonRuns } from './python.js'
 
 const COUNT = 200
 let python: string
@@ -38,6 +38,9 @@ describe('Avro interop with Python confluent-kafka', () => {
   beforeAll(async () => {
     python = await pythonWithConfluentKafka()
   }, 660_000)
+  // A run a timed-out test or set-up (pip) left going is killed, not left behind.
+  afterEach(stopPythonRuns)
+  afterAll(stopPythonRuns)
 
   test('Python AvroSerializer writes 200 records, a kafkit consumer reads each field', async () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')

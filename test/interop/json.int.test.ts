@@ -1,12 +1,12 @@
 // Contract: JSON Schema framed records are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records JSONSerializer wrote (its JSON Schema registered) reach a kafkit json(zod, { registry }) consumer field by field, and 200 records kafkit wrote are validated against kafkit's registered JSON Schema and read field by field by JSONDeserializer.
-import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
 import { z } from 'zod'
 import { defineTopic, json, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import { SchemaRegistry } from '@kafkit/schema-registry'
 import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.js'
 import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
-import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka } from './python.js'
+import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, stopPythonRuns } from './python.js'
 
 const COUNT = 200
 let python: string
@@ -34,6 +34,9 @@ describe('JSON Schema interop with Python confluent-kafka', () => {
   beforeAll(async () => {
     python = await pythonWithConfluentKafka()
   }, 660_000)
+  // A run a timed-out test or set-up (pip) left going is killed, not left behind.
+  afterEach(stopPythonRuns)
+  afterAll(stopPythonRuns)
 
   test('Python JSONSerializer writes 200 records, a kafkit consumer reads each field', async () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')

@@ -1,6 +1,6 @@
 // Contract: Protobuf bytes are interchangeable with Confluent's Python serdes (confluent-kafka from PyPI) on the real broker and registry: 200 records ProtobufSerializer wrote (base64 descriptor registered, a reference for the import) reach a kafkit consumer field by field, and 200 records kafkit wrote are read field by field by ProtobufDeserializer (with a registry client where the registry serves descriptors, without on Apicurio 2.6); for interop.Order.Line, nested after a map field, both sides write the message indexes protoc numbers ([0, 1]: the map's entry type counts).
 import { join } from 'node:path'
-import { beforeAll, describe, expect, inject, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest'
 import { buffer, defineTopic, string } from '@kafkit/core'
 import { uniqueName } from '@kafkit/testkit'
 import { loadProtoFile, protobuf, SchemaRegistry, type ProtoObject } from '@kafkit/protobuf'
@@ -8,7 +8,7 @@ import { createTopic } from '../../packages/avro/test/integration/kafka-helpers.
 import { indexResolver } from '../../packages/protobuf/src/internal/parse.js'
 import { readFrame } from '../../packages/protobuf/src/internal/wire-format.js'
 import { kafkitReadAll, kafkitWriteAll } from './kafkit-side.js'
-import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, servesSerializedProtobuf } from './python.js'
+import { expectedRecord, pythonConsume, pythonProduce, pythonWithConfluentKafka, servesSerializedProtobuf, stopPythonRuns } from './python.js'
 
 const COUNT = 200
 let python: string
@@ -53,6 +53,9 @@ describe('Protobuf interop with Python confluent-kafka', () => {
   beforeAll(async () => {
     python = await pythonWithConfluentKafka()
   }, 660_000)
+  // A run a timed-out test or set-up (pip) left going is killed, not left behind.
+  afterEach(stopPythonRuns)
+  afterAll(stopPythonRuns)
 
   test('Python ProtobufSerializer writes 200 records, a kafkit consumer reads each field', async () => {
     const { brokers, schemaRegistryUrl } = inject('kafka')

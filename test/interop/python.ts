@@ -1,7 +1,7 @@
 // The Python side of the interop tests: a venv with confluent-kafka from PyPI, made once per
 // requirements set in the kafkit cache dir (never in the repo), and a runner for
 // confluent_interop.py that leaves no process behind.
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -17,9 +17,22 @@ interface Run {
   stderr: string
 }
 
+/** Python processes still running, for {@link stopPythonRuns}. */
+const running = new Set<ChildProcess>()
+
+/**
+ * Kills what is left of this file's Python runs (for `afterEach`/`afterAll`): a test or set-up
+ * that timed out would leave its run going until the run's own, longer, limit.
+ */
+export function stopPythonRuns(): void {
+  for (const child of running) child.kill('SIGKILL')
+}
+
 function run(command: string, args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } })
+    running.add(child)
+    child.once('exit', () => running.delete(child))
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString()))
