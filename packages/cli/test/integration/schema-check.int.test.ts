@@ -78,9 +78,12 @@ describe('kafkit schema check', () => {
   })
 
   test('the real executable exits with those codes (a CI gate)', () => {
+    // Synchronous, so vitest's timeout cannot end it: its own bound does (SIGTERM, which
+    // run-ts relays to the program), and a run ended that way has no exit status to pass.
     const bin = (file: string) =>
       spawnSync(process.execPath, [join(root, 'scripts/run-ts.mjs'), join(root, 'packages/cli/src/bin.ts'), 'schema', 'check', file, '--subject', subject, '--registry', url], {
         encoding: 'utf8',
+        timeout: 25_000,
       })
     const ok = bin(files.addedWithDefault)
     expect(ok.status, ok.stderr).toBe(0)
