@@ -57,6 +57,7 @@ describe('avro() in a topic contract', () => {
       expect(dead?.value?.toString()).toBe('not avro')
     } finally {
       await consumer.stop()
+      await kafka.close()
     }
     expect(seen).toEqual([
       { id: 'p1', amount: '12.30', at },

@@ -64,7 +64,7 @@ test('a registry answer cut off mid-body delays the record; it is decoded again 
   consumer.handle(Readings, async (m) => void handled.push(m.value.celsius), { retry: { attempts: 3, backoff: { initialMs: 50, maxMs: 100 } }, deadLetter: true })
   try {
     await consumer.start()
-    await waitFor(() => handled.length === 1, { timeoutMs: 30_000, message: 'the record handled after the registry hiccup' })
+    await waitFor(() => handled.length === 1, { timeoutMs: 60_000, message: 'the record handled after the registry hiccup' })
   } finally {
     await kafka.close()
   }

@@ -56,6 +56,7 @@ describe('json() with the registry, in a topic contract', () => {
       expect(dead.map((record) => record.value)).toEqual(poison)
     } finally {
       await consumer.stop()
+      await kafka.close()
     }
     expect(codes).toEqual(['KAFKIT_SERDE_MAGIC_BYTE', 'KAFKIT_SERDE_UNKNOWN_SCHEMA', 'KAFKIT_SERDE_DECODE'])
     expect(seen).toEqual([
