@@ -145,9 +145,10 @@ export async function auditTopic(
   await consumer.connect()
   try {
     await consumer.subscribe({ topic, fromBeginning: true })
-    const done = new Promise<void>((resolve) => {
+    const done = new Promise<void>((resolve, reject) => {
       if (total === 0) resolve()
-      void consumer.run({
+      // A run that fails (the group join gave up) fails the audit, never an unhandled rejection.
+      consumer.run({
         eachBatch: async ({ batch }) => {
           for (const message of batch.messages) {
             if (message.value === null) continue
@@ -164,7 +165,7 @@ export async function auditTopic(
           }
           if (records >= total) resolve()
         },
-      })
+      }).catch(reject)
     })
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
