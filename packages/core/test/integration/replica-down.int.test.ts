@@ -1,0 +1,180 @@
+// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping.
+import { type KafkaCluster, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
+import kafkajs from 'kafkajs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineTopic, json, Kafkit, string } from '../../src/index.js'
+import { sleep } from '../../src/runtime/heartbeat.js'
+import { readCommitted } from './transaction-helpers.js'
+
+const Event = z.object({ n: z.number() })
+// Created before the kill: the dead-letter and output topics have a replica on broker 2, the others do not.
+const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out') }
+const dlq = `${names.source}.dlq`
+
+let cluster: KafkaCluster
+/** The brokers still serving (broker 2 is killed in beforeAll). */
+const live = () => cluster.brokers.slice(0, 2)
+let raw: InstanceType<typeof kafkajs.Kafka>
+let admin: kafkajs.Admin
+let kafka: Kafkit
+
+beforeAll(async () => {
+  // Internal topics replicated on 2 brokers: created on first use, after the kill, on the live ones,
+  // so the group and transaction coordinators never sit on the dead broker.
+  cluster = await startKafka({
+    backend: 'jvm',
+    brokers: 3,
+    brokerConfig: { 'offsets.topic.replication.factor': '2', 'transaction.state.log.replication.factor': '2', 'transaction.state.log.min.isr': '1' },
+    log: () => {},
+  })
+  raw = new kafkajs.Kafka({ clientId: 'kafkit-replica-down-test', brokers: live(), logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 10 } })
+  admin = raw.admin()
+  await admin.connect()
+  const on = (replicas: number[], minInsync: string) => ({ replicaAssignment: [{ partition: 0, replicas }], configEntries: [{ name: 'min.insync.replicas', value: minInsync }] })
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: names.source, ...on([0, 1], '1') },
+      { topic: dlq, ...on([0, 1, 2], '3') },
+      { topic: names.input, ...on([0, 1], '1') },
+      { topic: names.output, ...on([0, 1, 2], '2') },
+    ],
+  })
+  await cluster.stopBroker(2)
+  // The controller drops the dead broker from the in-sync replicas once its session expires (6 s).
+  await waitFor(
+    async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output] })
+      return topics.every((t) => t.partitions.every((p) => p.leader === 0 && p.isr.length === 2))
+    },
+    { timeoutMs: 60_000, intervalMs: 500, message: 'broker 2 out of the in-sync replicas' },
+  )
+  kafka = new Kafkit({ clientId: 'kafkit-replica-down-test', brokers: cluster.brokers, logLevel: 'nothing' })
+}, 240_000)
+
+afterAll(async () => {
+  await kafka?.close()
+  await admin?.disconnect()
+  await cluster?.stop()
+})
+
+/** With 2 in-sync replicas left of 3: '3' makes the broker refuse every acks=all write (NOT_ENOUGH_REPLICAS, before the append), '2' takes them. */
+async function setMinInsync(topic: string, value: '2' | '3'): Promise<void> {
+  await admin.alterConfigs({ validateOnly: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'min.insync.replicas', value }] }] })
+}
+const committed = async (groupId: string, topic: string) => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions[0]!.offset
+const high = async (topic: string) => (await admin.fetchTopicOffsets(topic))[0]!.high
+
+describe('writes refused while a replica is down', () => {
+  it('a consumer holds the partition of a dead letter the broker refuses, and writes it once when the broker takes it', async () => {
+    const Source = defineTopic({ name: names.source, key: string(), value: json(Event) })
+    const groupId = uniqueName('g')
+    const handled: number[] = []
+    const dispatched: string[] = []
+    const producer = raw.producer()
+    await producer.connect()
+    await producer.send({
+      topic: names.source,
+      acks: -1,
+      messages: [
+        { key: 'a', value: JSON.stringify({ n: 1 }) },
+        { key: 'b', value: 'not json' },
+        { key: 'c', value: JSON.stringify({ n: 2 }) },
+      ],
+    })
+    await producer.disconnect()
+    const consumer = kafka.consumer({ groupId, fromBeginning: true, shutdown: false, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 })
+    consumer.on('dlq.dispatched', (e) => dispatched.push(e.offset))
+    consumer.handle(Source, async (m) => void handled.push(m.value.n), { deadLetter: true })
+    try {
+      await consumer.start()
+      await waitFor(() => handled.includes(1), { timeoutMs: 30_000, message: 'the record before the poison handled' })
+
+      // The dead letter of offset 1 is refused meanwhile: nothing may pass it.
+      await sleep(6_000)
+      expect(handled).toEqual([1])
+      expect(dispatched).toEqual([])
+      expect(await high(dlq)).toBe('0')
+      expect(['-1', '1']).toContain(await committed(groupId, names.source))
+
+      await setMinInsync(dlq, '2')
+      await waitFor(() => handled.includes(2), { timeoutMs: 30_000, message: 'the record after the poison handled once the dead letter was taken' })
+      await waitFor(async () => (await committed(groupId, names.source)) === '3', { timeoutMs: 20_000, message: 'every offset committed' })
+    } finally {
+      // Writes taken again whatever happened, so the stop need not wait out a refused write.
+      await setMinInsync(dlq, '2')
+      await consumer.stop()
+    }
+    expect(handled).toEqual([1, 2])
+    expect(dispatched).toEqual(['1'])
+    // Written once: one record in the dead-letter topic, the poison's.
+    expect(await high(dlq)).toBe('1')
+    const dead = await kafka.deadLetters(dlq).list()
+    expect(dead.map((e) => e.info)).toMatchObject([{ originalTopic: names.source, originalOffset: '1', errorCode: 'KAFKIT_SERDE_DECODE' }])
+  }, 90_000)
+
+  it('a pipeline aborts the transactions the broker refuses, resumes from the committed offset once it takes writes, and writes every output once', async () => {
+    const Input = defineTopic({ name: names.input, key: string(), value: json(Event) })
+    const Output = defineTopic({ name: names.output, key: string(), value: json(Event) })
+    const groupId = uniqueName('g')
+    const aborts: string[] = []
+    const resumed: (string | undefined)[] = []
+    let failed: unknown
+    const pipeline = kafka
+      .pipeline({
+        groupId,
+        transactionalId: uniqueName('tx'),
+        fromBeginning: true,
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 500,
+        shutdown: false,
+        maxRecordsPerTransaction: 10,
+        // Also the writes' delivery timeout: a refused write fails, and its transaction aborts, after 6 s.
+        transactionTimeoutMs: 6_000,
+        transactionRetry: { backoff: { initialMs: 200, maxMs: 1_000 } },
+      })
+      .from(Input)
+      .to(Output, ({ key, value }) => ({ key, value: { n: value.n + 1_000 } }))
+    pipeline.on('producer.txn.abort', (e) => aborts.push(e.reason))
+    pipeline.on('pipeline.resumed', (e) => resumed.push(e.committedOffset))
+    pipeline.done.catch((error: unknown) => (failed = error))
+    const producer = kafka.producer()
+    const send = (from: number, count: number) => producer.send(Input, Array.from({ length: count }, (_, i) => ({ key: `k${(from + i) % 7}`, value: { n: from + i } })))
+    const caughtUp = async () => (await committed(groupId, names.input)) === (await high(names.input))
+
+    try {
+      await pipeline.start()
+      await send(0, 30)
+      await waitFor(caughtUp, { timeoutMs: 30_000, message: 'the first 30 inputs committed' })
+
+      await setMinInsync(names.output, '3')
+      await send(30, 30)
+      await waitFor(() => aborts.length > 0, { timeoutMs: 30_000, message: 'a transaction the broker refused was aborted' })
+      // Still refused: the partition is held, nothing committed past the first 30.
+      await sleep(2_000)
+      expect(await committed(groupId, names.input)).toBe('30')
+
+      await setMinInsync(names.output, '2')
+      await send(60, 20)
+      await waitFor(caughtUp, { timeoutMs: 45_000, message: 'every input committed once the broker took writes again' })
+      expect(failed).toBeUndefined()
+    } finally {
+      await setMinInsync(names.output, '2')
+      await pipeline.stop()
+    }
+
+    const counts = new Map<number, number>()
+    for (const record of await readCommitted(live(), names.output)) {
+      const { n } = JSON.parse(record.value) as { n: number }
+      counts.set(n - 1_000, (counts.get(n - 1_000) ?? 0) + 1)
+    }
+    const inputs = Array.from({ length: 80 }, (_, i) => i)
+    expect(inputs.filter((n) => !counts.has(n)), 'inputs without an output').toEqual([])
+    expect([...counts].filter(([, count]) => count > 1), 'inputs with several outputs').toEqual([])
+    expect(counts.size).toBe(80)
+    // The refusal did reach the pipeline: it aborted and resumed from the group's offset of the first 30.
+    expect(aborts).toContain('kafka-error')
+    expect(resumed).toContain('30')
+  }, 90_000)
+})
