@@ -1,6 +1,6 @@
 // Contract: a generated Protobuf message type in a topic contract: the typed producer registers the file and its import (as a reference) and sends Confluent-framed bytes with message indexes; the kafkit consumer hands typed values to its handler, and wrong magic byte, unknown schema id and undecodable bytes go to the dead-letter topic with their raw bytes; @kafkajs/confluent-schema-registry reads the same bytes.
 import { SchemaRegistry as ReferenceRegistry } from '@kafkajs/confluent-schema-registry'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, onTestFinished, test } from 'vitest'
 import { defineTopic, Kafkit, string } from '@kafkit/core'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { protobuf, protoFile, SchemaRegistry } from '../../src/index.js'
@@ -13,6 +13,7 @@ describe('protobuf() in a topic contract', () => {
     const registry = new SchemaRegistry({ url: cluster().schemaRegistryUrl })
     const Payments = defineTopic({ name: topic, key: string(), value: protobuf(Payment, { registry }) })
     const kafka = new Kafkit({ clientId: uniqueName('proto-contract'), brokers: cluster().brokers })
+    onTestFinished(() => kafka.close())
     const producer = kafka.producer()
     const sent = [
       { id: 'p1', amount: { currency: 'EUR', units: '9007199254740993', nanos: 10 }, method: 'CARD' as const, tags: ['web'], attributes: { shop: 'n' }, sequence: 1n, card_token: 'tok' },

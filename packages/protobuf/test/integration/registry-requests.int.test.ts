@@ -1,5 +1,5 @@
 // Contract: a Protobuf serde registers and looks up an imported file once, however many topics it writes to and however many files import it: the writers of three topics ask the real registry about the shared import twice in all (register, look up), not twice per topic; what they write decodes.
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { uniqueName } from '@kafkit/testkit'
@@ -12,7 +12,7 @@ let proxy: Server
 const paths: string[] = []
 beforeAll(async () => {
   const target = new URL(cluster().schemaRegistryUrl as string)
-  proxy = createServer(async (request, response) => {
+  const forward = async (request: IncomingMessage, response: ServerResponse) => {
     paths.push(`${request.method} ${decodeURIComponent(request.url ?? '')}`)
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
@@ -23,6 +23,13 @@ beforeAll(async () => {
     })
     response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
     response.end(Buffer.from(await upstream.arrayBuffer()))
+  }
+  // A failed forward is a 502 the serde sees (and the test fails on), never an unhandled rejection.
+  proxy = createServer((request, response) => {
+    forward(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(502, { 'content-type': 'text/plain' })
+      response.end(String(error))
+    })
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
 })
