@@ -36,6 +36,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
+          // Unit tests share the 2 cores of CI with the brokers of the integration project: a
+          // test that takes 1 s alone can take several then. Slow ones still set their own.
+          testTimeout: 20_000,
           typecheck: {
             enabled: true,
             include: ['packages/*/test/**/*.test-d.ts'],
