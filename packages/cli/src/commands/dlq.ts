@@ -1,11 +1,11 @@
-import { type DeadLetterEntry, type DeadLetterFilter, Kafkit, type ReplayProgress } from '@kafkit/core'
+import { type DeadLetterEntry, type DeadLetterFilter, isKafkitError, Kafkit, type ReplayProgress } from '@kafkit/core'
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
 import { kafkaConfig } from '../internal/connection.js'
 
-const usage = `kafkit dlq list <dlq-topic> [filters] [--json]
-kafkit dlq inspect <dlq-topic> <partition>:<offset> [--json]
-kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--all-groups] [--no-progress] [--json]
+const usage = `kafkit dlq list <dlq-topic> [filters] [--timeout <ms>] [--json]
+kafkit dlq inspect <dlq-topic> <partition>:<offset> [--timeout <ms>] [--json]
+kafkit dlq replay <dlq-topic> [filters] [--to <topic>] [--dry-run] [--rate <n>] [--force] [--all-groups] [--no-progress] [--timeout <ms>] [--json]
 
 Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
 
@@ -13,8 +13,10 @@ Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
   inspect  one dead letter in full: key, value, headers, error and stack
   replay   send dead letters back to their original topic (or --to), with key, value
            and headers, plus a kafkit-replay-of header. Each replayed record is noted
-           in the compacted ledger topic <dlq-topic>.replayed; a later replay skips it,
-           so running the same replay twice sends nothing the second time.
+           in the compacted ledger topic <dlq-topic>.replayed once the broker
+           acknowledged it; a later replay skips it, so running the same replay twice
+           sends nothing the second time, and after a failed replay (the error names the
+           dead letters not acknowledged) the next one sends only those and the rest.
 
 All three read the topic as a stream, so a dead-letter topic of millions of records is
 listed and replayed in constant memory. A replay reports its progress on stderr (records
@@ -36,6 +38,11 @@ Replay:
                        only the group that failed it; kafkit consumers of other groups skip it)
   --no-progress        no progress reports on stderr
 
+All three:
+  --timeout <ms>       fail when reading the dead-letter topic (or its ledger) gets no further
+                       for this long, or a replayed record is not acknowledged within it
+                       (default 120000: a broker unreachable, a topic deleted)
+
 Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS; TLS, SASL, timeouts and retries
 from the environment, as every kafkit client reads it ($KAFKA_SSL*, $KAFKA_SASL_MECHANISM,
 $KAFKA_SASL_USERNAME, $KAFKA_SASL_PASSWORD, $KAFKA_*_TIMEOUT_MS, $KAFKA_RETRIES…).
@@ -48,8 +55,16 @@ const shared = {
   since: { type: 'string' },
   until: { type: 'string' },
   partition: { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const
+
+/** `--timeout <ms>` as read options: a positive number of milliseconds. */
+function readOptions(text: string | undefined): { timeoutMs?: number } {
+  if (text === undefined) return {}
+  if (!/^\d+$/.test(text) || Number(text) <= 0) throw new UsageError(`--timeout must be a positive number of milliseconds, got "${text}"`)
+  return { timeoutMs: Number(text) }
+}
 
 function time(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined
@@ -116,7 +131,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     const kafka = client(values.brokers, io)
     try {
       let count = 0
-      for await (const e of kafka.deadLetters(positionals[0] as string).stream(filterOf(values))) {
+      for await (const e of kafka.deadLetters(positionals[0] as string).stream(filterOf(values), readOptions(values.timeout))) {
         count++
         io.out(values.json ? JSON.stringify(toJson(e)) : line(e))
       }
@@ -127,12 +142,12 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     }
   }
   if (sub === 'inspect') {
-    const { values, positionals } = parse(args, { brokers: shared.brokers, json: shared.json })
+    const { values, positionals } = parse(args, { brokers: shared.brokers, timeout: shared.timeout, json: shared.json })
     const match = /^(\d+):(\d+)$/.exec(positionals[1] ?? '')
     if (positionals.length !== 2 || !match) throw new UsageError('give a dead-letter topic and <partition>:<offset>')
     const kafka = client(values.brokers, io)
     try {
-      const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string)
+      const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string, readOptions(values.timeout))
       if (!entry) {
         io.err(`no dead letter at ${positionals[1]} in ${positionals[0]}`)
         return ExitCode.failed
@@ -162,6 +177,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
     const rate = values.rate === undefined ? 0 : Number(values.rate)
     if (!(rate >= 0)) throw new UsageError(`--rate must be a non-negative number, got "${values.rate}"`)
+    const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
       const dlq = kafka.deadLetters(positionals[0] as string)
@@ -190,6 +206,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
         force: values.force,
         audience: values['all-groups'] ? 'all-groups' : 'original-group',
         collect: false,
+        ...read,
         ...(values['no-progress']
           ? {}
           : {
@@ -208,8 +225,14 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
       try {
         report = await replaying
       } catch (error) {
-        // The document stays valid JSON: what was replayed before the failure, and the failure.
-        if (values.json) io.out(`],"error":${JSON.stringify(error instanceof Error ? error.message : String(error))}}`)
+        // The error line lands on a cleared terminal line.
+        if (statusShown) io.status?.('')
+        // The document stays valid JSON: what was replayed before the failure, and the failure
+        // with the dead letters it left out (the next replay sends them again).
+        if (values.json) {
+          const failed = isKafkitError(error) && Array.isArray(error.context.failed) ? `,"errorCode":${JSON.stringify(error.code)},"failed":${JSON.stringify(error.context.failed)}` : ''
+          io.out(`],"error":${JSON.stringify(error instanceof Error ? error.message : String(error))}${failed}}`)
+        }
         throw error
       }
       const s = report.skipped

@@ -1,3 +1,4 @@
+import { isKafkitError, KafkitError, type KafkitErrorCode } from '../errors.js'
 import type { TopicScanOptions, TopicScanStart } from '../internal/transport/index.js'
 import type { RecordSender, TopicEnsurer } from '../runtime/engine.js'
 import { type ConsumerEvents, EventHub } from '../runtime/events.js'
@@ -86,6 +87,13 @@ export interface ReplayOptions extends DeadLetterFilter {
   onProgress?: (progress: ReplayProgress) => void
   /** How often `onProgress` is called. @default 1_000 */
   progressIntervalMs?: number
+  /**
+   * Fail when the replay got no further for this long: a read of the dead-letter topic or
+   * of its ledger, as for {@link DeadLetterTopic.stream} (time spent sending does not count
+   * there), and a send not acknowledged within it (the delivery timeout of the records it
+   * sends). @default 120_000
+   */
+  timeoutMs?: number
 }
 
 /** What a replay did. */
@@ -114,6 +122,8 @@ export interface DeadLetterReadOptions {
 export interface DeadLetterToolDeps {
   stream(topic: string, options?: TopicScanOptions): AsyncIterable<RawRecord>
   sender: RecordSender
+  /** A sender whose sends fail once not acknowledged within `deliveryTimeoutMs` (a replay's `timeoutMs`); without it, `sender` is used. */
+  senderWithin?: (deliveryTimeoutMs: number) => RecordSender
   topics: TopicEnsurer
   release?: () => Promise<void>
 }
@@ -122,9 +132,11 @@ export interface DeadLetterToolDeps {
  * The ledger of replayed dead letters: a compacted topic `<dlq>.replayed`, one record per
  * replayed dead letter, keyed `<partition>:<offset>`. A replay reads it first and skips
  * what it lists, so running the same replay twice sends nothing the second time, while a
- * record that an earlier filter left out stays replayable. The ledger entry is written
- * after the broker acknowledged the replayed record: a crash between the two writes can
- * replay that one record again (at-least-once), never lose it.
+ * record that an earlier filter left out stays replayable. A record's entry is written
+ * once the broker acknowledged that record, whatever happened to the records around it: a
+ * failed replay leaves out of the ledger exactly the records the broker did not
+ * acknowledge (or whose answer never came), and a crash between the two writes can send
+ * again at most the records in flight (at-least-once), never lose one.
  */
 export function ledgerTopicOf(dlqTopic: string): string {
   return `${dlqTopic}.replayed`
@@ -162,11 +174,81 @@ function toEntry(record: RawRecord, ledger: OffsetSet): DeadLetterEntry {
   }
 }
 
-/** One request's worth of replayed records and their ledger entries. */
-interface Chunk {
-  records: OutgoingRecord[]
-  ledger: OutgoingRecord[]
-  refs: { partition: number; offset: string; target: string }[]
+/** Where a replayed dead letter came from (its DLQ partition and offset) and where it went. */
+type ReplayRef = ReplayReport['replayed'][number]
+
+/** One dead letter on its way back: the record to send and its ledger entry. */
+interface Outgoing {
+  ref: ReplayRef
+  record: OutgoingRecord
+  ledger: OutgoingRecord
+}
+
+/** A dead letter whose send failed: `not-written` (the broker refused it) or `unknown` (no answer: it may be in the target). */
+interface Unacknowledged extends ReplayRef {
+  outcome: 'not-written' | 'unknown'
+  error: unknown
+}
+
+/** Acknowledged records whose ledger entries could not be written: a later replay sends them again. */
+interface Unrecorded {
+  refs: ReplayRef[]
+  error: unknown
+}
+
+function outcomeOf(error: unknown): Unacknowledged['outcome'] {
+  return isKafkitError(error) && error.context.outcome === 'not-written' ? 'not-written' : 'unknown'
+}
+
+const position = (dlqTopic: string, ref: ReplayRef) => `${dlqTopic}[${ref.partition}]@${ref.offset} -> ${ref.target}`
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
+
+/**
+ * The error of a replay whose sends or ledger writes failed. It names where: the first
+ * dead letter not replayed as `context.topic`/`partition`/`offset` (the dead-letter topic's
+ * position), its `target`, and every one in `context.failed`; its code, retriability and
+ * cause are those of the first failure.
+ */
+function replayError(dlqTopic: string, ledgerTopic: string, unacknowledged: Unacknowledged[], unrecorded: Unrecorded[]): KafkitError {
+  const failed = [...unacknowledged].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : BigInt(a.offset) > BigInt(b.offset) ? 1 : 0))
+  const notNoted = unrecorded.flatMap((u) => u.refs)
+  const first = failed[0]
+  const cause = first?.error ?? unrecorded[0]?.error
+  const code: KafkitErrorCode = isKafkitError(cause) ? cause.code : 'KAFKIT_KAFKA'
+  const retriable = isKafkitError(cause) ? cause.retriable : true
+  const parts: string[] = []
+  if (first !== undefined) {
+    const unknown = failed.filter((f) => f.outcome === 'unknown').length
+    const shown = failed.slice(0, 5).map((f) => position(dlqTopic, f)).join(', ')
+    const more = failed.length > 5 ? ` and ${failed.length - 5} more` : ''
+    const them = failed.length === 1 ? 'it' : 'them'
+    const verdict =
+      unknown === 0
+        ? `the broker did not write ${them}; a later replay sends ${them} again`
+        : `${unknown === failed.length ? (failed.length === 1 ? 'it' : 'they') : `${unknown} of them`} got no answer and may or may not be in the target; a later replay sends ${them} again (and may duplicate those)`
+    parts.push(`${plural(failed.length, 'dead letter')} not acknowledged: ${shown}${more} (${messageOf(first.error)}); ${verdict}`)
+  }
+  if (notNoted.length > 0) {
+    parts.push(`${plural(notNoted.length, 'replayed record')} (the first ${position(dlqTopic, notNoted[0]!)}) could not be noted in the ledger ${ledgerTopic} (${messageOf(unrecorded[0]!.error)}); a later replay sends them again`)
+  }
+  const at = first ?? notNoted[0]!
+  const targets = [...new Set([...failed.map((f) => f.target), ...notNoted.map((r) => r.target)])]
+  return new KafkitError(code, `replay of ${dlqTopic} to ${targets.join(', ')} failed: ${parts.join('; ')}`, {
+    cause,
+    retriable,
+    context: {
+      topic: dlqTopic,
+      partition: at.partition,
+      offset: at.offset,
+      dlqTopic,
+      target: at.target,
+      ...(targets.length > 1 ? { targets } : {}),
+      ...(isKafkitError(cause) && cause.context.kafkaError !== undefined ? { kafkaError: cause.context.kafkaError } : {}),
+      failed: failed.map(({ partition, offset, target, outcome }) => ({ partition, offset, target, outcome })),
+      ...(notNoted.length > 0 ? { ledgerTopic, unrecorded: notNoted } : {}),
+    },
+  })
 }
 
 /**
@@ -262,6 +344,10 @@ export class DeadLetterTopic {
    * Records an earlier replay sent are skipped (see {@link ledgerTopicOf}). Streams the
    * topic: at most a few thousand records are in memory at once, sent in batches of
    * {@link CHUNK_RECORDS} with a few batches in flight, in order per partition.
+   * @throws KafkitError when a record's send or a ledger write failed, once every batch in
+   * flight settled: it names the dead letters not replayed (`context.topic`, `partition`,
+   * `offset` of the first, its `target`, all of them in `context.failed`); the records the
+   * broker acknowledged are in the ledger, so running the replay again sends only the others.
    */
   async replay(options: ReplayOptions = {}): Promise<ReplayReport> {
     const dryRun = options.dryRun ?? false
@@ -286,36 +372,87 @@ export class DeadLetterTopic {
     const every = options.progressIntervalMs ?? 1_000
     let reportAt = startedAt + every
 
-    const replayed = (ref: Chunk['refs'][number]) => {
+    const sender = options.timeoutMs !== undefined && this.#deps.senderWithin !== undefined ? this.#deps.senderWithin(options.timeoutMs) : this.#deps.sender
+    const replayed = (ref: ReplayRef) => {
       report.replayedCount++
       if (collect) report.replayed.push(ref)
       this.#events.emit('replay.record', { dlqTopic: this.topic, partition: ref.partition, offset: ref.offset, target: ref.target, dryRun })
     }
-    // Batches in flight, oldest first; each settles once its records and then their ledger entries are acknowledged.
+    // Batches in flight, oldest first; each settles once its records and then the ledger
+    // entries of those acknowledged are written (or failed).
     const inFlight: Promise<void>[] = []
-    let failure: { error: unknown } | undefined
-    let acked: Promise<void> = Promise.resolve()
-    let chunk: Chunk = { records: [], ledger: [], refs: [] }
+    const unacknowledged: Unacknowledged[] = []
+    const unrecorded: Unrecorded[] = []
+    const failed = () => unacknowledged.length > 0 || unrecorded.length > 0
+    // Replayed records are reported in read order: each batch after the one before it.
+    let reported: Promise<void> = Promise.resolve()
+    let chunk: Outgoing[] = []
+    // Targets known to exist. Each record is its own send, and the producer lets sends to one
+    // topic in one at a time: to a missing topic, each would retry its metadata for seconds
+    // before failing, one after the other. A target is looked up once instead, and its
+    // records are not sent when it does not exist.
+    const targets = new Map<string, Promise<unknown>>()
+    const absent = (target: string): Promise<unknown> => {
+      let check = targets.get(target)
+      if (check === undefined) {
+        check = this.#deps.topics.describe(target).then(
+          (found) => (found === undefined ? new KafkitError('KAFKIT_KAFKA', `the target topic '${target}' does not exist: create it, or replay with \`to\``, { context: { topic: target, outcome: 'not-written' } }) : undefined),
+          (error: unknown) => error,
+        )
+        targets.set(target, check)
+      }
+      return check
+    }
     const flush = async () => {
-      if (chunk.records.length === 0) return
+      if (chunk.length === 0) return
       const sending = chunk
-      chunk = { records: [], ledger: [], refs: [] }
-      const written = this.#deps.sender.send(sending.records)
-      // Replayed records are reported in order, each batch once it is acknowledged.
-      acked = Promise.all([acked, written]).then(() => sending.refs.forEach(replayed))
-      const done = acked.then(() => this.#deps.sender.send(sending.ledger)).catch((error: unknown) => {
-        failure ??= { error }
+      chunk = []
+      const missing = new Map<string, unknown>()
+      for (const target of new Set(sending.map((o) => o.ref.target))) {
+        const problem = await absent(target)
+        if (problem !== undefined) {
+          // Looked up again next time: a lookup that failed may succeed later.
+          targets.delete(target)
+          missing.set(target, problem)
+        }
+      }
+      // One send per record, so each has its own acknowledgement and the ledger lists exactly
+      // what the broker took, whatever became of the records around it or of other batches.
+      // The producer still writes them in batches per partition, in this order.
+      const sends = sending.map((o) => (missing.has(o.ref.target) ? undefined : sender.send([o.record])))
+      const acked = Promise.allSettled(sends).then((results) => {
+        const ok: Outgoing[] = []
+        results.forEach((result, i) => {
+          const o = sending[i]!
+          // Not sent at all: its target is missing (or could not be looked up).
+          if (sends[i] === undefined) unacknowledged.push({ ...o.ref, outcome: 'not-written', error: missing.get(o.ref.target) })
+          else if (result.status === 'fulfilled') ok.push(o)
+          else unacknowledged.push({ ...o.ref, outcome: outcomeOf(result.reason), error: result.reason })
+        })
+        return ok
       })
-      inFlight.push(done)
+      reported = reported.then(() => acked).then((ok) => ok.forEach((o) => replayed(o.ref)))
+      const noted = acked.then(async (ok) => {
+        if (ok.length === 0) return
+        try {
+          await sender.send(ok.map((o) => o.ledger))
+        } catch (error) {
+          unrecorded.push({ refs: ok.map((o) => o.ref), error })
+        }
+      })
+      inFlight.push(Promise.all([noted, reported]).then(() => undefined))
       while (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift()
     }
 
     const entries = this.#entries(options.partition, {
       onStart: (start: TopicScanStart) => void (total = start.total),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     })
+    let readFailure: { error: unknown } | undefined
     try {
       for await (const entry of entries) {
-        if (failure !== undefined) break
+        // A failed send or ledger write stops the replay: nothing more is sent.
+        if (failed()) break
         report.scanned++
         if (options.onProgress !== undefined && Date.now() >= reportAt) {
           reportAt = Date.now() + every
@@ -353,16 +490,23 @@ export class DeadLetterTopic {
         const headers: RawHeaders = { ...entry.headers, [KafkitHeaders.replayOf]: `${this.topic}/${entry.partition}/${entry.offset}` }
         delete headers[KafkitHeaders.replayGroup]
         if ((options.audience ?? 'original-group') === 'original-group' && entry.info.groupId) headers[KafkitHeaders.replayGroup] = entry.info.groupId
-        chunk.records.push({ topic: target, key: entry.key, value: entry.value, headers })
-        chunk.ledger.push({ topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 })
-        chunk.refs.push(ref)
-        if (chunk.records.length >= CHUNK_RECORDS) await flush()
+        chunk.push({
+          ref,
+          record: { topic: target, key: entry.key, value: entry.value, headers },
+          ledger: { topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 },
+        })
+        if (chunk.length >= CHUNK_RECORDS) await flush()
       }
-      if (failure === undefined) await flush()
+      if (!failed()) await flush()
+    } catch (error) {
+      readFailure = { error }
     } finally {
+      // Every batch sent settles, and the acknowledged records are noted, before the replay returns or fails.
       await Promise.all(inFlight)
     }
-    if (failure !== undefined) throw failure.error
+    // A failed send names the dead letters it concerns; it outranks a read that failed after it.
+    if (failed()) throw replayError(this.topic, ledgerTopic, unacknowledged, unrecorded)
+    if (readFailure !== undefined) throw readFailure.error
     options.onProgress?.(progress(true))
     this.#events.emit('replay.done', { dlqTopic: this.topic, replayed: report.replayedCount, skipped: report.skipped.filtered + report.skipped.alreadyReplayed + report.skipped.noTarget, dryRun })
     return report
