@@ -2,9 +2,8 @@
 // does not fit waits for room in call order, fails `not-written` when its delivery timeout passes
 // first, and is let in as soon as earlier sends settle. The real broker: test/integration/producer-buffer.int.test.ts.
 import { describe, expect, test } from 'vitest'
-import { Delivery } from '../../../src/internal/transport/delivery.js'
-import { IdempotentIdentity } from '../../../src/internal/transport/identity.js'
-import { ok, scriptedCluster } from './scripted-cluster.js'
+import type { Delivery } from '../../../src/internal/transport/delivery.js'
+import { ok, scriptedCluster, scriptedDelivery } from './scripted-cluster.js'
 
 const settings = { acks: -1 as const, ackTimeoutMs: 100, compression: 0 }
 /** A keyless, headerless record counts its value and 16 bytes of record overhead. */
@@ -13,13 +12,7 @@ const send = (d: Delivery, value: string) => d.send([{ topic: 't', messages: [{ 
 
 function delivery(maxQueuedBytes: number, answer: Parameters<typeof scriptedCluster>[0], deliveryTimeoutMs = 300) {
   const { cluster, requests } = scriptedCluster(answer)
-  let next = 100
-  const identity = new IdempotentIdentity(() => {
-    let id = -1
-    return { initProducerId: async () => void (id = next++), getProducerId: () => id, getProducerEpoch: () => 0 } as never
-  })
-  const d = new Delivery({ cluster, partitioner: () => 0, identity, deliveryTimeoutMs, requestTimeoutMs: 5_000, maxInFlightRequests: 1, maxBatchBytes: 1_000_000, maxQueuedBytes, unknownTopicRetries: 0, log: () => {} })
-  return { d, requests }
+  return { d: scriptedDelivery(cluster, { deliveryTimeoutMs, maxQueuedBytes, requestTimeoutMs: 5_000 }).d, requests }
 }
 
 /** A gate the scripted broker waits on before it answers. */

@@ -2,74 +2,22 @@
 // broker's behaviour is in test/integration/producer-failover.int.test.ts): a sent batch's sequence
 // range is never given to other records under the same producer id, and a request never mixes ids.
 import { describe, expect, test, vi } from 'vitest'
-import { Delivery } from '../../../src/internal/transport/delivery.js'
-import { IdempotentIdentity } from '../../../src/internal/transport/identity.js'
-import type { EngineCluster } from '../../../src/internal/transport/engine-internals.js'
+import { type PartitionAnswer, ok, type SentRequest, scriptedCluster as scripted, scriptedDelivery } from './scripted-cluster.js'
 
-interface SentRequest {
-  producerId: number
-  topicData: { topic: string; partitions: { partition: number; firstSequence: number; messages: { value: Buffer }[] }[] }[]
-}
-
-// As kafkajs' Broker names its private request channel (the delivery path finds it by this name).
-const sendRequest = Symbol('private:Broker:sendRequest')
-
-/** A broker whose Produce answers come from `answer`, per request; it records every request. */
-function scriptedCluster(answer: (request: SentRequest, index: number) => Record<number, { errorCode: number; baseOffset: string }>, delayMs: (request: SentRequest, index: number) => number = () => 0) {
-  const requests: SentRequest[] = []
-  class ScriptedBroker {
-    nodeId = 1
-    isConnected() {
-      return true
-    }
-    lookupRequest() {
-      return (args: SentRequest) => ({ request: args, response: { decode: async (payload: unknown) => payload } })
-    }
-    async [sendRequest](built: { request: SentRequest }) {
-      const index = requests.push(built.request) - 1
-      const byPartition = answer(built.request, index)
-      const delay = delayMs(built.request, index)
-      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
-      return { topics: built.request.topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, ...byPartition[p.partition]! })) })) }
-    }
-  }
-  const broker = new ScriptedBroker()
-  const cluster = {
-    connect: async () => {},
-    disconnect: async () => {},
-    isConnected: () => true,
-    refreshMetadata: async () => {},
-    refreshMetadataIfNecessary: async () => {},
-    addMultipleTargetTopics: async () => {},
-    findTopicPartitionMetadata: () => [
-      { partitionId: 0, leader: 1 },
-      { partitionId: 1, leader: 1 },
-      { partitionId: 2, leader: 1 },
-    ],
-    findBroker: async () => broker,
-    removeBroker: () => {},
-    markOffsetAsCommitted: () => {},
-  } as unknown as EngineCluster
-  return { cluster, requests }
-}
-
-function delivery(cluster: EngineCluster, deliveryTimeoutMs = 2_000, grantMs = 0) {
-  let next = 100
-  const identity = new IdempotentIdentity(() => {
-    let id = -1
-    const grant = async () => {
-      if (grantMs > 0 && next > 100) await new Promise((resolve) => setTimeout(resolve, grantMs))
-      id = next++
-    }
-    return { initProducerId: grant, getProducerId: () => id, getProducerEpoch: () => 0 } as never
+/** A broker whose Produce answers come from `answer`, each after `delayMs`; it records every request. */
+function scriptedCluster(answer: (request: SentRequest, index: number) => Record<number, PartitionAnswer>, delayMs: (request: SentRequest, index: number) => number = () => 0) {
+  return scripted(async (request, index) => {
+    const answers = answer(request, index)
+    const delay = delayMs(request, index)
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
+    return answers
   })
-  const d = new Delivery({ cluster, partitioner: () => 0, identity, deliveryTimeoutMs, requestTimeoutMs: 1000, maxInFlightRequests: 1, maxBatchBytes: 1_000_000, unknownTopicRetries: 0, log: () => {} })
-  return { d, identity }
 }
+
+const delivery = (cluster: Parameters<typeof scriptedDelivery>[0], deliveryTimeoutMs = 2_000, grantMs = 0) => scriptedDelivery(cluster, { deliveryTimeoutMs, grantMs })
 
 const settings = { acks: -1 as const, ackTimeoutMs: 100, compression: 0 }
 const records = (partition: number, ...values: string[]) => [{ topic: 't', messages: values.map((v) => ({ key: null, value: Buffer.from(v), partition })) }]
-const ok = (offset: string) => ({ errorCode: 0, baseOffset: offset })
 const NOT_LEADER = { errorCode: 6, baseOffset: '-1' }
 const OUT_OF_ORDER = { errorCode: 45, baseOffset: '-1' }
 
