@@ -1,4 +1,4 @@
-// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping.
+// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order.
 import { type KafkaCluster, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,7 @@ import { readCommitted } from './transaction-helpers.js'
 
 const Event = z.object({ n: z.number() })
 // Created before the kill: the dead-letter and output topics have a replica on broker 2, the others do not.
-const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out') }
+const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer') }
 const dlq = `${names.source}.dlq`
 
 let cluster: KafkaCluster
@@ -39,13 +39,14 @@ beforeAll(async () => {
       { topic: dlq, ...on([0, 1, 2], '3') },
       { topic: names.input, ...on([0, 1], '1') },
       { topic: names.output, ...on([0, 1, 2], '2') },
+      { topic: names.buffer, ...on([0, 1, 2], '3') },
     ],
   })
   await cluster.stopBroker(2)
   // The controller drops the dead broker from the in-sync replicas once its session expires (6 s).
   await waitFor(
     async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output] })
+      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer] })
       return topics.every((t) => t.partitions.every((p) => p.leader === 0 && p.isr.length === 2))
     },
     { timeoutMs: 60_000, intervalMs: 500, message: 'broker 2 out of the in-sync replicas' },
@@ -177,4 +178,39 @@ describe('writes refused while a replica is down', () => {
     expect(aborts).toContain('kafka-error')
     expect(resumed).toContain('30')
   }, 90_000)
+
+  it('a producer holds at most maxQueuedBytes of refused records: later sends wait for room, then all are written once, in call order', async () => {
+    const MAX_QUEUED = 100_000
+    const VALUE_BYTES = 30_000
+    const Buffered = defineTopic({ name: names.buffer, key: string(), value: string() })
+    const producer = kafka.producer({ maxQueuedBytes: MAX_QUEUED, deliveryTimeoutMs: 60_000 })
+    const values = Array.from({ length: 12 }, (_, i) => `${String(i).padStart(2, '0')}:${'x'.repeat(VALUE_BYTES)}`)
+    let settled = 0
+    const sends = values.map((value) => producer.send(Buffered, { key: 'k', value }).finally(() => void settled++))
+    // Observed from the start: a send failing while the checks below are awaited is no unhandled rejection.
+    const all = Promise.all(sends)
+    all.catch(() => {})
+    let peak = 0
+    const watch = setInterval(() => (peak = Math.max(peak, producer.queuedBytes)), 10)
+    try {
+      // Three records fit under the bound; the other nine wait, in memory only as their callers' arguments.
+      await waitFor(() => producer.queuedBytes > 2 * VALUE_BYTES, { message: 'records held while the broker refuses them' })
+      await sleep(3_000)
+      // Refused, not slow: nothing was acknowledged while min.insync.replicas (3) is above the in-sync replicas (2).
+      expect(settled).toBe(0)
+      expect(await high(names.buffer)).toBe('0')
+      expect(peak).toBeGreaterThan(3 * VALUE_BYTES)
+      expect(peak).toBeLessThanOrEqual(MAX_QUEUED)
+      await setMinInsync(names.buffer, '2')
+      const written = await all
+      expect(written.map((w) => w[0]!.baseOffset)).toEqual(values.map((_, i) => String(i)))
+    } finally {
+      clearInterval(watch)
+      await all.catch(() => {})
+      await producer.disconnect()
+    }
+    expect(peak).toBeLessThanOrEqual(MAX_QUEUED)
+    expect(producer.queuedBytes).toBe(0)
+    expect(await high(names.buffer)).toBe(String(values.length))
+  })
 })
