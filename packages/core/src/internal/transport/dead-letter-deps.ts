@@ -1,11 +1,7 @@
 import type { DeadLetterToolDeps } from '../../consumer/replay.js'
-import { createDefaultPartitioner } from '../../partitioner.js'
-import type { RecordSender } from '../../runtime/engine.js'
-import { toWireMessage } from '../../runtime/records.js'
-import { createConsumerDeps } from './group-consumer.js'
+import { createConsumerDeps, recordWriter } from './group-consumer.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import { streamTopic } from './topic-scan.js'
-import type { TransportProducer, WireMessage } from './types.js'
 
 /**
  * What `kafka.deadLetters(topic)` needs from one kafkajs client: streaming scans (bounded
@@ -16,42 +12,19 @@ import type { TransportProducer, WireMessage } from './types.js'
  */
 export function createDeadLetterDeps(transport: KafkajsTransport): DeadLetterToolDeps {
   const shared = createConsumerDeps(transport)
-  const bounded = new Map<number, { producer: TransportProducer; sender: RecordSender; ready?: Promise<void> }>()
+  const bounded = new Map<number, ReturnType<typeof recordWriter>>()
   return {
     stream: (topic, options) => streamTopic(transport.engine, topic, options),
     sender: shared.sender,
     topics: shared.topics,
     senderWithin(deliveryTimeoutMs) {
-      let entry = bounded.get(deliveryTimeoutMs)
-      if (entry === undefined) {
-        // The same settings as the shared producer (createConsumerDeps), but the delivery timeout.
-        const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs })
-        const created: { producer: TransportProducer; sender: RecordSender; ready?: Promise<void> } = {
-          producer,
-          sender: {
-            async send(records) {
-              try {
-                await (created.ready ??= producer.connect())
-              } catch (error) {
-                delete created.ready
-                throw error
-              }
-              const byTopic = new Map<string, WireMessage[]>()
-              for (const r of records) {
-                const list = byTopic.get(r.topic) ?? []
-                list.push(toWireMessage(r))
-                byTopic.set(r.topic, list)
-              }
-              await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1, compression: 'none', timeoutMs: Math.min(30_000, deliveryTimeoutMs) })
-            },
-          },
-        }
-        bounded.set(deliveryTimeoutMs, (entry = created))
-      }
-      return entry.sender
+      // The same writer as the shared one (createConsumerDeps), but with this delivery timeout.
+      let writer = bounded.get(deliveryTimeoutMs)
+      if (writer === undefined) bounded.set(deliveryTimeoutMs, (writer = recordWriter(transport, deliveryTimeoutMs)))
+      return writer.sender
     },
     release: async () => {
-      await Promise.allSettled([shared.release?.(), ...[...bounded.values()].map((entry) => entry.ready && entry.producer.disconnect())])
+      await Promise.allSettled([shared.release?.(), ...[...bounded.values()].map((writer) => writer.release())])
       bounded.clear()
     },
   }

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs'
 import { createDefaultPartitioner } from '../../partitioner.js'
-import type { ConsumerDeps, EngineConsumerConfig, EngineConsumerEvents } from '../../runtime/engine.js'
+import type { ConsumerDeps, EngineConsumerConfig, EngineConsumerEvents, RecordSender } from '../../runtime/engine.js'
 import type { RebalanceReason } from '../../runtime/events.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
 import { type RawRecord, toWireMessage } from '../../runtime/records.js'
@@ -187,11 +187,9 @@ function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits, change
  * those topics. The producer and admin connect on first use and close on `release()`.
  */
 export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
-  // The default partitioner is Java's murmur2, so a dead letter lands where a JVM producer would put its key.
   // Idempotent with the default delivery timeout: a dead letter or retry write rides through a failover too.
-  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs: 120_000 })
+  const writer = recordWriter(transport, 120_000)
   const admin = transport.admin()
-  let producerReady: Promise<void> | undefined
   let adminReady: Promise<void> | undefined
   const withAdmin = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -204,23 +202,7 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
   }
   return {
     createEngine: (config) => createGroupConsumer(transport.engine, config),
-    sender: {
-      async send(records) {
-        try {
-          await (producerReady ??= producer.connect())
-        } catch (error) {
-          producerReady = undefined
-          throw error
-        }
-        const byTopic = new Map<string, WireMessage[]>()
-        for (const r of records) {
-          const list = byTopic.get(r.topic) ?? []
-          list.push(toWireMessage(r))
-          byTopic.set(r.topic, list)
-        }
-        await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1, compression: 'none', timeoutMs: 30_000 })
-      },
-    },
+    sender: writer.sender,
     topics: {
       ensureTopics: (topics) =>
         withAdmin(async () => {
@@ -236,7 +218,40 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
         }),
     },
     release: async () => {
-      await Promise.allSettled([producerReady && producer.disconnect(), adminReady && admin.disconnect()])
+      await Promise.allSettled([writer.release(), adminReady && admin.disconnect()])
+    },
+  }
+}
+
+/**
+ * The writer of records kafkit makes itself (dead letters, retry-topic copies, replays): an
+ * idempotent acks=all producer with Java's murmur2 partitioner, so a dead letter lands where a
+ * JVM producer would put its key, connected on first use; every record acknowledged or the
+ * send rejects. `release()` disconnects it if it connected.
+ */
+export function recordWriter(transport: KafkajsTransport, deliveryTimeoutMs: number): { sender: RecordSender; release(): Promise<void> } {
+  const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs })
+  let ready: Promise<void> | undefined
+  return {
+    sender: {
+      async send(records) {
+        try {
+          await (ready ??= producer.connect())
+        } catch (error) {
+          ready = undefined
+          throw error
+        }
+        const byTopic = new Map<string, WireMessage[]>()
+        for (const r of records) {
+          const list = byTopic.get(r.topic) ?? []
+          list.push(toWireMessage(r))
+          byTopic.set(r.topic, list)
+        }
+        await producer.send([...byTopic].map(([topic, messages]) => ({ topic, messages })), { acks: -1, compression: 'none', timeoutMs: Math.min(30_000, deliveryTimeoutMs) })
+      },
+    },
+    release: async () => {
+      if (ready !== undefined) await producer.disconnect()
     },
   }
 }
