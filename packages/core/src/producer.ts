@@ -4,7 +4,7 @@ import { EventHub } from './runtime/events.js'
 import { KafkitError } from './errors.js'
 import { ms, parseOptions } from './internal/options.js'
 import { encodeRecords } from './internal/record.js'
-import { createTransactionalProducer, type Transport, type TransportProducer, type WireMessage, type WireTopicMessages } from './internal/transport/index.js'
+import { createTransactionalProducer, DEFAULT_MAX_QUEUED_BYTES, type Transport, type TransportProducer, type WireMessage, type WireTopicMessages } from './internal/transport/index.js'
 import type { CompressionName, PartitionDeliveryReport, RecordMetadata } from './kafka-types.js'
 import { createDefaultPartitioner, type Partitioner } from './partitioner.js'
 import type { TransactionEvents } from './transaction-events.js'
@@ -100,7 +100,7 @@ const producerOptionsSchema = z
     allowAutoTopicCreation: z.boolean().default(false),
     ackTimeoutMs: ms().default(30_000),
     deliveryTimeoutMs: ms().default(120_000),
-    maxQueuedBytes: z.number().int().positive().default(32 * 1024 * 1024),
+    maxQueuedBytes: z.number().int().positive().default(DEFAULT_MAX_QUEUED_BYTES),
     maxInFlightRequests: z.number().int().positive().optional(),
     transactionalId: z.string().min(1).max(255).optional(),
     transactionTimeoutMs: ms().default(60_000),
@@ -176,7 +176,8 @@ export class KafkitProducer {
 
   /**
    * Bytes of keys, values and headers this producer holds for plain sends not yet settled
-   * (bounded by `maxQueuedBytes`); a gauge for dashboards. Transactions hold theirs apart.
+   * (bounded by `maxQueuedBytes`); a gauge for dashboards. Always 0 for a transactional
+   * producer: its transactions' sends are bounded the same way but not counted here.
    */
   get queuedBytes(): number {
     return this.#engine.queuedBytes ?? 0

@@ -38,7 +38,15 @@ describe('a registry URL that does not point at the registry', () => {
     const webUrl = `http://127.0.0.1:${(webPage.address() as AddressInfo).port}/apis/ccompat/v7`
     for (const url of [`${registryUrl()}/nope`, registryUrl().replace(/\/apis\/ccompat\/v7$/, ''), webUrl]) {
       const wrong = new SchemaRegistry({ url })
-      for (const call of [() => wrong.getSchema(id), () => wrong.latest('anything-value'), () => wrong.lookup('anything-value', JSON.stringify(schema))]) {
+      // checkCompatibility used to answer "compatible, no such subject" here, which let a CI gate (`kafkit schema check`) pass.
+      const calls = [
+        () => wrong.getSchema(id),
+        () => wrong.latest('anything-value'),
+        () => wrong.lookup('anything-value', JSON.stringify(schema)),
+        () => wrong.checkCompatibility('anything-value', JSON.stringify(schema)),
+        () => wrong.getCompatibility('anything-value'),
+      ]
+      for (const call of calls) {
         const error = await rejectionOf<KafkitError>(call())
         expect(error, url).toMatchObject({ code: 'KAFKIT_REGISTRY', retriable: true })
         expect(error.message, url).toMatch(/not the registry's API: check SCHEMA_REGISTRY_URL/)

@@ -64,6 +64,11 @@ export class KafkaTracing {
     this.#tracer = (provider ?? trace).getTracer('@kafkit/core', VERSION)
   }
 
+  /** Whether a handler call gets a `process` span now (see {@link KafkaTracing.process}); the cheap test a caller makes before building its arguments. */
+  active(): boolean {
+    return !this.#inert()
+  }
+
   /**
    * True while nothing could observe a span or a carried context: the global tracer provider
    * still delegates to the API's no-op (no SDK registered) and no propagator is registered.
@@ -72,11 +77,6 @@ export class KafkaTracing {
    * and this is their cost without an SDK. Checked on every call, so an SDK registered later
    * takes effect at once.
    */
-  /** Whether a handler call gets a `process` span now (see {@link KafkaTracing.process}); the cheap test a caller makes before building its arguments. */
-  active(): boolean {
-    return !this.#inert()
-  }
-
   #inert(): boolean {
     if (this.#ownProvider) return false
     const global = trace.getTracerProvider()

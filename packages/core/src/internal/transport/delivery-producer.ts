@@ -44,7 +44,7 @@ export class DeliveryProducer implements TransportProducer {
       partitioner: options.partitioner,
       identity: this.#identity,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
-      requestTimeoutMs: config.requestTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? config.requestTimeoutMs,
       maxInFlightRequests: options.maxInFlightRequests ?? (options.idempotent ? 1 : 5),
       maxBatchBytes: MAX_BATCH_BYTES,
       ...(options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: options.maxQueuedBytes }),

@@ -255,6 +255,8 @@ export class Delivery {
 
   /** Waits until `bytes` fit under maxQueuedBytes (behind every earlier waiter), then holds them. */
   #reserve(bytes: number, deadline: number): Promise<void> {
+    // A send still entering when close() ran would otherwise wait out its whole deadline.
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { retriable: true, context: { outcome: 'not-written' } }))
     if (this.#roomWaiters.length === 0 && this.#fits(bytes)) {
       this.#queuedBytes += bytes
       return Promise.resolve()

@@ -93,6 +93,8 @@ export interface TransportProducerOptions {
   deliveryTimeoutMs: number
   /** Bytes of records held for unsettled sends before a send waits for room. @default DEFAULT_MAX_QUEUED_BYTES */
   maxQueuedBytes?: number
+  /** How long one produce request may go unanswered. @default the client's requestTimeoutMs */
+  requestTimeoutMs?: number
   /** Set for a transactional producer. */
   transactionalId?: string
 }

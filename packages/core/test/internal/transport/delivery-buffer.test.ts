@@ -1,6 +1,6 @@
 // The delivery path's bound on held bytes (maxQueuedBytes), against a scripted broker: a send that
 // does not fit waits for room in call order, fails `not-written` when its delivery timeout passes
-// first, and is let in as soon as earlier sends settle. The real broker: test/integration/producer-buffer.int.test.ts.
+// first, and is let in as soon as earlier sends settle. The real broker: test/integration/replica-down.int.test.ts.
 import { describe, expect, test } from 'vitest'
 import type { Delivery } from '../../../src/internal/transport/delivery.js'
 import { ok, scriptedCluster, scriptedDelivery } from './scripted-cluster.js'
@@ -88,5 +88,48 @@ describe('Delivery: maxQueuedBytes', () => {
     answers.open()
     await closed
     await big.catch(() => {})
+  })
+
+  test('a send that goes no further than its reservation (its prepare step fails) gives its bytes back at once', async () => {
+    const { d } = delivery(45, async () => ({ 0: ok('0') }), 5_000)
+    const refused = d.send([{ topic: 't', messages: [{ key: null, value: Buffer.from('aaaaaaaa'), partition: 0 }] }], settings, async () => {
+      throw new Error('the transaction coordinator refused the partitions')
+    })
+    await expect(refused).rejects.toMatchObject({ context: { outcome: 'not-written' } })
+    expect(d.queuedBytes).toBe(0)
+    // A send that needs the whole bound goes at once: nothing of the failed one is still held.
+    await expect(send(d, 'x'.repeat(29))).resolves.toHaveLength(1)
+    await d.flush()
+    await d.close()
+  })
+
+  test('a big waiter that gives up lets the smaller sends behind it in, before their own deadlines', async () => {
+    const answers = gate()
+    let offset = 0
+    const { d } = delivery(
+      60,
+      async () => {
+        await answers.opened
+        return { 0: ok(String(offset++)) }
+      },
+      400,
+    )
+    const first = send(d, 'a'.repeat(24)) // 40 bytes held, unanswered until the gate opens
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const big = send(d, 'b'.repeat(34)) // 50 more do not fit: waits, and gives up at 400 ms
+    big.catch(() => {})
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // Another topic: a send to 't' would wait behind the big one's entry anyway (same-topic sends enter in call order).
+    const small = d.send([{ topic: 'u', messages: [{ key: null, value: Buffer.from('c'), partition: 0 }] }], settings) // 17 would fit, but waits behind the big one
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(d.queuedBytes).toBe(held('a'.repeat(24)))
+    await expect(big).rejects.toMatchObject({ context: { reason: 'buffer-full' } })
+    // The big one gone, the small one is let in at once (its own deadline is ~100 ms later).
+    expect(d.queuedBytes).toBe(held('a'.repeat(24)) + held('c'))
+    answers.open()
+    await expect(first).resolves.toHaveLength(1)
+    await expect(small).resolves.toHaveLength(1)
+    await d.flush()
+    await d.close()
   })
 })
