@@ -12,9 +12,10 @@ describe('createConsumerDeps', () => {
     const transport = {
       producer: (options: TransportProducerOptions) => (asked.push(options), { connect: async () => {}, disconnect: async () => {}, send: async () => [] }),
       admin: () => ({}),
+      config: { requestTimeoutMs: 30_000 },
     } as unknown as KafkajsTransport
     createConsumerDeps(transport)
-    expect(asked).toMatchObject([{ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }])
+    expect(asked).toMatchObject([{ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, deliveryTimeoutMs: 120_000, requestTimeoutMs: 30_000 }])
   })
 })
 
