@@ -214,7 +214,7 @@ export class KafkitProducer {
    *   retried first, see {@link TransactionOptions.retry}); `KAFKIT_CONFIG` without a `transactionalId`
    */
   transaction<T>(callback: (tx: Transaction) => Promise<T> | T, options?: TransactionOptions): Promise<T> {
-    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected'))
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { context: { outcome: 'not-written' } }))
     if (this.#transactions === undefined) {
       return Promise.reject(new KafkitError('KAFKIT_CONFIG', 'producer.transaction() needs a transactional producer: kafka.producer({ transactionalId })'))
     }
@@ -223,7 +223,7 @@ export class KafkitProducer {
 
   /** Connects now rather than on the first send (to fail fast at start-up); a transactional producer also registers its id. */
   connect(): Promise<void> {
-    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected'))
+    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { context: { outcome: 'not-written' } }))
     // A transactional producer registers its id now: an older instance is fenced at start-up.
     this.#connecting ??= (this.#transactions?.init() ?? this.#engine.connect()).catch((error: unknown) => {
       this.#connecting = undefined

@@ -1,4 +1,4 @@
-// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order.
+// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order; a producer's disconnect() waits for sends the broker still refuses, refuses new ones, and ends once they are written.
 import { type KafkaCluster, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,7 @@ import { readCommitted } from './transaction-helpers.js'
 
 const Event = z.object({ n: z.number() })
 // Created before the kill: the dead-letter and output topics have a replica on broker 2, the others do not.
-const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer') }
+const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer'), drain: uniqueName('refused-drain') }
 const dlq = `${names.source}.dlq`
 
 let cluster: KafkaCluster
@@ -40,13 +40,14 @@ beforeAll(async () => {
       { topic: names.input, ...on([0, 1], '1') },
       { topic: names.output, ...on([0, 1, 2], '2') },
       { topic: names.buffer, ...on([0, 1, 2], '3') },
+      { topic: names.drain, ...on([0, 1, 2], '3') },
     ],
   })
   await cluster.stopBroker(2)
   // The controller drops the dead broker from the in-sync replicas once its session expires (6 s).
   await waitFor(
     async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer] })
+      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer, names.drain] })
       return topics.every((t) => t.partitions.every((p) => p.leader === 0 && p.isr.length === 2))
     },
     { timeoutMs: 60_000, intervalMs: 500, message: 'broker 2 out of the in-sync replicas' },
@@ -212,5 +213,29 @@ describe('writes refused while a replica is down', () => {
     expect(peak).toBeLessThanOrEqual(MAX_QUEUED)
     expect(producer.queuedBytes).toBe(0)
     expect(await high(names.buffer)).toBe(String(values.length))
+  })
+
+  it("a producer's disconnect() waits for the sends the broker still refuses, refuses new ones, and ends once every record is written", async () => {
+    const Drained = defineTopic({ name: names.drain, key: string(), value: string() })
+    const producer = kafka.producer({ deliveryTimeoutMs: 60_000 })
+    let settled = 0
+    const sends = ['a', 'b', 'c', 'd', 'e'].map((value) => producer.send(Drained, { key: 'k', value }).finally(() => void settled++))
+    const all = Promise.all(sends)
+    all.catch(() => {})
+    await waitFor(() => producer.queuedBytes > 0, { message: 'the sends are queued' })
+    let disconnected = false
+    const closing = producer.disconnect().then(() => void (disconnected = true))
+    closing.catch(() => {})
+    await sleep(3_000)
+    // Refused, so nothing settled, and the disconnect waits for them rather than dropping them.
+    expect({ settled, disconnected }).toEqual({ settled: 0, disconnected: false })
+    expect(await high(names.drain)).toBe('0')
+    await expect(producer.send(Drained, { key: 'k', value: 'late' })).rejects.toMatchObject({ code: 'KAFKIT_ABORTED', context: { outcome: 'not-written' } })
+    await setMinInsync(names.drain, '2')
+    const written = await all
+    await closing
+    expect(written.map((w) => w[0]!.baseOffset)).toEqual(['0', '1', '2', '3', '4'])
+    expect(disconnected).toBe(true)
+    expect(await high(names.drain)).toBe('5')
   })
 })
