@@ -1,4 +1,4 @@
-// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order; a producer's disconnect() waits for sends the broker still refuses, refuses new ones, and ends once they are written.
+// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order; a producer's disconnect() waits for sends the broker still refuses, refuses new ones, and ends once they are written; a consumer's retry-topic copy the broker refuses holds its partition like a dead letter, and is written and retried once when the broker takes it.
 import { type KafkaCluster, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,10 @@ import { readCommitted } from './transaction-helpers.js'
 
 const Event = z.object({ n: z.number() })
 // Created before the kill: the dead-letter and output topics have a replica on broker 2, the others do not.
-const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer'), drain: uniqueName('refused-drain') }
+const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer'), drain: uniqueName('refused-drain'), retried: uniqueName('held-retry-src') }
+// The group that reads `retried`, and its retry topic (kafkit's default name), made before the kill like the others.
+const retryGroup = uniqueName('g')
+const retryTopic = `${names.retried}.${retryGroup}.retry.1s`
 const dlq = `${names.source}.dlq`
 
 let cluster: KafkaCluster
@@ -41,13 +44,15 @@ beforeAll(async () => {
       { topic: names.output, ...on([0, 1, 2], '2') },
       { topic: names.buffer, ...on([0, 1, 2], '3') },
       { topic: names.drain, ...on([0, 1, 2], '3') },
+      { topic: names.retried, ...on([0, 1], '1') },
+      { topic: retryTopic, ...on([0, 1, 2], '3') },
     ],
   })
   await cluster.stopBroker(2)
   // The controller drops the dead broker from the in-sync replicas once its session expires (6 s).
   await waitFor(
     async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer, names.drain] })
+      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer, names.drain, retryTopic] })
       return topics.every((t) => t.partitions.every((p) => p.leader === 0 && p.isr.length === 2))
     },
     { timeoutMs: 60_000, intervalMs: 500, message: 'broker 2 out of the in-sync replicas' },
@@ -238,4 +243,50 @@ describe('writes refused while a replica is down', () => {
     expect(disconnected).toBe(true)
     expect(await high(names.drain)).toBe('5')
   })
+
+  it('a consumer holds the partition of a retry-topic copy the broker refuses, then writes it once and retries it from there', async () => {
+    const Source = defineTopic({ name: names.retried, key: string(), value: json(Event) })
+    const handled: { n: number; from: string }[] = []
+    const forwarded: string[] = []
+    const producer = raw.producer()
+    await producer.connect()
+    await producer.send({ topic: names.retried, acks: -1, messages: [1, 2, 3].map((n) => ({ key: `k${n}`, value: JSON.stringify({ n }) })) })
+    await producer.disconnect()
+    let failOnce = true
+    const consumer = kafka.consumer({ groupId: retryGroup, fromBeginning: true, shutdown: false, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 500 })
+    consumer.on('consumer.retry-topic', (e) => forwarded.push(e.offset))
+    consumer.handle(
+      Source,
+      async (m) => {
+        // The first delivery of n=2 fails: it goes to the retry topic, whose writes are refused.
+        if (m.value.n === 2 && failOnce) {
+          failOnce = false
+          throw new Error('downstream unavailable')
+        }
+        handled.push({ n: m.value.n, from: m.receivedFrom })
+      },
+      { retry: false, retryTopics: ['1s'] },
+    )
+    try {
+      await consumer.start()
+      await waitFor(() => handled.length >= 1, { timeoutMs: 30_000, message: 'the record before the failing one handled' })
+      await sleep(6_000)
+      // Nothing passes the record whose copy is refused: not handled further, nothing forwarded, not committed past it.
+      expect(handled).toEqual([{ n: 1, from: names.retried }])
+      expect(forwarded).toEqual([])
+      expect(await high(retryTopic)).toBe('0')
+      expect(['-1', '1']).toContain(await committed(retryGroup, names.retried))
+
+      await setMinInsync(retryTopic, '2')
+      await waitFor(() => handled.length >= 3, { timeoutMs: 40_000, message: 'the rest handled, and the copy retried from the retry topic' })
+      await waitFor(async () => (await committed(retryGroup, names.retried)) === '3', { timeoutMs: 20_000, message: 'every source offset committed' })
+    } finally {
+      await setMinInsync(retryTopic, '2')
+      await consumer.stop()
+    }
+    expect(forwarded).toEqual(['1'])
+    expect(await high(retryTopic)).toBe('1')
+    expect(handled).toEqual(expect.arrayContaining([{ n: 1, from: names.retried }, { n: 3, from: names.retried }, { n: 2, from: retryTopic }]))
+    expect(handled).toHaveLength(3)
+  }, 120_000)
 })
