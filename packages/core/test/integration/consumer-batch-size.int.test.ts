@@ -1,20 +1,13 @@
 // Contract: handleBatch gives its handler consecutive messages of one partition, in order, at most maxMessages (default 100) per call, even when kafkajs fetches a larger partition batch; every message is handled exactly once, a failed call is retried as that call, and the group's offsets cover exactly what was handled.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic } from '../../src/contract.js'
 import { json } from '../../src/serdes/json.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const contractFor = (name: string) => defineTopic({ name, key: string(), value: json(z.object({ n: z.number() })) })
 const records = (from: number, count: number, partition: number) =>

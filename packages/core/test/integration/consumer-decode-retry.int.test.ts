@@ -1,21 +1,14 @@
 // Contract: a record that does not decode for a reason outside its bytes (a writer schema the reader cannot resolve, a registry that refuses) is never silently committed: under a retry decision it is decoded again, and once the attempts run out it is dead-lettered; its offset is committed only after the dead letter was acknowledged.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, expect, inject, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
 import { parseDeadLetterHeaders } from '../../src/runtime/headers.js'
 import { KafkitError } from '../../src/errors.js'
 import type { Serde } from '../../src/serde.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 /** Reads UTF-8 text; a record whose text starts with `v2:` has a writer schema this reader cannot resolve. */
 const versioned: Serde<string> = {

@@ -1,20 +1,13 @@
 // Contract: a rebalance aborts in-flight handlers through their signal and their message is handled again by the new owner; retry topics delay a failing message by their tier's delay (handled no earlier than its due time) without stalling the main partition; a handler running longer than the session timeout keeps its membership; stop() lets in-flight handlers finish, commits them, and aborts what outlives the timeout without committing it.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
 import { KafkitHeaders, parseDeadLetterHeaders } from '../../src/runtime/headers.js'
 import { sleep } from '../../src/runtime/heartbeat.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const contractFor = (name: string) => defineTopic({ name, key: string(), value: string() })
 const committed = async (groupId: string, topic: string) => (await h.admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.map((p) => p.offset)

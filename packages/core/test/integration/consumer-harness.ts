@@ -2,6 +2,7 @@
 // topic creation, raw produce, and reading a whole topic back. Not a test file itself.
 // Raw kafkajs is used only to write bytes kafkit would refuse (poison) and to read topics back.
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs'
+import { afterAll, beforeAll, inject } from 'vitest'
 import { Kafkit, type ConsumerOptions, type KafkitConsumer } from '../../src/index.js'
 import type { RawRecord } from '../../src/runtime/records.js'
 
@@ -15,6 +16,28 @@ export interface Harness {
   produce(topic: string, messages: { key?: string; value: string | Buffer; partition?: number; headers?: Record<string, string> }[]): Promise<void>
   readAll(topic: string, expected: number): Promise<RawRecord[]>
   close(): Promise<void>
+}
+
+/**
+ * The harness of one test file on the run's cluster: made before its first test, closed after
+ * its last. Usable inside tests and hooks (it forwards to the harness made in `beforeAll`).
+ */
+export function useHarness(): Harness {
+  const { brokers } = inject('kafka')
+  let made: Harness | undefined
+  beforeAll(async () => {
+    made = await harness(brokers)
+  })
+  afterAll(async () => {
+    await made?.close()
+  })
+  return new Proxy({} as Harness, {
+    get(_, key) {
+      if (made === undefined) throw new Error(`the consumer harness is used before its beforeAll ran (${String(key)})`)
+      const value = made[key as keyof Harness]
+      return typeof value === 'function' ? value.bind(made) : value
+    },
+  })
 }
 
 export async function harness(brokers: string[]): Promise<Harness> {

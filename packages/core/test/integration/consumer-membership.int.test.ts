@@ -1,19 +1,12 @@
 // Contract: CPU-bound synchronous handlers keep the group (the runtime yields to the event loop and heartbeats between records, so a batch longer than the session timeout costs no membership and every record is handled once); every group change reaches the service as one `consumer.rebalancing` event, an eviction included (`reason: 'member-lost'`), followed by `consumer.group-joined`; an evicted member's uncommitted work is handled again.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
 import type { ConsumerEvents, KafkitConsumer } from '../../src/index.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const contractFor = (name: string) => defineTopic({ name, key: string(), value: string() })
 const committed = async (groupId: string, topic: string) =>

@@ -1,20 +1,14 @@
 // Contract: dead letters can be listed with their diagnostics and filtered by error code and time; a replay sends them back to their source topic with key, value and headers, a dry run writes nothing, and a second replay sends nothing again.
 import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { describe, expect, it, inject } from 'vitest'
 import { defineTopic } from '../../src/contract.js'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
 const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 describe('dead-letter replay', () => {
   it('round-trips dead letters to the source topic once, honouring filters and dry runs', async () => {

@@ -1,21 +1,14 @@
 // Contract: a failing handler is retried in place until it succeeds; once retries run out (or the bytes are poison) the record lands in `<topic>.dlq` with its raw bytes and diagnostic headers, and later messages of the partition are still handled.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic } from '../../src/contract.js'
 import { parseDeadLetterHeaders, SpringHeaders } from '../../src/runtime/headers.js'
 import { json } from '../../src/serdes/json.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const contractFor = (name: string) => defineTopic({ name, key: string(), value: json(z.object({ n: z.number() })) })
 

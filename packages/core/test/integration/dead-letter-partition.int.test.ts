@@ -1,22 +1,16 @@
 // Contract: a dead letter (and a retry-topic copy) keeps its source partition number when the target topic has that partition; otherwise a keyed record goes to its key's partition (murmur2) and a keyless one to the source partition modulo the partition count, from a consumer and from a pipeline alike.
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic } from '../../src/contract.js'
 import { partitionForKey } from '../../src/partitioner.js'
 import { json } from '../../src/serdes/json.js'
 import { string } from '../../src/serdes/string.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 import { readCommitted } from './transaction-helpers.js'
 
 const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const Value = z.object({ n: z.number() })
 const keyed = (name: string) => defineTopic({ name, key: string(), value: json(Value) })

@@ -1,18 +1,11 @@
 // Contract: a dead letter the broker refuses for good (larger than the dead-letter topic's max.message.bytes, also once its diagnostic headers are stripped) never lets its offset be committed or its partition flow on in silence: the consumer stops visibly (done rejects with a non-retriable KafkitError naming the record and the target topic, consumer.crash with restart: false, health crashed and not live) and leaves the group with the record uncommitted. (A retriable refusal holds the partition instead: replica-down.int.test.ts.)
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { defineTopic, isKafkitError, json, type KafkitError, string } from '../../src/index.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
-const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 const contractFor = (name: string) => defineTopic({ name, key: string(), value: json(z.object({ n: z.number() })) })
 const committed = async (groupId: string, topic: string) => (await h.admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions[0]!.offset

@@ -1,19 +1,13 @@
 // Contract: a replay that fails part way (one dead letter the target refuses) notes in its ledger exactly the records the broker acknowledged, so the next replay sends only the others and none twice; its KafkitError names the dead-letter topic, partition and offset of each record not replayed and the target topic; and its `timeoutMs` bounds it when the dead-letter topic or the target goes away mid-replay (the reads and the sends, not the 120 s defaults).
 import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { isKafkitError, type KafkitError } from '../../src/errors.js'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
 const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 // Over the target's default max.message.bytes (1 MiB) and over the producer's batch cap, so
 // this one record is a batch of its own that the broker refuses; every other batch fits.

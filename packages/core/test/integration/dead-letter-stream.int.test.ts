@@ -1,20 +1,14 @@
 // Contract: the dead-letter tools stream: `stream()` yields matching dead letters as it reads (and stops reading when the loop breaks), `inspect` reads from the wanted offset, a slow reader is not taken for a stalled scan, and a replay streams in batches without collecting (`collect: false`), reporting progress (done, total, remaining, rate) through the API and in `kafkit dlq replay`.
 import { runCli } from '@kafkit/cli'
 import { uniqueName, waitFor } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
 import type { ReplayProgress } from '../../src/index.js'
 import { scanTopic } from '../../src/internal/transport/topic-scan.js'
-import { type Harness, harness } from './consumer-harness.js'
+import { useHarness } from './consumer-harness.js'
 
 const { brokers } = inject('kafka')
-let h: Harness
-beforeAll(async () => {
-  h = await harness(brokers)
-})
-afterAll(async () => {
-  await h?.close()
-})
+const h = useHarness()
 
 /** Writes `count` dead letters of `source` round-robin over the DLQ's partitions; odd ones KAFKIT_HANDLER, even ones KAFKIT_VALIDATION. */
 async function deadLetters(dlq: string, source: string, count: number, partitions: number) {
