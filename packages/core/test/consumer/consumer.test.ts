@@ -3,7 +3,7 @@ import { KafkitConsumer } from '../../src/consumer/consumer.js'
 import { defineTopic } from '../../src/contract.js'
 import { isKafkitError, KafkitError } from '../../src/errors.js'
 import { string } from '../../src/serdes/string.js'
-import { consumerDeps, FakeBatch, FakeEngine, FakeSender, Gate, records } from '../runtime/fake-engine.js'
+import { consumerDeps, FakeBatch, FakeEngine, FakeSender, Gate, records, unhandledRejectionsDuring } from '../runtime/fake-engine.js'
 
 // The consumer's start/stop life over a fake engine in kafkit's terms: a stop that comes
 // while start() is under way, and a start() that fails, leave nothing connected.
@@ -118,20 +118,13 @@ describe('KafkitConsumer when the engine gives up', () => {
     engine.stop = async () => {
       throw new KafkitError('KAFKIT_KAFKA', 'leave group failed: coordinator not available', { retriable: true })
     }
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+    const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+    const unhandled = await unhandledRejectionsDuring(async () => {
       engine.emit('crash', cause, false)
       await expect(consumer.done).rejects.toBe(cause)
-      // Node reports an unobserved rejection once the microtasks ran: a turn of the event loop.
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(unhandled).toEqual([])
-      expect(deps.released).toBe(1)
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
+    })
+    expect(unhandled).toEqual([])
+    expect(deps.released).toBe(1)
   })
 
   it('a crash the engine restarts from only reports it', async () => {

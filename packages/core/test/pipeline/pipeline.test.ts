@@ -4,7 +4,7 @@ import { isKafkitError, KafkitError } from '../../src/errors.js'
 import type { PipelineDeps, PipelineEngine } from '../../src/pipeline/engine.js'
 import { KafkitPipeline } from '../../src/pipeline/pipeline.js'
 import { string } from '../../src/serdes/string.js'
-import { FakeBatch, FakeEngine, Gate, records } from '../runtime/fake-engine.js'
+import { FakeBatch, FakeEngine, Gate, records, unhandledRejectionsDuring } from '../runtime/fake-engine.js'
 
 // The pipeline's start/stop life over fake deps in kafkit's terms (the consumer shares the
 // same lifecycle): a stop during start() and a failed start() leave nothing connected.
@@ -69,20 +69,13 @@ describe('KafkitPipeline lifecycle', () => {
     engine.stop = async () => {
       throw new KafkitError('KAFKIT_KAFKA', 'leave group failed: coordinator not available', { retriable: true })
     }
-    const unhandled: unknown[] = []
-    const onUnhandled = (reason: unknown) => void unhandled.push(reason)
-    process.on('unhandledRejection', onUnhandled)
-    try {
-      const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+    const cause = new KafkitError('KAFKIT_AUTH', 'SASL authentication failed', { retriable: false })
+    const unhandled = await unhandledRejectionsDuring(async () => {
       engine.emit('crash', cause, false)
       await expect(pipeline.done).rejects.toBe(cause)
-      // Node reports an unobserved rejection once the microtasks ran: a turn of the event loop.
-      await new Promise((resolve) => setImmediate(resolve))
-      expect(unhandled).toEqual([])
-      expect(released()).toBe(1)
-    } finally {
-      process.off('unhandledRejection', onUnhandled)
-    }
+    })
+    expect(unhandled).toEqual([])
+    expect(released()).toBe(1)
   })
 
   it('a second start() is refused without ending the running pipeline', async () => {

@@ -185,3 +185,20 @@ export function consumerDeps(engine: FakeEngine, sender: RecordSender = new Fake
   }
   return deps
 }
+
+/**
+ * The unhandled rejections Node reports while `fn` runs and for one turn of the event loop
+ * after it (Node reports an unobserved rejection once the microtasks ran).
+ */
+export async function unhandledRejectionsDuring(fn: () => Promise<void>): Promise<unknown[]> {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason)
+  process.on('unhandledRejection', onUnhandled)
+  try {
+    await fn()
+    await new Promise((resolve) => setImmediate(resolve))
+  } finally {
+    process.off('unhandledRejection', onUnhandled)
+  }
+  return unhandled
+}
