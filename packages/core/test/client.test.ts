@@ -36,6 +36,13 @@ describe('kafka.producer options', () => {
     expect(() => kafka.producer({ maxInFlightRequests: 6 })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: ['maxInFlightRequests'] })] }))
   })
 
+  test('a duration a Node timer cannot hold (over 2^31 - 1 ms) is refused, naming the option', () => {
+    expect(() => kafka.producer({ deliveryTimeoutMs: 2 ** 31 })).toThrow(
+      expect.objectContaining({ code: 'KAFKIT_CONFIG', issues: [expect.objectContaining({ path: ['deliveryTimeoutMs'], message: expect.stringContaining('2147483647') })] }),
+    )
+    expect(() => kafka.producer({ deliveryTimeoutMs: 2 ** 31 - 1 })).not.toThrow()
+  })
+
   test('close() is safe without any connection', async () => {
     kafka.admin()
     await expect(kafka.close()).resolves.toBeUndefined()

@@ -13,5 +13,9 @@ export function parseOptions<S extends z.ZodType>(what: string, schema: S, input
   throw new KafkitError('KAFKIT_CONFIG', `Invalid ${what} options: ${formatIssues(issues)}`, { issues, cause: result.error })
 }
 
-/** A positive whole number of milliseconds. */
-export const ms = () => z.number().int().positive()
+/**
+ * A positive whole number of milliseconds, at most 2^31 - 1 (about 24.8 days): what a Node
+ * timer can hold (a longer one fires at once) and what Kafka's own millisecond settings
+ * (Java ints) allow.
+ */
+export const ms = () => z.number().int().positive().max(2 ** 31 - 1, 'must be at most 2147483647 ms (about 24.8 days)')
