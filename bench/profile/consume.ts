@@ -8,7 +8,7 @@
 // (node:inspector, only from the first record to the last), writes the profile to
 // bench/results/consume-<side>.cpuprofile (open it in Chrome DevTools) and prints the summary
 // of bench/profile/summarize.ts.
-import { writeFile } from 'node:fs/promises'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -97,6 +97,7 @@ async function main(): Promise<void> {
     console.error(`bench: warm-up ${side}: ${Math.round(warm.rate)} msg/s`)
     const measured = await once(true)
     const out = join(here, '..', 'results', `consume-${side}.cpuprofile`)
+    await mkdir(dirname(out), { recursive: true })
     await writeFile(out, JSON.stringify(measured.profile))
     console.log(`${side}: ${Math.round(measured.rate)} msg/s under the profiler (sampling every 100 µs), ${records} records; profile in ${out}\n`)
     console.log(summarize(measured.profile as Parameters<typeof summarize>[0], records))
