@@ -1,6 +1,8 @@
+import { performance } from 'node:perf_hooks'
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api'
 import type { Registry } from 'prom-client'
-import type { ConsumerDeps, ConsumerEngine } from '../runtime/engine.js'
+import type { ConsumerDeps, ConsumerEngine, RecordPlace } from '../runtime/engine.js'
+import type { BatchRecord } from '../runtime/records.js'
 import type { PipelineConsumerConfig, PipelineEngine } from '../pipeline/engine.js'
 import type { PipelineEvents } from '../pipeline/events.js'
 import type { ConsumerEventSource } from '../logging/consumer-log.js'
@@ -12,7 +14,7 @@ import { ConsumerHealthTracker, type HealthOptions, type HealthReport, judgeHeal
 import { MetricsRecorder } from './metrics.js'
 import { SeriesCache } from './series-cache.js'
 import { PrometheusMetrics } from './prometheus.js'
-import { KafkaTracing } from './tracing.js'
+import { KafkaTracing, type TracedRecord } from './tracing.js'
 
 /** Metrics options of `new Kafkit(config)`. */
 export interface MetricsOptions {
@@ -144,33 +146,32 @@ export class Telemetry {
       // Not an async function: a synchronous handler call is timed and returned without a
       // trip through the microtask queue. Once per handled message: no closure, no array,
       // unless a tracing SDK wants a span.
-      aroundHandler: (records, groupId, run, arg) => {
+      aroundHandler: (place, records, groupId, run, arg) => {
         const startedAt = performance.now()
         type Result = ReturnType<typeof run>
-        const many = isRecordList(records)
-        const first = many ? records[0] : records
-        if (first === undefined) return run(arg)
-        const count = many ? records.length : 1
+        const count = isRecordList(records) ? records.length : 1
+        if (count === 0) return run(arg)
+        const topic = place.topic
         let result: unknown
         try {
-          result = this.#tracing !== undefined && this.#tracing.active() ? this.#tracing.process(many ? records : [records], groupId, () => run(arg)) : run(arg)
+          result = this.#tracing !== undefined && this.#tracing.active() ? this.#tracing.process(traced(place, records), groupId, () => run(arg)) : run(arg)
         } catch (error) {
-          this.#handled(first.topic, count, groupId, startedAt, failureCode(error))
+          this.#handled(topic, count, groupId, startedAt, failureCode(error))
           throw error
         }
         if (isPromiseLike(result)) {
           return Promise.resolve(result).then(
             (value) => {
-              this.#handled(first.topic, count, groupId, startedAt, undefined)
+              this.#handled(topic, count, groupId, startedAt, undefined)
               return value
             },
             (error: unknown) => {
-              this.#handled(first.topic, count, groupId, startedAt, failureCode(error))
+              this.#handled(topic, count, groupId, startedAt, failureCode(error))
               throw error
             },
           ) as Result
         }
-        this.#handled(first.topic, count, groupId, startedAt, undefined)
+        this.#handled(topic, count, groupId, startedAt, undefined)
         return result as Result
       },
     }
@@ -270,8 +271,13 @@ export class Telemetry {
   }
 }
 
-function isRecordList(records: { topic: string } | readonly { topic: string }[]): records is readonly { topic: string }[] {
+function isRecordList(records: BatchRecord | readonly BatchRecord[]): records is readonly BatchRecord[] {
   return Array.isArray(records)
+}
+
+/** The records of a handler call as tracing reads them (only when a tracing SDK is there). */
+function traced(place: RecordPlace, records: BatchRecord | readonly BatchRecord[]): TracedRecord[] {
+  return (isRecordList(records) ? records : [records]).map((record) => ({ topic: place.topic, partition: place.partition, offset: record.offset, key: record.key ?? null, headers: record.headers }))
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

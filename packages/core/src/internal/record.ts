@@ -185,6 +185,15 @@ function lastHeader(headers: WireHeaders | undefined, name: string): Buffer | un
  */
 export type DeliveredRecord<C extends AnyTopicContract> = IncomingMessage<C> & { receivedFrom: string; attempt: number; signal?: AbortSignal }
 
+/** Where a consumed record was read: its topic and partition (a batch carries them once for all its records). */
+export interface RecordPlace {
+  readonly topic: string
+  readonly partition: number
+}
+
+/** A consumed record without its place: the engine's message object, as it is. */
+export type PlacedRecord = Omit<WireRecord, 'topic' | 'partition'>
+
 /**
  * Decodes a consumed record with its contract: key, value and declared headers (the last
  * value of a repeated header, as Java's `lastHeader`), as delivery `attempt` (with a message
@@ -194,6 +203,20 @@ export type DeliveredRecord<C extends AnyTopicContract> = IncomingMessage<C> & {
  *   passes with its verdict (a retriable `KAFKIT_REGISTRY` when the registry is down)
  */
 export function decodeRecord<C extends AnyTopicContract>(contract: C, record: WireRecord, attempt = 1, signal?: AbortSignal): DeliveredRecord<C> | Promise<DeliveredRecord<C>> {
+  return decodePlaced(contract, record, record, attempt, signal)
+}
+
+/**
+ * {@link decodeRecord} of a record whose topic and partition come apart from it (`place`):
+ * how the consumer runtime decodes a batch's records as the engine made them, without a copy.
+ */
+export function decodePlaced<C extends AnyTopicContract>(
+  contract: C,
+  place: RecordPlace,
+  record: PlacedRecord,
+  attempt = 1,
+  signal?: AbortSignal,
+): DeliveredRecord<C> | Promise<DeliveredRecord<C>> {
   // Written for the hot path (once per consumed record): no closures, no arrays unless a
   // serde is async. The async work started before a synchronous throw (a missing header, a
   // tombstone) is marked handled, so its later rejection cannot reach the process.
@@ -204,23 +227,24 @@ export function decodeRecord<C extends AnyTopicContract>(contract: C, record: Wi
   const headers: Record<string, unknown> = {}
   try {
     if (contract.key !== undefined) {
-      if (record.key === null) throw decodeProblem(c.key, record, [], 'the contract requires a key, the record has none')
-      key = decodeField(contract.key as AnySerde, record.key, c.key, record)
+      // `== null`: an engine may leave an absent key undefined rather than null.
+      if (record.key == null) throw decodeProblem(c.key, place, record.offset, [], 'the contract requires a key, the record has none')
+      key = decodeField(contract.key as AnySerde, record.key, c.key, place, record.offset)
     }
-    if (record.value === null) {
+    if (record.value == null) {
       // A tombstone is a message only for a contract that declares them; for any other it is poison.
-      if (contract.tombstones !== true) throw decodeProblem(c.value, record, [], 'the record has no value (a tombstone), and the contract does not declare tombstones: true')
+      if (contract.tombstones !== true) throw decodeProblem(c.value, place, record.offset, [], 'the record has no value (a tombstone), and the contract does not declare tombstones: true')
     } else {
-      value = decodeField(contract.value as AnySerde, record.value, c.value, record)
+      value = decodeField(contract.value as AnySerde, record.value, c.value, place, record.offset)
     }
     for (const header of c.headers) {
       const bytes = lastHeader(record.headers, header.name)
       if (bytes === undefined) {
-        if (!header.optional) throw decodeProblem(c.header, record, [header.name], `required header '${header.name}' is missing`)
+        if (!header.optional) throw decodeProblem(c.header, place, record.offset, [header.name], `required header '${header.name}' is missing`)
         headers[header.name] = undefined
         continue
       }
-      const decoded = decodeField(header.serde, bytes, c.header, record, header.name)
+      const decoded = decodeField(header.serde, bytes, c.header, place, record.offset, header.name)
       if (decoded instanceof Promise) (pending ??= []).push(decoded.then((v) => void (headers[header.name] = v)))
       else headers[header.name] = decoded
     }
@@ -229,49 +253,59 @@ export function decodeRecord<C extends AnyTopicContract>(contract: C, record: Wi
     throw error
   }
   if (key instanceof Promise || value instanceof Promise || pending !== undefined) {
-    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => delivered<C>(contract, record, k, v, headers, attempt, signal))
+    return Promise.all([key, value, ...(pending ?? [])]).then(([k, v]) => delivered<C>(contract, place, record, k, v, headers, attempt, signal))
   }
-  return delivered<C>(contract, record, key, value, headers, attempt, signal)
+  return delivered<C>(contract, place, record, key, value, headers, attempt, signal)
 }
 
 /**
  * The message in one object literal with every field it will have: properties added after
  * creation would cost a shape change and a second allocation per consumed record.
  */
-function delivered<C extends AnyTopicContract>(contract: C, record: WireRecord, key: unknown, value: unknown, headers: Record<string, unknown>, attempt: number, signal: AbortSignal | undefined): DeliveredRecord<C> {
-  const { partition, offset, timestamp } = record
+function delivered<C extends AnyTopicContract>(
+  contract: C,
+  place: RecordPlace,
+  record: PlacedRecord,
+  key: unknown,
+  value: unknown,
+  headers: Record<string, unknown>,
+  attempt: number,
+  signal: AbortSignal | undefined,
+): DeliveredRecord<C> {
+  const { offset, timestamp } = record
+  const partition = place.partition
   const rawHeaders = record.headers ?? {}
   const topic = contract.name
-  const receivedFrom = record.topic
+  const receivedFrom = place.topic
   if (signal === undefined) return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt } as DeliveredRecord<C>
   return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt, signal } as DeliveredRecord<C>
 }
 
 /** The serde context of one field of a consumed record. */
-function consumedContext(base: SerdeContext, record: WireRecord): SerdeContext {
-  return { topic: record.topic, field: base.field, partition: record.partition, offset: record.offset }
+function consumedContext(base: SerdeContext, place: RecordPlace, offset: string): SerdeContext {
+  return { topic: place.topic, field: base.field, partition: place.partition, offset }
 }
 
 /** A record that does not fit its contract (no key, a tombstone, a missing header), with where it is. */
-function decodeProblem(base: SerdeContext, record: WireRecord, path: (string | number)[], message: string): KafkitError {
-  return withContext(missing(consumedContext(base, record), path, message), { partition: record.partition, offset: record.offset }, `${record.topic}[${record.partition}]@${record.offset}: `)
+function decodeProblem(base: SerdeContext, place: RecordPlace, offset: string, path: (string | number)[], message: string): KafkitError {
+  return withContext(missing(consumedContext(base, place, offset), path, message), { partition: place.partition, offset }, `${place.topic}[${place.partition}]@${offset}: `)
 }
 
 /** Decodes one field, turning whatever the serde throws (now or later) into a KafkitError with the record's place. */
-function decodeField(serde: AnySerde, bytes: Buffer, base: SerdeContext, record: WireRecord, header?: string): unknown {
-  const context = consumedContext(base, record)
+function decodeField(serde: AnySerde, bytes: Buffer, base: SerdeContext, place: RecordPlace, offset: string, header?: string): unknown {
+  const context = consumedContext(base, place, offset)
   let result: unknown
   try {
     result = serde.decode(bytes, context)
   } catch (error) {
-    throw serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(record, header))
+    throw serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))
   }
-  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(record, header))))
+  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))))
   return result
 }
 
-function fieldPlace(record: WireRecord, header: string | undefined): KafkitErrorContext {
-  return header === undefined ? { partition: record.partition, offset: record.offset } : { partition: record.partition, offset: record.offset, header }
+function fieldPlace(place: RecordPlace, offset: string, header: string | undefined): KafkitErrorContext {
+  return header === undefined ? { partition: place.partition, offset } : { partition: place.partition, offset, header }
 }
 
 export type { DecodedMessage }

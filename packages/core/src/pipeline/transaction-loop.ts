@@ -3,7 +3,7 @@ import { processBatch, type Route, type RuntimeContext, type WorkBatch } from '.
 import type { ConsumerDeps } from '../runtime/engine.js'
 import type { EventHub } from '../runtime/events.js'
 import { sleep } from '../runtime/heartbeat.js'
-import { type OutgoingRecord, type RawRecord, toWireMessage } from '../runtime/records.js'
+import { type BatchRecord, type OutgoingRecord, toWireMessage } from '../runtime/records.js'
 import { KafkitError, isKafkitError } from '../errors.js'
 import type { TransportTransactionalProducer } from '../internal/transport/index.js'
 import { encodeBatch } from '../producer.js'
@@ -89,7 +89,7 @@ export class TransactionLoop {
    * stopped first (stopping, fenced, fatal error).
    * @throws the rebalance error, after the abort, so the engine rejoins the group
    */
-  async #transact(batch: PipelineBatch, chunk: RawRecord[]): Promise<string | undefined> {
+  async #transact(batch: PipelineBatch, chunk: BatchRecord[]): Promise<string | undefined> {
     const o = this.#o
     const producer = this.#producer
     const route = this.#route
@@ -105,7 +105,7 @@ export class TransactionLoop {
       const floor = this.#floors.get(key)
       const pending = floor === undefined ? chunk : chunk.filter((record) => BigInt(record.offset) >= floor)
       // A commit whose answer was lost did happen: these records are done.
-      if (pending.length === 0) return (chunk[chunk.length - 1] as RawRecord).offset
+      if (pending.length === 0) return (chunk[chunk.length - 1] as BatchRecord).offset
       const startedAt = Date.now()
       const buffer: Buffered = new Map()
       let resolved: string | undefined
@@ -236,7 +236,7 @@ export class TransactionLoop {
   }
 
   /** The inputs of one transaction, as the runtime works through them: resolving only records how far it got. */
-  #work(batch: PipelineBatch, records: RawRecord[], resolve: (offset: string) => void): WorkBatch {
+  #work(batch: PipelineBatch, records: BatchRecord[], resolve: (offset: string) => void): WorkBatch {
     return {
       topic: batch.topic,
       partition: batch.partition,

@@ -7,10 +7,11 @@ import type { EventHub } from './events.js'
 import { KafkitHeaders, previousAttempts } from './headers.js'
 import { HeartbeatKeeper, sleep, yieldToEventLoop } from './heartbeat.js'
 import type { AnyTopicContract } from '../contract.js'
+import { decodePlaced } from '../internal/record.js'
 import { decodeMessage, type BatchHandler, type HandlerContext, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
-import { headerText, type OutgoingRecord, type RawRecord } from './records.js'
+import { headerText, rawRecord, type BatchRecord, type OutgoingRecord, type RawRecord } from './records.js'
 
 /** How records of one subscribed topic are handled. */
 export interface Route {
@@ -29,7 +30,8 @@ export interface Route {
 export interface WorkBatch {
   readonly topic: string
   readonly partition: number
-  readonly records: readonly RawRecord[]
+  /** In offset order; the engine's records as it made them (see {@link BatchRecord}). */
+  readonly records: readonly BatchRecord[]
   /** Marks `offset` done: handled, or parked where the failure sink acknowledged it. */
   resolveOffset(offset: string): void
   /** Keeps group membership alive; rejects when the group changed. */
@@ -112,6 +114,10 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
       done = undefined
     }
     let stale = batch.isStale()
+    // Whether the last unit waited (an await): only then can the engine, a heartbeat or a
+    // timer have changed anything. Between units that ran without one, only the handler
+    // itself can have acted, and what it can do is ask the owner to stop.
+    let waited = true
     try {
       while (i < records.length && !stale) {
         if (ctx.now() - turnStartedAt >= MAX_TURN_MS) {
@@ -120,10 +126,11 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
           // Let the heartbeat timer, fetch responses, timers and other partitions run.
           await yieldToEventLoop()
           turnStartedAt = ctx.now()
+          waited = true
           if ((stale = batch.isStale())) break
         }
-        if (!batch.isRunning() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted) break
-        const first = records[i] as RawRecord
+        if (waited ? !batch.isRunning() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted : ctx.isStopping()) break
+        const first = records[i] as BatchRecord
         if (route.tier >= 0) {
           const dueAt = dueAtOf(first)
           if (dueAt > ctx.now()) {
@@ -139,18 +146,24 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
           ctx.inFlight.add(controller)
           untrack = keeper.track(controller)
         }
-        let last: RawRecord
+        let last: BatchRecord
         let outcome: Outcome | Promise<Outcome>
         if (route.handler.kind === 'message') {
           last = first
-          outcome = processMessage(first, route, ctx, controller.signal)
+          outcome = processMessage(batch, first, route, ctx, controller.signal)
         } else {
-          const unit = takeDue(records, i, route.tier, ctx.now(), route.handler.maxMessages)
+          const unit = takeDue(batch, i, route.tier, ctx.now(), route.handler.maxMessages)
           last = unit[unit.length - 1] as RawRecord
           outcome = processUnit(unit, route, ctx, controller.signal)
           i += unit.length - 1
         }
-        if ((typeof outcome === 'string' ? outcome : await outcome) === 'aborted') break
+        if (typeof outcome === 'string') {
+          waited = false
+        } else {
+          waited = true
+          outcome = await outcome
+        }
+        if (outcome === 'aborted') break
         done = last.offset
         i++
       }
@@ -166,18 +179,19 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
   if (keeper.error !== undefined) throw keeper.error
 }
 
-function dueAtOf(record: RawRecord): number {
+function dueAtOf(record: BatchRecord): number {
   const due = Number(headerText(record.headers, KafkitHeaders.retryDueAt))
   return Number.isFinite(due) ? due : 0
 }
 
-/** The records from `from` on that are due, at most `max` of them: one batch handler call. */
-function takeDue(records: readonly RawRecord[], from: number, tier: number, now: number, max: number): RawRecord[] {
+/** The records of `batch` from `from` on that are due, at most `max` of them: one batch handler call. */
+function takeDue(batch: WorkBatch, from: number, tier: number, now: number, max: number): RawRecord[] {
+  const records = batch.records
   const unit: RawRecord[] = []
   for (let i = from; i < records.length && unit.length < max; i++) {
-    const record = records[i] as RawRecord
+    const record = records[i] as BatchRecord
     if (tier >= 0 && dueAtOf(record) > now) break
-    unit.push(record)
+    unit.push(rawRecord(batch, record))
   }
   return unit
 }
@@ -196,37 +210,51 @@ function otherGroupReason(record: RawRecord, route: Route, groupId: string): 're
 }
 
 /**
- * One record for a message handler. The common case (no header routing it elsewhere, a
- * serde that decodes synchronously, a handler that returns without a promise) runs without
- * a promise at all; anything else continues on the full path of {@link processUnit}.
+ * One record of `batch` for a message handler. The common case (no header routing it
+ * elsewhere, a serde that decodes synchronously, a handler that returns without a promise)
+ * runs without a promise at all, on the engine's record as it is; anything else continues on
+ * the full path of {@link processUnit}.
  */
-function processMessage(raw: RawRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Outcome | Promise<Outcome> {
-  if (otherGroupReason(raw, route, ctx.groupId) !== undefined) return processUnit([raw], route, ctx, signal)
+function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Outcome | Promise<Outcome> {
+  // Most records carry no kafkit header: on a source topic, one property read rules out a
+  // replay for another group; the full check runs only when there is something to check.
+  const headers = record.headers
+  if (route.tier >= 0 || (headers !== undefined && headers[KafkitHeaders.replayGroup] !== undefined)) {
+    const raw = rawRecord(batch, record)
+    if (otherGroupReason(raw, route, ctx.groupId) !== undefined) return processUnit([raw], route, ctx, signal)
+  }
   let decoded: Message<AnyTopicContract> | Promise<Message<AnyTopicContract>>
   try {
-    decoded = decodeMessage(route.contract, raw, 1, signal)
+    decoded = decodePlaced(route.contract, batch, record, headers === undefined || headers[KafkitHeaders.attempts] === undefined ? 1 : previousAttempts(headers) + 1, signal)
   } catch (error) {
-    return processUnit([raw], route, ctx, signal, { failed: error })
+    return processUnit([rawRecord(batch, record)], route, ctx, signal, { failed: error })
   }
-  if (decoded instanceof Promise) return processUnit([raw], route, ctx, signal, decoded)
+  if (decoded instanceof Promise) return processUnit([rawRecord(batch, record)], route, ctx, signal, decoded)
   const message = decoded as Message<AnyTopicContract> & HandlerContext
   const fn = (route.handler as { fn: MessageHandler<AnyTopicContract> }).fn
   // -1: nobody listened when the handler started, so no duration to report.
   const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : -1
   let pending: unknown
   try {
-    pending = ctx.aroundHandler ? ctx.aroundHandler(raw, ctx.groupId, fn, message) : fn(message)
+    pending = ctx.aroundHandler ? ctx.aroundHandler(batch, record, ctx.groupId, fn, message) : fn(message)
   } catch (error) {
-    return handleDecoded([{ raw, message }], route, ctx, signal, error)
+    return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
   }
   // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
   if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') {
     return Promise.resolve(pending).then(
-      () => handled([{ raw, message }], ctx, startedAt, 1),
-      (error: unknown) => handleDecoded([{ raw, message }], route, ctx, signal, error),
+      () => handledOne(batch, record, ctx, startedAt),
+      (error: unknown) => handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error),
     )
   }
-  return handled([{ raw, message }], ctx, startedAt, 1)
+  return startedAt < 0 ? 'done' : handledOne(batch, record, ctx, startedAt)
+}
+
+/** {@link handled} for the one record of a message handler's first try, without a list. */
+function handledOne(batch: WorkBatch, record: BatchRecord, ctx: RuntimeContext, startedAt: number): 'done' {
+  if (startedAt < 0 || !ctx.events.listens('consumer.handled')) return 'done'
+  ctx.events.emit('consumer.handled', { groupId: ctx.groupId, topic: batch.topic, partition: batch.partition, offset: record.offset, durationMs: ctx.now() - startedAt, attempt: 1 })
+  return 'done'
 }
 
 /** Reports records handled (when anyone listens) and says so. */
@@ -334,7 +362,7 @@ async function handleDecoded(decoded: Decoded[], route: Route, ctx: RuntimeConte
         const messages = decoded.map((d) => (attempt === 1 ? d.message : { ...d.message, attempt: d.message.attempt + attempt - 1 }))
         call = () => handler.fn(messages, { signal })
       }
-      const pending = ctx.aroundHandler ? ctx.aroundHandler(decoded.map((d) => d.raw), ctx.groupId, call, undefined) : call()
+      const pending = ctx.aroundHandler ? ctx.aroundHandler((decoded[0] as Decoded).raw, decoded.map((d) => d.raw), ctx.groupId, call, undefined) : call()
       // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
       if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
       return handled(decoded, ctx, startedAt, attempt)

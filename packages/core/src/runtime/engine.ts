@@ -1,5 +1,5 @@
 import type { RebalanceReason } from './events.js'
-import type { OutgoingRecord, RawRecord } from './records.js'
+import type { BatchRecord, OutgoingRecord } from './records.js'
 
 /**
  * What the consumer runtime needs from a Kafka engine, in kafkit's own terms. The
@@ -9,7 +9,8 @@ import type { OutgoingRecord, RawRecord } from './records.js'
 export interface EngineBatch {
   readonly topic: string
   readonly partition: number
-  readonly records: readonly RawRecord[]
+  /** The engine's records, in offset order, as it made them (see {@link BatchRecord}). */
+  readonly records: readonly BatchRecord[]
   /** Marks `offset` as processed: the next commit stores `offset + 1`. */
   resolveOffset(offset: string): void
   /** Keeps group membership alive; rejects when the group is rebalancing. */
@@ -80,6 +81,12 @@ export interface RecordSender {
   send(records: OutgoingRecord[]): Promise<void>
 }
 
+/** The topic and partition of a batch's records. */
+export interface RecordPlace {
+  readonly topic: string
+  readonly partition: number
+}
+
 /** Topic creation for retry and dead-letter topics. */
 export interface TopicEnsurer {
   /** Creates the topics that do not exist yet, with `partitions` each (or the broker default). */
@@ -97,9 +104,9 @@ export interface ConsumerDeps {
   release?: () => Promise<void>
   /**
    * Wraps each handler call (tracing span, duration metric): `records` is the one record of a
-   * message handler's call, or a batch handler's records. Must call `run(arg)` once and return
-   * or throw its outcome. The argument is passed apart so that a call per consumed message
-   * needs no closure and no array.
+   * message handler's call, or a batch handler's records, all of `place`'s topic and partition.
+   * Must call `run(arg)` once and return or throw its outcome. The argument is passed apart so
+   * that a call per consumed message needs no closure and no array.
    */
-  aroundHandler?: <A, T>(records: RawRecord | readonly RawRecord[], groupId: string, run: (arg: A) => T | Promise<T>, arg: A) => T | Promise<T>
+  aroundHandler?: <A, T>(place: RecordPlace, records: BatchRecord | readonly BatchRecord[], groupId: string, run: (arg: A) => T | Promise<T>, arg: A) => T | Promise<T>
 }

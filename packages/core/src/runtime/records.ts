@@ -6,17 +6,32 @@ export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined
 /** Record headers as bytes or text, before any contract decodes them. */
 export type RawHeaders = Record<string, HeaderValue>
 
-/** A record as it came off the wire: bytes only, nothing decoded. */
-export interface RawRecord {
-  topic: string
-  partition: number
+/**
+ * A record inside a partition batch, as the engine hands it over: the batch carries its topic
+ * and partition. The engine's own message objects fit it, so a batch's records are passed
+ * through as they are, without a copy per record.
+ */
+export interface BatchRecord {
   /** Offset as a decimal string (offsets exceed 2^53). */
   offset: string
   /** Milliseconds since the epoch, as a decimal string. */
   timestamp: string
   key: Buffer | null
   value: Buffer | null
+  /** Absent only in records of the message formats before Kafka 0.11 (v0, v1), which have no headers. */
+  headers?: RawHeaders
+}
+
+/** A record as it came off the wire, with its topic and partition: bytes only, nothing decoded. */
+export interface RawRecord extends BatchRecord {
+  topic: string
+  partition: number
   headers: RawHeaders
+}
+
+/** The record of a batch with its place: what the runtime's slower paths (failures, routing, batch handlers) work with. */
+export function rawRecord(place: { readonly topic: string; readonly partition: number }, record: BatchRecord): RawRecord {
+  return { topic: place.topic, partition: place.partition, offset: record.offset, timestamp: record.timestamp, key: record.key ?? null, value: record.value ?? null, headers: record.headers ?? {} }
 }
 
 /** A record to write, bytes already encoded. */
@@ -44,8 +59,8 @@ export function toWireMessage(record: OutgoingRecord): WireMessage {
 }
 
 /** The last value of a header as text, or `undefined`. */
-export function headerText(headers: RawHeaders, name: string): string | undefined {
-  const value = headers[name]
+export function headerText(headers: RawHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name]
   const last = Array.isArray(value) ? value[value.length - 1] : value
   if (last === undefined) return undefined
   return typeof last === 'string' ? last : last.toString('utf8')

@@ -227,6 +227,54 @@ describe('at least once: what resolveOffset may cover', () => {
   })
 })
 
+describe('the synchronous path: records handled without an await in between', () => {
+  const text = defineTopic({ name: 'orders', value: { format: 'text', encode: (value: string) => Buffer.from(value), decode: (bytes: Buffer) => bytes.toString() } })
+
+  it('takes no further record once a synchronous handler asked the owner to stop: the stop takes effect after the record in hand', async () => {
+    let stopping = false
+    const handled: string[] = []
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b', 'c']))
+    const route = routeOf(text, ({ value }) => {
+      handled.push(value as string)
+      if (value === 'a') stopping = true
+    })
+    await processBatch(batch, route, contextOf(new FakeSender(), { isStopping: () => stopping }))
+    expect(handled).toEqual(['a'])
+    expect(batch.resolved).toEqual(['0'])
+  })
+
+  it('checks the engine again after a handler that waited: a batch that stopped running meanwhile takes no further record', async () => {
+    const handled: string[] = []
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b', 'c']))
+    const route = routeOf(text, async ({ value }) => {
+      handled.push(value as string)
+      await new Promise((resolve) => setImmediate(resolve))
+      if (value === 'b') batch.running = false
+    })
+    await processBatch(batch, route, contextOf(new FakeSender()))
+    expect(handled).toEqual(['a', 'b'])
+    expect(batch.resolved.at(-1)).toBe('1')
+  })
+
+  it('reads records as the engine made them: no headers at all (the message formats before Kafka 0.11) decode, and a failure is dead-lettered with the record\'s place', async () => {
+    const sender = new FakeSender()
+    const bare = records('orders', ['good', 'bad']).map(({ topic: _topic, partition: _partition, headers: _headers, ...rest }) => rest)
+    const batch = new FakeBatch('orders', bare as never, 3)
+    const handled: string[] = []
+    const route = routeOf(text, ({ value, partition, rawHeaders }) => {
+      if (value === 'bad') throw new Error('no')
+      handled.push(`${value}@${partition} ${JSON.stringify(rawHeaders)}`)
+    }, fast)
+    await processBatch(batch, route, contextOf(sender))
+    expect(handled).toEqual(['good@3 {}'])
+    const [[dead]] = sender.sent as [[{ topic: string; value: Buffer; headers: Record<string, unknown> }]]
+    expect(dead.topic).toBe('orders.dlq')
+    expect(dead.value.toString()).toBe('bad')
+    expect(String(dead.headers['kafkit-original-partition'])).toBe('3')
+    expect(batch.resolved.at(-1)).toBe('1')
+  })
+})
+
 function failingWith(error: Error): never {
   throw error
 }

@@ -3,7 +3,7 @@ import { createDefaultPartitioner } from '../../partitioner.js'
 import type { ConsumerDeps, EngineConsumerConfig, EngineConsumerEvents, RecordSender } from '../../runtime/engine.js'
 import type { RebalanceReason } from '../../runtime/events.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
-import { type RawRecord, toWireMessage } from '../../runtime/records.js'
+import { toWireMessage } from '../../runtime/records.js'
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
 import type { KafkajsTransport } from './kafkajs.js'
@@ -150,19 +150,12 @@ function crashError(error: unknown, config: EngineConsumerConfig, what: string):
 
 function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits, changed: (error: unknown) => void): PipelineBatch {
   const { batch } = payload
-  const records: RawRecord[] = batch.messages.map((m) => ({
-    topic: batch.topic,
-    partition: batch.partition,
-    offset: m.offset,
-    timestamp: m.timestamp,
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers: (m.headers ?? {}) as RawRecord['headers'],
-  }))
   return {
     topic: batch.topic,
     partition: batch.partition,
-    records,
+    // kafkajs' own message objects, as they are: they have what a batch record needs, and the
+    // runtime makes a record with its place only where it needs one (a failure, a batch handler).
+    records: batch.messages,
     nextOffset: String(BigInt(batch.lastOffset()) + 1n),
     resolveOffset: (offset) => payload.resolveOffset(offset),
     heartbeat: async () => {
