@@ -267,7 +267,7 @@ describe('the synchronous path: records handled without an await in between', ()
     }, fast)
     await processBatch(batch, route, contextOf(sender))
     expect(handled).toEqual(['good@3 {}'])
-    const [[dead]] = sender.sent as [[{ topic: string; value: Buffer; headers: Record<string, unknown> }]]
+    const [[dead]] = sender.sent as unknown as [[{ topic: string; value: Buffer; headers: Record<string, unknown> }]]
     expect(dead.topic).toBe('orders.dlq')
     expect(dead.value.toString()).toBe('bad')
     expect(String(dead.headers['kafkit-original-partition'])).toBe('3')
