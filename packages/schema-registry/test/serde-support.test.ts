@@ -9,6 +9,14 @@ describe('readSchemaId', () => {
     expect(readSchemaId(Buffer.from([0, 0, 0, 1, 7, 42]), ctx)).toBe(263)
   })
 
+  it('reads it as a signed 32-bit big-endian int, as Buffer.readInt32BE does', () => {
+    for (const id of [0, 1, 255, 256, 65_536, 2 ** 24, 2 ** 31 - 1, -1, -(2 ** 31)]) {
+      const bytes = Buffer.alloc(6)
+      bytes.writeInt32BE(id, 1)
+      expect(readSchemaId(bytes, ctx)).toBe(id)
+    }
+  })
+
   it.each([
     ['empty', Buffer.alloc(0), /Empty value on topic "orders"/],
     ['another magic byte', Buffer.from([1, 0, 0, 0, 1]), /Unknown magic byte 1/],
@@ -39,6 +47,18 @@ describe('PerSchemaId', () => {
     expect(await cache.load(7, load)).toBe('reader')
     expect(loads).toBe(1)
     expect(cache.get(7)).toBe('reader')
+  })
+
+  it('gives each id its own entry when records of several ids alternate (the last one asked for is kept apart)', async () => {
+    const cache = new PerSchemaId<string>()
+    expect(cache.get(1)).toBeUndefined()
+    cache.set(1, 'one')
+    await cache.load(2, async () => 'two')
+    expect([1, 2, 2, 1, 1, 2, 3].map((id) => cache.get(id))).toEqual(['one', 'two', 'two', 'one', 'one', 'two', undefined])
+    cache.set(1, 'one again')
+    expect(cache.get(1)).toBe('one again')
+    cache.set(3, 'three')
+    expect([3, 1, 3].map((id) => cache.get(id))).toEqual(['three', 'one again', 'three'])
   })
 
   it('does not keep a failed load: the next record asks again', async () => {

@@ -50,7 +50,8 @@ export function readSchemaId(bytes: Buffer, ctx: SerdeContext, minBytes = HEADER
       { context: contextOf(ctx) },
     )
   }
-  return bytes.readInt32BE(1)
+  // readInt32BE(1), without its argument checks: the length was checked above. Once per record.
+  return ((bytes[1] as number) << 24) | ((bytes[2] as number) << 16) | ((bytes[3] as number) << 8) | (bytes[4] as number)
 }
 
 /**
@@ -61,15 +62,25 @@ export function readSchemaId(bytes: Buffer, ctx: SerdeContext, minBytes = HEADER
 export class PerSchemaId<T> {
   readonly #ready = new Map<number, T>()
   readonly #loading = new Map<number, Promise<T>>()
+  // The id asked for last and its entry: consecutive records mostly share their schema id.
+  #lastId = -1
+  #last: T | undefined
 
   /** The entry of `id`, if it was made. */
   get(id: number): T | undefined {
-    return this.#ready.get(id)
+    if (id === this.#lastId) return this.#last
+    const entry = this.#ready.get(id)
+    if (entry !== undefined) {
+      this.#lastId = id
+      this.#last = entry
+    }
+    return entry
   }
 
   /** Keeps `entry` for `id` (known without a load). */
   set(id: number, entry: T): void {
     this.#ready.set(id, entry)
+    if (id === this.#lastId) this.#last = entry
   }
 
   /** The entry of `id`, made by `load` unless it was made or is being made. */
