@@ -55,6 +55,8 @@ describe('PerSchemaId', () => {
     cache.set(1, 'one')
     await cache.load(2, async () => 'two')
     expect([1, 2, 2, 1, 1, 2, 3].map((id) => cache.get(id))).toEqual(['one', 'two', 'two', 'one', 'one', 'two', undefined])
+    expect(cache.get(1)).toBe('one')
+    // Replaced while it is the one asked for last: the next record gets the new entry.
     cache.set(1, 'one again')
     expect(cache.get(1)).toBe('one again')
     cache.set(3, 'three')
