@@ -127,24 +127,34 @@ export function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-/**
- * Operations per second of a synchronous `op`, run in chunks until `durationMs` passed.
- * The result of `op` is kept in a sink so the engine cannot drop the work.
- */
-export function opsPerSecond(op: (i: number) => unknown, durationMs: number): number {
+/** The body of {@link opsLoop}'s loop; see there why it is compiled once per operation. */
+const LOOP_BODY = `
   let sink = 0
   let done = 0
-  const chunk = 1_000
   const start = process.hrtime.bigint()
-  const end = start + BigInt(durationMs) * 1_000_000n
+  const end = start + BigInt(durationMs) * 1000000n
   let now = start
   while (now < end) {
-    for (let i = 0; i < chunk; i++) if (op(done + i) !== undefined) sink++
-    done += chunk
+    for (let i = 0; i < 1000; i++) if (op(done + i) !== undefined) sink++
+    done += 1000
     now = process.hrtime.bigint()
   }
   if (sink === -1) console.log('unreachable')
   return done / (Number(now - start) / 1e9)
+`
+
+/**
+ * A measuring loop for the synchronous `op` alone: called with a duration, it runs `op` in
+ * chunks of 1,000 until the time passed and returns operations per second (the result of
+ * `op` goes to a sink so the engine cannot drop the work). Each call of `opsLoop` compiles a
+ * loop of its own: one loop shared by every case would call a dozen different operations
+ * from one call site, which V8 then neither inlines nor optimises for any of them, and the
+ * rates came out halved and bimodal between processes (a serde's own call site in a service
+ * sees one serde). Make it once per side and call it each round.
+ */
+export function opsLoop(op: (i: number) => unknown): (durationMs: number) => number {
+  const loop = new Function('op', 'durationMs', LOOP_BODY) as (op: (i: number) => unknown, durationMs: number) => number
+  return (durationMs) => loop(op, durationMs)
 }
 
 /**

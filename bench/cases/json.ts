@@ -2,7 +2,7 @@
 // (zod parse, then JSON.stringify; JSON.parse, then zod parse). One core, no I/O.
 import { json, type SerdeContext } from '@kafkit/core'
 import { z } from 'zod'
-import { type BenchContext, interleaved, opsPerSecond, type Row, row, size } from '../measure.js'
+import { type BenchContext, interleaved, opsLoop, type Row, row, size } from '../measure.js'
 
 const PageView = z.object({
   eventId: z.string(),
@@ -35,18 +35,14 @@ export async function run(context: BenchContext): Promise<Row[]> {
   const decodeContext: SerdeContext = { topic: 'bench', field: 'value', partition: 0, offset: '0' }
   const bytes = serde.encode(value, encodeContext) as Buffer
 
-  const encode = await interleaved(
-    ROUNDS,
-    () => opsPerSecond(() => serde.encode(value, encodeContext), ROUND_MS),
-    () => opsPerSecond(() => Buffer.from(JSON.stringify(PageView.parse(value)), 'utf8'), ROUND_MS),
-  )
-  const decode = await interleaved(
-    ROUNDS,
-    () => opsPerSecond(() => serde.decode(bytes, decodeContext), ROUND_MS),
-    () => opsPerSecond(() => PageView.parse(JSON.parse(bytes.toString('utf8'))), ROUND_MS),
-  )
+  const kafkitEncode = opsLoop(() => serde.encode(value, encodeContext))
+  const handEncode = opsLoop(() => Buffer.from(JSON.stringify(PageView.parse(value)), 'utf8'))
+  const kafkitDecode = opsLoop(() => serde.decode(bytes, decodeContext))
+  const handDecode = opsLoop(() => PageView.parse(JSON.parse(bytes.toString('utf8'))))
+  const encode = await interleaved(ROUNDS, () => kafkitEncode(ROUND_MS), () => handEncode(ROUND_MS))
+  const decode = await interleaved(ROUNDS, () => kafkitDecode(ROUND_MS), () => handDecode(ROUND_MS))
   return [
-    { ...row(`JSON+zod encode (${bytes.length} B record)`, 'msg/s', encode, 'zod parse + JSON.stringify by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: encode.kafkit / encode.baseline >= 0.95 } },
-    { ...row(`JSON+zod decode (${bytes.length} B record)`, 'msg/s', decode, 'JSON.parse + zod parse by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median`, target: { text: 'ratio ≥ 0.95', met: decode.kafkit / decode.baseline >= 0.95 } },
+    { ...row(`JSON+zod encode (${bytes.length} B record)`, 'msg/s', encode, 'zod parse + JSON.stringify by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median, each side in a loop of its own`, target: { text: 'ratio ≥ 0.95', met: encode.kafkit / encode.baseline >= 0.95 } },
+    { ...row(`JSON+zod decode (${bytes.length} B record)`, 'msg/s', decode, 'JSON.parse + zod parse by hand'), method: `one core, no I/O, ${ROUND_MS} ms per round, ${ROUNDS} rounds (+1 warm-up), median, each side in a loop of its own`, target: { text: 'ratio ≥ 0.95', met: decode.kafkit / decode.baseline >= 0.95 } },
   ]
 }
