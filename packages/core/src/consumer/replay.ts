@@ -4,7 +4,7 @@ import type { RecordSender, TopicEnsurer } from '../runtime/engine.js'
 import { type ConsumerEvents, EventHub } from '../runtime/events.js'
 import { type DeadLetterInfo, diagnosticHeaderNames, KafkitHeaders, parseDeadLetterHeaders } from '../runtime/headers.js'
 import { sleep } from '../runtime/heartbeat.js'
-import { OffsetSet } from './offset-set.js'
+import { fingerprint, type LedgerValue, parseLedgerValue, ReplayLedger } from './ledger.js'
 import type { OutgoingRecord, RawHeaders, RawRecord } from '../runtime/records.js'
 
 /** Which dead letters an operation looks at. Every given filter must match. */
@@ -30,7 +30,7 @@ export interface DeadLetterEntry {
   /** The record's own headers, diagnostics removed. */
   headers: RawHeaders
   info: DeadLetterInfo
-  /** Whether an earlier replay already sent it back. */
+  /** Whether an earlier replay already sent it back: the ledger lists its position with this record's fingerprint. */
   replayed: boolean
 }
 
@@ -130,9 +130,12 @@ export interface DeadLetterToolDeps {
 
 /**
  * The ledger of replayed dead letters: a compacted topic `<dlq>.replayed`, one record per
- * replayed dead letter, keyed `<partition>:<offset>`. A replay reads it first and skips
- * what it lists, so running the same replay twice sends nothing the second time, while a
- * record that an earlier filter left out stays replayable. A record's entry is written
+ * replayed dead letter, keyed `<partition>:<offset>`, its value the target, the time and
+ * the replayed record's fingerprint (its timestamp and a hash of its key, value and
+ * headers). A replay reads it first and skips the dead letters it lists with their own
+ * fingerprint, so running the same replay twice sends nothing the second time, a record
+ * that an earlier filter left out stays replayable, and so does a new record at an offset
+ * of a dead-letter topic deleted and created again (the old ledger does not hide it). A record's entry is written
  * once the broker acknowledged that record, whatever happened to the records around it: a
  * failed replay leaves out of the ledger exactly the records the broker did not
  * acknowledge (or whose answer never came), and a crash between the two writes can send
@@ -159,7 +162,19 @@ function matches(entry: DeadLetterEntry, filter: DeadLetterFilter): boolean {
   return true
 }
 
-function toEntry(record: RawRecord, ledger: OffsetSet): DeadLetterEntry {
+/** A dead letter as read, with its record's fingerprint (computed once, when needed). */
+interface Read {
+  entry: DeadLetterEntry
+  fingerprint: () => string
+}
+
+function toRead(record: RawRecord, ledger: ReplayLedger): Read {
+  let fp: string | undefined
+  const fingerprintOf = () => (fp ??= fingerprint(record))
+  return { entry: toEntry(record, ledger, fingerprintOf), fingerprint: fingerprintOf }
+}
+
+function toEntry(record: RawRecord, ledger: ReplayLedger, fp: () => string): DeadLetterEntry {
   const headers: RawHeaders = {}
   for (const [name, value] of Object.entries(record.headers)) if (!diagnosticHeaderNames.has(name)) headers[name] = value
   return {
@@ -170,7 +185,7 @@ function toEntry(record: RawRecord, ledger: OffsetSet): DeadLetterEntry {
     value: record.value,
     headers,
     info: parseDeadLetterHeaders(record.headers),
-    replayed: ledger.has(record.partition, record.offset),
+    replayed: ledger.replayed(record.partition, record.offset, fp),
   }
 }
 
@@ -275,9 +290,9 @@ export class DeadLetterTopic {
     return this.#events.on(name, listener)
   }
 
-  /** The replayed dead letters, as ranges of offsets per partition (constant memory for a replay of a contiguous run). */
-  async #ledger(timeoutMs?: number): Promise<OffsetSet> {
-    const replayed = new OffsetSet()
+  /** The replayed dead letters, by position, with 32 bits of each one's fingerprint (4 bytes per entry of a contiguous run). */
+  async #ledger(timeoutMs?: number): Promise<ReplayLedger> {
+    const replayed = new ReplayLedger()
     if ((await this.#deps.topics.describe(ledgerTopicOf(this.topic))) === undefined) return replayed
     for await (const record of this.#deps.stream(ledgerTopicOf(this.topic), timeoutMs === undefined ? {} : { timeoutMs })) {
       if (record.key === null) continue
@@ -285,20 +300,20 @@ export class DeadLetterTopic {
       if (partition === undefined || offset === undefined || !/^\d+$/.test(partition) || !/^\d+$/.test(offset)) continue
       // A null value is a tombstone: the entry was deleted to allow a new replay.
       if (record.value === null) replayed.delete(Number(partition), offset)
-      else replayed.add(Number(partition), offset)
+      else replayed.add(Number(partition), offset, parseLedgerValue(record.value)?.fp)
     }
     return replayed
   }
 
   /** Every dead letter of the scanned partitions, in partition order, with its ledger flag. */
-  async *#entries(partition: number | undefined, scan: TopicScanOptions): AsyncGenerator<DeadLetterEntry> {
+  async *#entries(partition: number | undefined, scan: TopicScanOptions): AsyncGenerator<Read> {
     if ((await this.#deps.topics.describe(this.topic)) === undefined) {
       scan.onStart?.({ total: 0, partitions: [] })
       return
     }
     const ledger = await this.#ledger(scan.timeoutMs)
     const options: TopicScanOptions = partition === undefined ? scan : { ...scan, partitions: [partition] }
-    for await (const record of this.#deps.stream(this.topic, options)) yield toEntry(record, ledger)
+    for await (const record of this.#deps.stream(this.topic, options)) yield toRead(record, ledger)
   }
 
   /**
@@ -313,7 +328,7 @@ export class DeadLetterTopic {
    * ```
    */
   async *stream(filter: DeadLetterFilter = {}, options: DeadLetterReadOptions = {}): AsyncGenerator<DeadLetterEntry, void, undefined> {
-    for await (const entry of this.#entries(filter.partition, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })) {
+    for await (const { entry } of this.#entries(filter.partition, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })) {
       if (matches(entry, filter)) yield entry
     }
   }
@@ -331,7 +346,7 @@ export class DeadLetterTopic {
   /** One dead letter by position, or `undefined`. Reads from that offset on only. */
   async inspect(partition: number, offset: string, options: DeadLetterReadOptions = {}): Promise<DeadLetterEntry | undefined> {
     const scan: TopicScanOptions = { from: new Map([[partition, offset]]), ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) }
-    for await (const entry of this.#entries(partition, scan)) {
+    for await (const { entry } of this.#entries(partition, scan)) {
       // The first record at or after the offset: a gap (compaction, an aborted write) means none there.
       return entry.offset === offset ? entry : undefined
     }
@@ -348,14 +363,24 @@ export class DeadLetterTopic {
    * flight settled: it names the dead letters not replayed (`context.topic`, `partition`,
    * `offset` of the first, its `target`, all of them in `context.failed`); the records the
    * broker acknowledged are in the ledger, so running the replay again sends only the others.
+   * @throws KafkitError `KAFKIT_CONFIG` (not retriable, `context.topic` the name) when the
+   * dead-letter topic does not exist, before anything is written (no ledger topic is created).
    */
   async replay(options: ReplayOptions = {}): Promise<ReplayReport> {
     const dryRun = options.dryRun ?? false
     const collect = options.collect ?? true
     const ledgerTopic = ledgerTopicOf(this.topic)
+    // Looked up first: a misspelt name must not pass for an empty dead-letter topic, nor leave a ledger topic behind.
+    const dlq = await this.#deps.topics.describe(this.topic)
+    if (dlq === undefined) {
+      // An input error (a misspelt name, or the wrong cluster), as an option naming nothing: `kafkit dlq replay` exits 2.
+      throw new KafkitError('KAFKIT_CONFIG', `replay of ${this.topic}: the dead-letter topic '${this.topic}' does not exist; nothing was replayed and no ledger created`, {
+        retriable: false,
+        context: { topic: this.topic, dlqTopic: this.topic },
+      })
+    }
     if (!dryRun) {
-      const dlq = await this.#deps.topics.describe(this.topic)
-      await this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, ...(dlq ? { replicationFactor: dlq.replicationFactor } : {}), config: { 'cleanup.policy': 'compact' } }])
+      await this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, replicationFactor: dlq.replicationFactor, config: { 'cleanup.policy': 'compact' } }])
     }
     const report: ReplayReport = { dryRun, replayed: [], replayedCount: 0, scanned: 0, skipped: { filtered: 0, alreadyReplayed: 0, noTarget: 0 } }
     const intervalMs = options.ratePerSecond && options.ratePerSecond > 0 ? 1_000 / options.ratePerSecond : 0
@@ -450,7 +475,7 @@ export class DeadLetterTopic {
     })
     let readFailure: { error: unknown } | undefined
     try {
-      for await (const entry of entries) {
+      for await (const { entry, fingerprint: fingerprintOf } of entries) {
         // A failed send or ledger write stops the replay: nothing more is sent.
         if (failed()) break
         report.scanned++
@@ -493,7 +518,7 @@ export class DeadLetterTopic {
         chunk.push({
           ref,
           record: { topic: target, key: entry.key, value: entry.value, headers },
-          ledger: { topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now() })), headers: {}, partition: 0 },
+          ledger: { topic: ledgerTopic, key: Buffer.from(`${entry.partition}:${entry.offset}`), value: Buffer.from(JSON.stringify({ target, at: Date.now(), fp: fingerprintOf() } satisfies LedgerValue)), headers: {}, partition: 0 },
         })
         if (chunk.length >= CHUNK_RECORDS) await flush()
       }
