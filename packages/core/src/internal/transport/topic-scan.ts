@@ -8,6 +8,9 @@ import type { TopicScanOptions } from './types.js'
 /** How long a scan may go without getting any further before it fails instead of waiting on. */
 export const SCAN_TIMEOUT_MS = 120_000
 
+/** How long a failed scan waits for its consumer's release before it throws. */
+const RELEASE_WAIT_MS = 1_000
+
 /** Records a scan holds at most before it stops fetching until the reader catches up. */
 export const SCAN_BUFFER_RECORDS = 2_000
 
@@ -167,12 +170,18 @@ export async function* streamTopic(kafka: Kafka, topic: string, options: TopicSc
     }
     if (failure !== undefined) throw failure
   } catch (error) {
+    failure ??= error
     throw toKafkitError(error, { topic }, `read ${topic}`)
   } finally {
     finished = true
     clearInterval(watchdog)
     wakeFetcher?.()
-    await consumer.disconnect().catch(() => {})
+    const released = consumer.disconnect().catch(() => {})
+    // A scan that failed (a broker that stopped answering) does not wait for the release: kafkajs
+    // lets the fetch in flight run out its request timeout (30 s), then asks the silent broker to
+    // leave the group, another 30 s. It goes on in the background; the error is the caller's now.
+    if (failure === undefined) await released
+    else await Promise.race([released, new Promise<void>((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref?.())])
   }
 }
 
