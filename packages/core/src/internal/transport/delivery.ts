@@ -22,6 +22,7 @@
  */
 import { KafkitError } from '../../errors.js'
 import { toKafkitError } from './errors.js'
+import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES, MAX_TIMER_MS } from './byte-budget.js'
 import { adaptPartitioner } from './partitioning.js'
 import type { EngineBroker, EngineCluster, ProduceAnswer } from './engine-internals.js'
 import { engineErrorOf, protocolError, sendProduce } from './engine-internals.js'
@@ -89,14 +90,6 @@ interface Batch {
   lastError: unknown
 }
 
-/** A send waiting for room under maxQueuedBytes. */
-interface RoomWaiter {
-  bytes: number
-  resolve: () => void
-  reject: (error: unknown) => void
-  timer: NodeJS.Timeout | undefined
-}
-
 class PartitionQueue {
   readonly pending: Piece[] = []
   batch: Batch | undefined
@@ -136,12 +129,8 @@ const REFUSED_BEFORE_APPEND = new Set([
   'PRODUCER_FENCED',
   'INVALID_TXN_STATE',
 ])
-/** The default bound on the bytes of records a producer holds for unsettled sends: the Java client's `buffer.memory`. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024
 // One produce request carries at most this many bytes of records (plus one batch over it).
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024
-// setTimeout holds at most 2^31 - 1 ms; longer waits are re-armed.
-const MAX_TIMER_MS = 2 ** 31 - 1
 const INITIAL_BACKOFF_MS = 100
 const MAX_BACKOFF_MS = 1000
 // Sequences wrap to 0 after 2^31 - 1, as the broker expects.
@@ -170,21 +159,17 @@ export class Delivery {
   #entry = new Map<string, Promise<unknown>>()
   #closed = false
   /** Bytes held for sends let in and not yet settled; see {@link DeliveryOptions.maxQueuedBytes}. */
-  #queuedBytes = 0
-  /** Sends waiting for room, in call order. */
-  readonly #roomWaiters: RoomWaiter[] = []
-
-  readonly #maxQueuedBytes: number
+  readonly #budget: ByteBudget
 
   constructor(options: DeliveryOptions) {
     this.#options = options
-    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
+    this.#budget = new ByteBudget(options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES, options.deliveryTimeoutMs)
     this.#partition = adaptPartitioner(options.partitioner)
   }
 
   /** Bytes of keys, values and headers held for sends not yet settled. */
   get queuedBytes(): number {
-    return this.#queuedBytes
+    return this.#budget.held
   }
 
   /**
@@ -224,7 +209,7 @@ export class Delivery {
         return
       }
       const bytes = pieces.reduce((sum, piece) => sum + piece.bytes, 0)
-      await this.#reserve(bytes, op.deadline)
+      await this.#budget.reserve(bytes, op.deadline)
       // Held until the whole send settles; given back at once if it goes no further.
       let queued = false
       try {
@@ -239,9 +224,9 @@ export class Delivery {
         queued = true
       } finally {
         if (queued) {
-          const release = () => this.#release(bytes)
+          const release = () => this.#budget.release(bytes)
           op.promise.then(release, release)
-        } else this.#release(bytes)
+        } else this.#budget.release(bytes)
       }
       this.#schedule()
     } catch (error) {
@@ -250,54 +235,6 @@ export class Delivery {
       const wrapped = toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
       if (wrapped.context.outcome === undefined) wrapped.context.outcome = 'not-written'
       throw wrapped
-    }
-  }
-
-  /** Waits until `bytes` fit under maxQueuedBytes (behind every earlier waiter), then holds them. */
-  #reserve(bytes: number, deadline: number): Promise<void> {
-    // A send still entering when close() ran would otherwise wait out its whole deadline.
-    if (this.#closed) return Promise.reject(new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected', { retriable: true, context: { outcome: 'not-written' } }))
-    if (this.#roomWaiters.length === 0 && this.#fits(bytes)) {
-      this.#queuedBytes += bytes
-      return Promise.resolve()
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: RoomWaiter = { bytes, resolve, reject, timer: undefined }
-      waiter.timer = setTimeout(() => {
-        const at = this.#roomWaiters.indexOf(waiter)
-        if (at >= 0) this.#roomWaiters.splice(at, 1)
-        reject(
-          new KafkitError(
-            'KAFKIT_KAFKA',
-            `send not queued within the delivery timeout (${this.#options.deliveryTimeoutMs} ms): the producer holds ${this.#queuedBytes} bytes of records not yet acknowledged, and maxQueuedBytes is ${this.#maxQueuedBytes}; the cluster is slower than the sends or unavailable`,
-            { retriable: true, context: { reason: 'buffer-full', outcome: 'not-written', queuedBytes: this.#queuedBytes, maxQueuedBytes: this.#maxQueuedBytes } },
-          ),
-        )
-        // A big waiter that gave up may have held back smaller ones behind it.
-        this.#admitWaiters()
-      }, Math.min(MAX_TIMER_MS, Math.max(0, deadline - Date.now())))
-      this.#roomWaiters.push(waiter)
-    })
-  }
-
-  #fits(bytes: number): boolean {
-    return this.#queuedBytes === 0 || this.#queuedBytes + bytes <= this.#maxQueuedBytes
-  }
-
-  #release(bytes: number): void {
-    this.#queuedBytes -= bytes
-    this.#admitWaiters()
-  }
-
-  /** Lets waiting sends in, first come first served, while they fit. */
-  #admitWaiters(): void {
-    while (this.#roomWaiters.length > 0) {
-      const waiter = this.#roomWaiters[0]!
-      if (!this.#fits(waiter.bytes)) return
-      this.#roomWaiters.shift()
-      clearTimeout(waiter.timer)
-      this.#queuedBytes += waiter.bytes
-      waiter.resolve()
     }
   }
 
@@ -349,10 +286,7 @@ export class Delivery {
     this.#timer = undefined
     this.#timerAt = Infinity
     const aborted = new KafkitError('KAFKIT_ABORTED', 'The producer was disconnected before these records were acknowledged', { retriable: true })
-    for (const waiter of this.#roomWaiters.splice(0)) {
-      clearTimeout(waiter.timer)
-      waiter.reject(new KafkitError('KAFKIT_ABORTED', 'The producer was disconnected while the send waited for room in its buffer', { retriable: true, context: { outcome: 'not-written' } }))
-    }
+    this.#budget.close()
     for (const queue of this.#active) {
       if (queue.batch !== undefined && !queue.inFlight) this.#fail(queue.batch, aborted)
       this.#dropPending(queue, aborted)
