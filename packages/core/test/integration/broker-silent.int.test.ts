@@ -13,6 +13,9 @@ let raw: InstanceType<typeof kafkajs.Kafka>
 let admin: kafkajs.Admin
 let producer: kafkajs.Producer
 let kafka: Kafkit
+// Both created before the broker is first silenced: a topic created right after a SIGCONT can meet a controller still catching up.
+const dlq = `${uniqueName('silent-src')}.dlq`
+const pollTopic = uniqueName('silent-poll')
 
 /** The pid of the cluster's broker JVM (its command line carries the cluster's mark and Kafka's main class). */
 function brokerPidOf(c: KafkaCluster): number {
@@ -49,6 +52,7 @@ beforeAll(async () => {
   admin = raw.admin()
   producer = raw.producer()
   await Promise.all([admin.connect(), producer.connect()])
+  await admin.createTopics({ waitForLeaders: true, topics: [dlq, pollTopic].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) })
   kafka = new Kafkit({ clientId: 'kafkit-broker-silent-test', brokers: cluster.brokers, logLevel: 'nothing' })
 }, 180_000)
 
@@ -68,8 +72,6 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 
 describe('a broker that stops answering', () => {
   it('fails a dead-letter read with a retriable KAFKIT_KAFKA once it got no further for timeoutMs, and reads again once the broker answers', async () => {
-    const dlq = `${uniqueName('silent-src')}.dlq`
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: dlq, numPartitions: 1, replicationFactor: 1 }] })
     // 6,000 dead letters of 2 KB: more than the scan buffers (2,000 records and a fetch), so it is still fetching when the broker goes silent.
     const count = 6_000
     for (let from = 0; from < count; from += 400) {
@@ -115,10 +117,10 @@ describe('a broker that stops answering', () => {
   })
 
   it('reports a running consumer not live on /livez once it completed no fetch for maxPollIntervalMs, and live again when fetches complete', async () => {
-    const topic = uniqueName('silent-poll')
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] })
+    const topic = pollTopic
     const groupId = uniqueName('g')
-    const consumer = kafka.consumer({ groupId, shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 30_000, maxWaitTimeMs: 200 })
+    // No dead-letter topic to create at start: right after the first test's SIGCONT the broker can answer CreateTopics with an unknown server error for a moment.
+    const consumer = kafka.consumer({ groupId, shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 30_000, maxWaitTimeMs: 200, deadLetter: false })
     consumer.handle(defineTopic({ name: topic, key: string(), value: string() }), async () => {})
     const maxPollIntervalMs = 3_000
     const ops = await startOpsServer(kafka, { port: 0, host: '127.0.0.1', maxPollIntervalMs })
