@@ -160,8 +160,6 @@ export class Delivery {
   #closed = false
   /** Bytes held for sends let in and not yet settled; see {@link DeliveryOptions.maxQueuedBytes}. */
   readonly #budget: ByteBudget
-  /** Topics whose records a partition leader last refused as unknown (deleted, or new to that broker), until one is written. */
-  readonly #refusedTopics = new Set<string>()
 
   constructor(options: DeliveryOptions) {
     this.#options = options
@@ -317,18 +315,11 @@ export class Delivery {
   /** Metadata of `topics`, retried until the deadline (an unknown topic only `unknownTopicRetries` times). */
   async #ensureMetadata(topics: string[], deadline: number): Promise<void> {
     const { cluster } = this.#options
-    // Once a refresh failed for an unknown topic: ask without the topics queued records were refused for.
-    let setAside = false
     for (let attempt = 0; ; attempt++) {
       try {
         if (!cluster.isConnected()) await cluster.connect()
-        const restore = setAside ? this.#setAsideRefused(topics) : undefined
-        try {
-          await cluster.addMultipleTargetTopics(topics)
-          await cluster.refreshMetadataIfNecessary()
-        } finally {
-          restore?.()
-        }
+        await cluster.addMultipleTargetTopics(topics)
+        await cluster.refreshMetadataIfNecessary()
         const missing = topics.filter((topic) => cluster.findTopicPartitionMetadata(topic).length === 0)
         if (missing.length === 0) return
         throw Object.assign(engineErrorOf(3), { topics: missing })
@@ -336,13 +327,8 @@ export class Delivery {
         const type = (error as { type?: string }).type
         const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
         const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
-        // The unknown topic may be another one this producer once wrote to, since deleted:
-        // forgotten when nothing waits for it, asked without when queued records do.
+        // The unknown topic may be another one this producer once wrote to, since deleted.
         if (unknownTopic && this.#pruneTopics()) continue
-        if (unknownTopic && !setAside && this.#refusedBesides(topics)) {
-          setAside = true
-          continue
-        }
         if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
         await sleep(backoff(attempt))
         if (!unknownTopic) await this.#refresh()
@@ -569,7 +555,6 @@ export class Delivery {
     }
     const error = protocolError(entry.errorCode)
     const engineError = engineErrorOf(entry.errorCode)
-    if (error.type === 'UNKNOWN_TOPIC_OR_PARTITION') this.#refusedTopics.add(queue.topic)
     if (error.type === 'DUPLICATE_SEQUENCE_NUMBER') {
       // Written by an earlier attempt of this batch; the broker no longer says where.
       this.#succeed(batch, undefined, '-1')
@@ -601,7 +586,6 @@ export class Delivery {
   #succeed(batch: Batch, base: bigint | undefined, logAppendTime: string): void {
     const { queue } = batch
     queue.batch = undefined
-    if (this.#refusedTopics.size > 0) this.#refusedTopics.delete(queue.topic)
     if (base !== undefined) {
       const last = base + BigInt(batch.messages.length - 1)
       if (last > queue.lastOffset) queue.lastOffset = last
@@ -684,30 +668,6 @@ export class Delivery {
     this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
   }
 
-  /** Whether a topic other than `topics` had its records refused as unknown. */
-  #refusedBesides(topics: string[]): boolean {
-    for (const topic of this.#refusedTopics) if (!topics.includes(topic)) return true
-    return false
-  }
-
-  /**
-   * Takes the topics queued records were refused for as unknown (but `keep`) out of the
-   * cluster's metadata topics, so one deleted topic does not fail the metadata of every other;
-   * returns what puts them back, or `undefined` when there was none to take out. Their records
-   * keep waiting: without metadata they are not sent, and fail at their delivery timeout.
-   */
-  #setAsideRefused(keep: string[]): (() => void) | undefined {
-    const cluster = this.#options.cluster as unknown as { targetTopics?: Set<string> }
-    const targets = cluster.targetTopics
-    if (!(targets instanceof Set)) return undefined
-    const aside = [...this.#refusedTopics].filter((topic) => !keep.includes(topic) && targets.delete(topic))
-    if (aside.length === 0) return undefined
-    // kafkajs may have replaced its set meanwhile (a failed addition restores the one before).
-    return () => {
-      for (const topic of aside) cluster.targetTopics?.add(topic)
-    }
-  }
-
   /** Drops the cluster's metadata topics that no queued record needs; returns whether any went. */
   #pruneTopics(): boolean {
     const targets = (this.#options.cluster as unknown as { targetTopics?: Set<string> }).targetTopics
@@ -744,19 +704,10 @@ export class Delivery {
         try {
           await cluster.refreshMetadata()
         } catch (error) {
-          // kafkajs fails the whole refresh when one topic it asks for is gone: forget the
-          // topics nothing is queued for (a later send adds its topic again), and ask without
-          // the ones queued records were refused for (they stay targets: asked for again next
-          // time, in case the topic was only new to a broker), then refresh again.
-          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error
-          const pruned = this.#pruneTopics()
-          const restore = this.#setAsideRefused([])
-          if (!pruned && restore === undefined) throw error
-          try {
-            await cluster.refreshMetadata()
-          } finally {
-            restore?.()
-          }
+          // kafkajs fails the whole refresh when one topic it ever wrote to is gone: forget the
+          // topics nothing is queued for (a later send adds its topic again), then refresh again.
+          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.#pruneTopics()) throw error
+          await cluster.refreshMetadata()
         }
       } catch (error) {
         this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
