@@ -149,8 +149,9 @@ const LOOP_BODY = `
  * `op` goes to a sink so the engine cannot drop the work). Each call of `opsLoop` compiles a
  * loop of its own: one loop shared by every case would call a dozen different operations
  * from one call site, which V8 then neither inlines nor optimises for any of them, and the
- * rates came out halved and bimodal between processes (a serde's own call site in a service
- * sees one serde). Make it once per side and call it each round.
+ * rates came out halved and bimodal between processes. Each side is measured as a process
+ * that runs that one operation (in a service with several contracts, kafkit's one decode call
+ * site sees all their serdes). Make it once per side and call it each round.
  */
 export function opsLoop(op: (i: number) => unknown): (durationMs: number) => number {
   const loop = new Function('op', 'durationMs', LOOP_BODY) as (op: (i: number) => unknown, durationMs: number) => number

@@ -9,6 +9,10 @@ describe('readSchemaId', () => {
     expect(readSchemaId(Buffer.from([0, 0, 0, 1, 7, 42]), ctx)).toBe(263)
   })
 
+  it('never reads an id from fewer than the header\'s 5 bytes, whatever minBytes says', () => {
+    expect(() => readSchemaId(Buffer.from([0, 1]), ctx, 2)).toThrow(/shorter than/)
+  })
+
   it('reads it as a signed 32-bit big-endian int, as Buffer.readInt32BE does', () => {
     for (const id of [0, 1, 255, 256, 65_536, 2 ** 24, 2 ** 31 - 1, -1, -(2 ** 31)]) {
       const bytes = Buffer.alloc(6)
@@ -61,6 +65,12 @@ describe('PerSchemaId', () => {
     expect(cache.get(1)).toBe('one again')
     cache.set(3, 'three')
     expect([3, 1, 3].map((id) => cache.get(id))).toEqual(['three', 'one again', 'three'])
+  })
+
+  it('keeps a loaded entry for any id, -1 included', async () => {
+    const cache = new PerSchemaId<string>()
+    expect(await cache.load(-1, async () => 'minus one')).toBe('minus one')
+    expect(cache.get(-1)).toBe('minus one')
   })
 
   it('does not keep a failed load: the next record asks again', async () => {

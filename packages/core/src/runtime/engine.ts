@@ -1,5 +1,8 @@
 import type { RebalanceReason } from './events.js'
+import type { RecordPlace } from '../internal/record.js'
 import type { BatchRecord, OutgoingRecord } from './records.js'
+
+export type { RecordPlace }
 
 /**
  * What the consumer runtime needs from a Kafka engine, in kafkit's own terms. The
@@ -79,12 +82,6 @@ export interface ConsumerEngine {
 /** A producer of already-encoded records; resolves once the broker acknowledged (acks=all). */
 export interface RecordSender {
   send(records: OutgoingRecord[]): Promise<void>
-}
-
-/** The topic and partition of a batch's records. */
-export interface RecordPlace {
-  readonly topic: string
-  readonly partition: number
 }
 
 /** Topic creation for retry and dead-letter topics. */

@@ -14,7 +14,7 @@ export type RawHeaders = Record<string, HeaderValue>
 export interface BatchRecord {
   /** Offset as a decimal string (offsets exceed 2^53). */
   offset: string
-  /** Milliseconds since the epoch, as a decimal string. */
+  /** Milliseconds since the epoch, as a decimal string (records of the v0 message format, before Kafka 0.10, have none). */
   timestamp: string
   key: Buffer | null
   value: Buffer | null

@@ -39,7 +39,7 @@ export function withTopic(error: unknown, ctx: SerdeContext, extra: Record<strin
  * @throws KafkitError `KAFKIT_SERDE_MAGIC_BYTE` (poison) for empty or short bytes or another magic byte
  */
 export function readSchemaId(bytes: Buffer, ctx: SerdeContext, minBytes = HEADER_BYTES, header = 'the 5-byte Confluent header'): number {
-  if (bytes.length < minBytes || bytes[0] !== MAGIC_BYTE) {
+  if (bytes.length < Math.max(minBytes, HEADER_BYTES) || bytes[0] !== MAGIC_BYTE) {
     throw new KafkitError(
       'KAFKIT_SERDE_MAGIC_BYTE',
       bytes.length === 0
@@ -63,7 +63,8 @@ export class PerSchemaId<T> {
   readonly #ready = new Map<number, T>()
   readonly #loading = new Map<number, Promise<T>>()
   // The id asked for last and its entry: consecutive records mostly share their schema id.
-  #lastId = -1
+  // NaN equals no id, so nothing is taken for the last entry before there is one.
+  #lastId = Number.NaN
   #last: T | undefined
 
   /** The entry of `id`, if it was made. */
@@ -90,7 +91,7 @@ export class PerSchemaId<T> {
     let pending = this.#loading.get(id)
     if (pending === undefined) {
       pending = load().then((entry) => {
-        this.#ready.set(id, entry)
+        this.set(id, entry)
         return entry
       })
       this.#loading.set(id, pending)
