@@ -72,10 +72,13 @@ export async function rotated<K extends string, T>(
   for (let round = 1; round < warmUps; round++) for (const name of live) await sides[name]()
   const all: Partial<Record<K, T[]>> = {}
   for (const name of live) all[name] = []
+  const verbose = process.env['KAFKIT_BENCH_ROUNDS'] === '1'
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < live.length; i++) {
       const name = live[(i + round) % live.length]!
-      all[name]!.push(await sides[name]())
+      const result = await sides[name]()
+      all[name]!.push(result)
+      if (verbose) console.error(`bench: round ${round + 1} ${name}: ${typeof result === 'number' ? Math.round(result) : JSON.stringify(result)}`)
     }
   }
   return { all, failed }
@@ -84,6 +87,18 @@ export async function rotated<K extends string, T>(
 /** The median of `pick` over a side's rounds; undefined when the side did not run. */
 export function medianOf<T>(results: T[] | undefined, pick: (result: T) => number): number | undefined {
   return results === undefined || results.length === 0 ? undefined : median(results.map(pick))
+}
+
+/**
+ * The median of the per-round ratios `a[i] / b[i]` of two sides of one {@link rotated} run
+ * (both ran in round `i`): undefined when either did not run. Rounds drift (a consume round
+ * at the start of a run is slower than one at its end, for every client alike), and a side
+ * that happened to run in the faster rounds would win a ratio of medians; paired by round,
+ * the drift cancels.
+ */
+export function pairedRatio(a: number[] | undefined, b: number[] | undefined): number | undefined {
+  if (a === undefined || b === undefined || a.length === 0 || a.length !== b.length) return undefined
+  return median(a.map((value, i) => value / (b[i] as number)))
 }
 
 /** A row with peers: kafkit against kafkajs (the baseline), @platformatic/kafka and Java. */
@@ -99,10 +114,12 @@ export function peerRow(fields: {
   better?: 'higher' | 'lower'
   target?: { text: string; met: (ratio: number) => boolean }
   notes?: string[]
+  /** The kafkit/kafkajs ratio when it is not that of the two medians: the {@link pairedRatio} of their rounds. */
+  ratio?: number | undefined
 }): Row {
   const round3 = (value: number) => Math.round(value * 1000) / 1000
   const unitRound = (value: number | undefined) => (value === undefined ? null : fields.unit === 'ms' ? Math.round(value * 100) / 100 : Math.round(value))
-  const ratio = round3(fields.kafkit / fields.kafkajs)
+  const ratio = round3(fields.ratio ?? fields.kafkit / fields.kafkajs)
   return {
     case: fields.name,
     unit: fields.unit,

@@ -7,7 +7,7 @@
 // from the start; the clock runs from the first record handled to the last, so group joins do
 // not count. Sides rotate order per round; medians.
 import { uniqueName } from '@kafkit/testkit'
-import { type BenchContext, medianOf, peerRow, type Row, rotated, size } from '../measure.js'
+import { type BenchContext, medianOf, pairedRatio, peerRow, type Row, rotated, size } from '../measure.js'
 import { notRunNote } from '../peers/index.js'
 import { decodeByHand, deferred, eventTopic, fill, jsonBytes, kafkajsClient, kafkitClient, PARTITIONS, PAYLOAD_1KB, kafkitConsumeRate } from '../workload.js'
 
@@ -78,7 +78,7 @@ export async function run(context: BenchContext): Promise<Row[]> {
     const m = (name: string) => medianOf(all[name], (rate) => rate)
     const notes = [...notRunNote('platformatic', platformatic), ...notRunNote('java', java), ...Object.entries(failed).map(([name, error]) => `${name} failed: ${error}`)]
     const bytes = jsonBytes(PAYLOAD_1KB)
-    const method = `${records} records of ${bytes} B JSON+zod, ${PARTITIONS} partitions pre-filled, fresh group per round from the start, first record to last, ${rounds} rounds (+${warmUps} warm-up), median; java: ConsumerPerformance fetch rate, bytes only`
+    const method = `${records} records of ${bytes} B JSON+zod, ${PARTITIONS} partitions pre-filled, fresh group per round from the start, first record to last, ${rounds} rounds (+${warmUps} warm-up), medians, kafkit/kafkajs the median of the per-round ratios; java: ConsumerPerformance fetch rate, bytes only`
     const peersOf = { platformatic: m('platformatic'), java: m('java') }
     const target = { text: 'kafkit ≥ 0.95× kafkajs eachBatch', met: (ratio: number) => ratio >= 0.95 }
     const rows: Row[] = []
@@ -86,9 +86,9 @@ export async function run(context: BenchContext): Promise<Row[]> {
     const handleBatch = m('kafkit handleBatch')
     const eachMessage = m('kafkajs eachMessage')
     const eachBatch = m('kafkajs eachBatch')
-    if (handle !== undefined && eachMessage !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, consumer.handle vs eachMessage`, unit: 'msg/s', method, kafkit: handle, kafkajs: eachMessage, baselineName: 'kafkajs 2.2.4 eachMessage + same decode', ...peersOf, notes }))
-    if (handle !== undefined && eachBatch !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, consumer.handle vs eachBatch`, unit: 'msg/s', method, kafkit: handle, kafkajs: eachBatch, baselineName: 'kafkajs 2.2.4 eachBatch + same decode', ...peersOf, target, notes }))
-    if (handleBatch !== undefined && eachBatch !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, handleBatch vs eachBatch`, unit: 'msg/s', method, kafkit: handleBatch, kafkajs: eachBatch, baselineName: 'kafkajs 2.2.4 eachBatch + same decode', ...peersOf, target, notes }))
+    if (handle !== undefined && eachMessage !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, consumer.handle vs eachMessage`, unit: 'msg/s', method, kafkit: handle, kafkajs: eachMessage, ratio: pairedRatio(all['kafkit handle'], all['kafkajs eachMessage']), baselineName: 'kafkajs 2.2.4 eachMessage + same decode', ...peersOf, notes }))
+    if (handle !== undefined && eachBatch !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, consumer.handle vs eachBatch`, unit: 'msg/s', method, kafkit: handle, kafkajs: eachBatch, ratio: pairedRatio(all['kafkit handle'], all['kafkajs eachBatch']), baselineName: 'kafkajs 2.2.4 eachBatch + same decode', ...peersOf, target, notes }))
+    if (handleBatch !== undefined && eachBatch !== undefined) rows.push(peerRow({ name: `consume ${bytes} B JSON, handleBatch vs eachBatch`, unit: 'msg/s', method, kafkit: handleBatch, kafkajs: eachBatch, ratio: pairedRatio(all['kafkit handleBatch'], all['kafkajs eachBatch']), baselineName: 'kafkajs 2.2.4 eachBatch + same decode', ...peersOf, target, notes }))
     return rows
   } finally {
     await kafka.close()

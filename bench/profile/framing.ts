@@ -29,6 +29,12 @@ const total = Number(args.get('records') ?? 120_000)
 const profiled = args.get('side')
 const PER_BATCH = 1_000
 
+interface AllocNode {
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  selfSize: number
+  children: AllocNode[]
+}
+
 /** What kafkajs hands `eachBatch`: its own message objects, as its decoder makes them. */
 interface EngineMessage {
   magicByte: number
@@ -169,7 +175,27 @@ async function main(): Promise<void> {
     const fastest = Math.min(...(times.get(name) as number[]))
     console.log(`  ${name.padEnd(15)} ${perRecord(ms)}, ${(((ms - hand) * 1000) / total).toFixed(3)} above the hand loop (${((hand / ms) * 100).toFixed(1)} % of its rate); fastest ${perRecord(fastest)}, ${(((fastest - fastestHand) * 1000) / total).toFixed(3)} above`)
   }
-  if (profiled !== undefined) {
+  if (args.has('alloc') && profiled !== undefined) {
+    const session = new Session()
+    session.connect()
+    await session.post('HeapProfiler.enable')
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    for (let i = 0; i < 3; i++) await (sides[profiled] as () => Promise<number>)()
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: AllocNode } }
+    session.disconnect()
+    const bySite = new Map<string, number>()
+    const walk = (node: AllocNode) => {
+      const self = node.selfSize
+      if (self > 0) {
+        const key = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber + 1}`
+        bySite.set(key, (bySite.get(key) ?? 0) + self)
+      }
+      for (const child of node.children) walk(child)
+    }
+    walk(profile.head)
+    console.log(`\nallocation by function (sampled), bytes per record, ${profiled}:`)
+    for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${(bytes / (total * 3)).toFixed(1).padStart(7)}  ${site}`)
+  } else if (profiled !== undefined) {
     const session = new Session()
     session.connect()
     await session.post('Profiler.enable')

@@ -10,7 +10,13 @@ interface Compiled {
   value: SerdeContext
   header: SerdeContext
   headers: { name: string; serde: AnySerde; optional: boolean }[]
+  /** Whether the key serde's decode reads its context: one declared with only the bytes cannot, and gets `key` as it is (no context made per record). */
+  keyReadsContext: boolean
+  valueReadsContext: boolean
 }
+
+/** The decoded headers of a message whose contract declares none: one frozen empty object for all of them. */
+const NO_DECLARED_HEADERS: Record<string, unknown> = Object.freeze({})
 
 const compiled = new WeakMap<AnyTopicContract, Compiled>()
 
@@ -19,6 +25,8 @@ function compile(contract: AnyTopicContract): Compiled {
   if (entry === undefined) {
     const topic = contract.name
     entry = {
+      keyReadsContext: contract.key === undefined || readsContext(contract.key as AnySerde),
+      valueReadsContext: readsContext(contract.value as AnySerde),
       key: Object.freeze({ topic, field: 'key' as const }),
       value: Object.freeze({ topic, field: 'value' as const }),
       header: Object.freeze({ topic, field: 'headers' as const }),
@@ -29,6 +37,16 @@ function compile(contract: AnyTopicContract): Compiled {
     compiled.set(contract, entry)
   }
   return entry
+}
+
+/**
+ * Whether `serde.decode` may read its second argument, the context: a function declared with
+ * the bytes alone (`decode(bytes)`, as the string serde's) cannot, short of `arguments`, and a
+ * function with a rest parameter reports 0, so it counts as reading it.
+ */
+function readsContext(serde: AnySerde): boolean {
+  const length = serde.decode.length
+  return length === 0 || length >= 2
 }
 
 /** A KafkitError for a serde's failure: KafkitErrors pass, anything else becomes `code`. */
@@ -224,18 +242,18 @@ export function decodePlaced<C extends AnyTopicContract>(
   let key: unknown = null
   let value: unknown = null
   let pending: Promise<void>[] | undefined
-  const headers: Record<string, unknown> = {}
+  const headers: Record<string, unknown> = c.headers.length === 0 ? NO_DECLARED_HEADERS : {}
   try {
     if (contract.key !== undefined) {
       // `== null`: an engine may leave an absent key undefined rather than null.
       if (record.key == null) throw decodeProblem(c.key, place, record.offset, [], 'the contract requires a key, the record has none')
-      key = decodeField(contract.key as AnySerde, record.key, c.key, place, record.offset)
+      key = decodeField(contract.key as AnySerde, record.key, c.key, place, record.offset, undefined, c.keyReadsContext)
     }
     if (record.value == null) {
       // A tombstone is a message only for a contract that declares them; for any other it is poison.
       if (contract.tombstones !== true) throw decodeProblem(c.value, place, record.offset, [], 'the record has no value (a tombstone), and the contract does not declare tombstones: true')
     } else {
-      value = decodeField(contract.value as AnySerde, record.value, c.value, place, record.offset)
+      value = decodeField(contract.value as AnySerde, record.value, c.value, place, record.offset, undefined, c.valueReadsContext)
     }
     for (const header of c.headers) {
       const bytes = lastHeader(record.headers, header.name)
@@ -291,16 +309,20 @@ function decodeProblem(base: SerdeContext, place: RecordPlace, offset: string, p
   return withContext(missing(consumedContext(base, place, offset), path, message), { partition: place.partition, offset }, `${place.topic}[${place.partition}]@${offset}: `)
 }
 
-/** Decodes one field, turning whatever the serde throws (now or later) into a KafkitError with the record's place. */
-function decodeField(serde: AnySerde, bytes: Buffer, base: SerdeContext, place: RecordPlace, offset: string, header?: string): unknown {
-  const context = consumedContext(base, place, offset)
+/**
+ * Decodes one field, turning whatever the serde throws (now or later) into a KafkitError with
+ * the record's place. A serde that does not read its context (`readsContext` false) is
+ * called with the field's base context, and the full one is made only for its failure.
+ */
+function decodeField(serde: AnySerde, bytes: Buffer, base: SerdeContext, place: RecordPlace, offset: string, header?: string, readsContext = true): unknown {
+  const context = readsContext ? consumedContext(base, place, offset) : base
   let result: unknown
   try {
     result = serde.decode(bytes, context)
   } catch (error) {
-    throw serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))
+    throw serdeFailure(error, consumedContext(base, place, offset), 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))
   }
-  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, context, 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))))
+  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(serdeFailure(error, consumedContext(base, place, offset), 'KAFKIT_SERDE_DECODE', fieldPlace(place, offset, header))))
   return result
 }
 

@@ -126,6 +126,35 @@ describe('decodeRecord', () => {
     expect(() => decodeRecord(Activity, { ...record, headers: {} })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: ['trace-id'] })] }))
   })
 
+  test('a serde that reads its context gets the record\'s topic, field, partition and offset; one declared with the bytes alone fails with them too', () => {
+    const seen: unknown[] = []
+    const reading: Serde<string> = { format: 'reading', encode: (v) => Buffer.from(v), decode: (bytes, context) => (seen.push(context), bytes.toString()) }
+    const rest: Serde<string> = { format: 'rest', encode: (v) => Buffer.from(v), decode: (...args: [Buffer, unknown]) => (seen.push(args[1]), args[0].toString()) }
+    const bytesOnly: Serde<string> = { format: 'bytes-only', encode: (v) => Buffer.from(v), decode: (bytes) => { if (bytes.toString() === 'bad') throw new Error('no'); return bytes.toString() } }
+    const place = { topic: 't', partition: 4, offset: '9', timestamp: '0', headers: {} }
+    decodeRecord(defineTopic({ name: 't', key: reading, value: rest }), { ...place, key: Buffer.from('k'), value: Buffer.from('v') })
+    expect(seen).toEqual([
+      { topic: 't', field: 'key', partition: 4, offset: '9' },
+      { topic: 't', field: 'value', partition: 4, offset: '9' },
+    ])
+    const Plain = defineTopic({ name: 't', key: bytesOnly, value: bytesOnly })
+    expect(decodeRecord(Plain, { ...place, key: Buffer.from('k'), value: Buffer.from('v') })).toMatchObject({ key: 'k', value: 'v' })
+    expect(() => decodeRecord(Plain, { ...place, key: Buffer.from('k'), value: Buffer.from('bad') })).toThrow(
+      expect.objectContaining({ code: 'KAFKIT_SERDE_DECODE', context: expect.objectContaining({ topic: 't', field: 'value', partition: 4, offset: '9' }) }),
+    )
+  })
+
+  test('declared headers are a fresh object per message; a contract without any gives one frozen empty object', () => {
+    const one = decodeRecord(Activity, record) as { headers: object }
+    const two = decodeRecord(Activity, record) as { headers: object }
+    expect(one.headers).not.toBe(two.headers)
+    const a = decodeRecord(Keyless, { ...record, topic: 'keyless', value: Buffer.from([1]) }) as { headers: object }
+    const b = decodeRecord(Keyless, { ...record, topic: 'keyless', value: Buffer.from([2]) }) as { headers: object }
+    expect(a.headers).toEqual({})
+    expect(Object.isFrozen(a.headers)).toBe(true)
+    expect(a.headers).toBe(b.headers)
+  })
+
   test('a keyless contract yields key null', () => {
     expect(decodeRecord(Keyless, { ...record, topic: 'keyless', key: Buffer.from('ignored'), value: Buffer.from([1]) })).toMatchObject({ key: null, value: Buffer.from([1]), headers: {} })
   })
