@@ -29,7 +29,7 @@ export async function run(context: BenchContext): Promise<Row[]> {
   const records = size(context, 120_000, 12_000)
   // A round is about a second: more of them, after three warm-ups (the JIT of both clients and
   // the broker's read path keep getting faster over the first rounds), cost little.
-  const rounds = size(context, 7, 1)
+  const rounds = size(context, 11, 1)
   const warmUps = size(context, 3, 1)
   const registry = new SchemaRegistry({ url: schemaRegistryUrl })
   const Topic = defineTopic({ name: uniqueName('bench-consume-avro'), key: string(), value: avro(schema, { registry }), partitions: PARTITIONS, replicationFactor: 1 })
