@@ -179,7 +179,11 @@ export function opsLoop(op: (i: number) => unknown): (durationMs: number) => num
  * Runs `kafkit` and `baseline` in alternating rounds (so drift of the machine hits both
  * alike) after one warm-up round each, and returns the median rate of each side.
  */
-export async function interleaved(rounds: number, kafkit: () => number | Promise<number>, baseline: () => number | Promise<number>): Promise<{ kafkit: number; baseline: number }> {
+export async function interleaved(
+  rounds: number,
+  kafkit: () => number | Promise<number>,
+  baseline: () => number | Promise<number>,
+): Promise<{ kafkit: number; baseline: number; rounds: { kafkit: number[]; baseline: number[] } }> {
   await kafkit()
   await baseline()
   const a: number[] = []
@@ -194,7 +198,7 @@ export async function interleaved(rounds: number, kafkit: () => number | Promise
       a.push(await kafkit())
     }
   }
-  return { kafkit: median(a), baseline: median(b) }
+  return { kafkit: median(a), baseline: median(b), rounds: { kafkit: a, baseline: b } }
 }
 
 /** A table row from the two medians. */
