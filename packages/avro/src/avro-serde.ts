@@ -92,8 +92,10 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
     }
     const id = readSchemaId(bytes, ctx)
     const reader = this.#readers.get(id)
-    if (reader === undefined) return this.#readerFor(id, ctx).then((entry) => this.#read(entry, id, bytes, ctx))
-    // #read, written out: the hot path (once per consumed record) stays one call deep to avsc.
+    // A new id: once its reader is made, decoded as any other (synchronously, from then on).
+    if (reader === undefined) return this.#readerFor(id, ctx).then(() => this.decode(bytes, ctx))
+    // The hot path (once per consumed record), one call deep to avsc. decode() at an offset
+    // instead of fromBuffer(subarray): no view allocated per message.
     let decoded: { value: unknown; offset: number }
     try {
       decoded = this.type.decode(bytes, HEADER_BYTES, reader.resolver)
@@ -122,18 +124,6 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
     this.#scratch.copy(out, start, start, end)
     if (writer) writeHeader(out, writer.id)
     return out
-  }
-
-  #read(reader: ReaderEntry, id: number, bytes: Buffer, ctx: SerdeContext): TOutput {
-    let decoded: { value: unknown; offset: number }
-    try {
-      // decode() at an offset instead of fromBuffer(subarray): no view allocated per message.
-      decoded = this.type.decode(bytes, HEADER_BYTES, reader.resolver)
-    } catch (error) {
-      throw decodeError(error, ctx, { schemaId: id })
-    }
-    if (decoded.offset !== bytes.length) throw leftOver(decoded.offset, bytes, ctx, id)
-    return decoded.value as TOutput
   }
 
   #writerFor(ctx: SerdeContext): Promise<WriterEntry> {
