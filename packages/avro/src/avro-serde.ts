@@ -93,7 +93,8 @@ export class AvroSerde<TOutput, TInput = TOutput> implements Serde<TOutput, TInp
     const id = readSchemaId(bytes, ctx)
     const reader = this.#readers.get(id)
     // A new id: once its reader is made, decoded as any other (synchronously, from then on).
-    if (reader === undefined) return this.#readerFor(id, ctx).then(() => this.decode(bytes, ctx))
+    // AvroSerde's own decode, not an override's: a subclass's decode would run twice.
+    if (reader === undefined) return this.#readerFor(id, ctx).then(() => AvroSerde.prototype.decode.call(this, bytes, ctx) as TOutput | Promise<TOutput>)
     // The hot path (once per consumed record), one call deep to avsc. decode() at an offset
     // instead of fromBuffer(subarray): no view allocated per message.
     let decoded: { value: unknown; offset: number }

@@ -26,6 +26,12 @@ export interface Serde<TOutput, TInput = TOutput> {
   /** A short name for errors and docs, e.g. `json`, `avro`, `string`. */
   readonly format: string
   encode(value: TInput, context: SerdeContext): Buffer | Promise<Buffer>
+  /**
+   * A serde whose `decode` is declared with the bytes alone (`decode(bytes)`) is taken not to
+   * read its context: the consumer then passes the field's context without the record's
+   * partition and offset (which its own failures still get). Declare the second parameter to
+   * receive them.
+   */
   decode(bytes: Buffer, context: SerdeContext): TOutput | Promise<TOutput>
 }
 

@@ -51,10 +51,10 @@ describe('ReplayLedger', () => {
     expect(computed).toBe(0)
   })
 
-  it('holds a contiguous run in blocks of 256 offsets', () => {
+  it('holds a contiguous run in blocks of 32 offsets', () => {
     const ledger = new ReplayLedger()
     for (let i = 0; i < 100_000; i++) ledger.add(0, i, `1-${(i * 2654435761 >>> 0).toString(16).padStart(16, '0')}`)
-    expect(ledger.blocks).toBe(Math.ceil(100_000 / 256))
+    expect(ledger.blocks).toBe(Math.ceil(100_000 / 32))
     expect(ledger.listed(0, 99_999)).toBe(true)
     expect(ledger.listed(0, 100_000)).toBe(false)
   })

@@ -177,11 +177,11 @@ export async function* streamTopic(kafka: Kafka, topic: string, options: TopicSc
     clearInterval(watchdog)
     wakeFetcher?.()
     const released = consumer.disconnect().catch(() => {})
-    // A scan that failed (a broker that stopped answering) does not wait for the release: kafkajs
-    // lets the fetch in flight run out its request timeout (30 s), then asks the silent broker to
+    // The release is waited for a moment only, whether the scan failed or its reader stopped
+    // early (a replay whose sends failed): against a broker that stopped answering, kafkajs lets
+    // the fetch in flight run out its request timeout (30 s), then asks the silent broker to
     // leave the group, another 30 s. It goes on in the background; the error is the caller's now.
-    if (failure === undefined) await released
-    else await Promise.race([released, new Promise<void>((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref?.())])
+    await Promise.race([released, new Promise<void>((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref?.())])
   }
 }
 
