@@ -4,10 +4,9 @@ import type { ConsumerDeps } from './engine.js'
 import { backoffDelayMs } from './backoff.js'
 import { describeError, isPoisonCode, type ErrorInfo } from './error-info.js'
 import type { EventHub } from './events.js'
-import { KafkitHeaders, previousAttempts } from './headers.js'
+import { KafkitHeaders } from './headers.js'
 import { HeartbeatKeeper, sleep, yieldToEventLoop } from './heartbeat.js'
 import type { AnyTopicContract } from '../contract.js'
-import { decodePlaced } from '../internal/record.js'
 import { decodeMessage, type BatchHandler, type HandlerContext, type Message, type MessageHandler } from './message.js'
 import type { ResolvedPolicy } from './options.js'
 import type { DecidingPolicy, FailureDecision } from './policy.js'
@@ -225,7 +224,7 @@ function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx
   }
   let decoded: Message<AnyTopicContract> | Promise<Message<AnyTopicContract>>
   try {
-    decoded = decodePlaced(route.contract, batch, record, headers === undefined || headers[KafkitHeaders.attempts] === undefined ? 1 : previousAttempts(headers) + 1, signal)
+    decoded = decodeMessage(route.contract, batch, record, 1, signal)
   } catch (error) {
     return processUnit([rawRecord(batch, record)], route, ctx, signal, { failed: error })
   }
@@ -247,7 +246,7 @@ function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx
       (error: unknown) => handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error),
     )
   }
-  return startedAt < 0 ? 'done' : handledOne(batch, record, ctx, startedAt)
+  return handledOne(batch, record, ctx, startedAt)
 }
 
 /** {@link handled} for the one record of a message handler's first try, without a list. */
@@ -300,7 +299,7 @@ async function processUnit(
     if (firstDecode !== undefined && unit.length === 1) first = firstDecode
     else {
       try {
-        first = decodeMessage(route.contract, raw, 1, signalFor(route, signal))
+        first = decodeMessage(route.contract, raw, raw, 1, signalFor(route, signal))
       } catch (error) {
         first = { failed: error }
       }
@@ -404,7 +403,7 @@ async function decodeHolding(
         if (!(first instanceof Promise)) throw first.failed
         return { message: await first }
       }
-      return { message: await decodeMessage(route.contract, raw, 1, signalFor(route, signal)) }
+      return { message: await decodeMessage(route.contract, raw, raw, 1, signalFor(route, signal)) }
     } catch (error) {
       const info = describeError(error, stackLimit(route))
       if (isPoisonCode(info.code) || !info.retriable) return { error, info }

@@ -77,7 +77,7 @@ export function originOf(record: RawRecord): Pick<FailureHeaders, 'originalTopic
 }
 
 /** Attempts recorded on a record by an earlier hop (0 when none). */
-export function previousAttempts(headers: RawHeaders): number {
+export function previousAttempts(headers: RawHeaders | undefined): number {
   const n = Number(headerText(headers, KafkitHeaders.attempts) ?? 0)
   return Number.isFinite(n) && n > 0 ? n : 0
 }

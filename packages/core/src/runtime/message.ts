@@ -1,7 +1,7 @@
 import type { AnyTopicContract, IncomingMessage } from '../contract.js'
-import { decodeRecord } from '../internal/record.js'
+import { decodePlaced, type RecordPlace } from '../internal/record.js'
 import { previousAttempts } from './headers.js'
-import type { RawRecord } from './records.js'
+import type { BatchRecord } from './records.js'
 
 /** One consumed message, decoded and typed by its contract, with where and how often it was tried. */
 export type Message<C extends AnyTopicContract> = IncomingMessage<C> & {
@@ -24,16 +24,18 @@ export type MessageHandler<C extends AnyTopicContract> = (message: Message<C> & 
 export type BatchHandler<C extends AnyTopicContract> = (messages: Message<C>[], context: HandlerContext) => void | Promise<void>
 
 /**
- * Decodes a raw record with its contract. `topic` is the contract's topic also for a
- * record read from a retry topic, so handlers see one topic. A message handler's `signal`
- * is part of the message from the start. Synchronous when every serde is.
+ * Decodes a record read at `place` with its contract. `topic` is the contract's topic also
+ * for a record read from a retry topic, so handlers see one topic; `attempt` counts the
+ * tries its headers report before this one. A message handler's `signal` is part of the
+ * message from the start. Synchronous when every serde is.
  * @throws KafkitError (`KAFKIT_SERDE_*`, `KAFKIT_VALIDATION`) for bytes that do not decode
  */
 export function decodeMessage<C extends AnyTopicContract>(
   contract: C,
-  raw: RawRecord,
+  place: RecordPlace,
+  record: BatchRecord,
   attemptOfDelivery: number,
   signal?: AbortSignal,
 ): Message<C> | Promise<Message<C>> {
-  return decodeRecord(contract, raw, previousAttempts(raw.headers) + attemptOfDelivery, signal)
+  return decodePlaced(contract, place, record, previousAttempts(record.headers) + attemptOfDelivery, signal)
 }
