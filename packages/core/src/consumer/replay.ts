@@ -305,9 +305,9 @@ export class DeadLetterTopic {
     return replayed
   }
 
-  /** Every dead letter of the scanned partitions, in partition order, with its ledger flag. */
-  async *#entries(partition: number | undefined, scan: TopicScanOptions): AsyncGenerator<Read> {
-    if ((await this.#deps.topics.describe(this.topic)) === undefined) {
+  /** Every dead letter of the scanned partitions, in partition order, with its ledger flag; `exists` when the caller looked the topic up already. */
+  async *#entries(partition: number | undefined, scan: TopicScanOptions, exists = false): AsyncGenerator<Read> {
+    if (!exists && (await this.#deps.topics.describe(this.topic)) === undefined) {
       scan.onStart?.({ total: 0, partitions: [] })
       return
     }
@@ -472,7 +472,7 @@ export class DeadLetterTopic {
     const entries = this.#entries(options.partition, {
       onStart: (start: TopicScanStart) => void (total = start.total),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-    })
+    }, true)
     let readFailure: { error: unknown } | undefined
     try {
       for await (const { entry, fingerprint: fingerprintOf } of entries) {
