@@ -1,6 +1,6 @@
 // Contract: a replay that fails part way (one dead letter the target refuses) notes in its ledger exactly the records the broker acknowledged, so the next replay sends only the others and none twice; its KafkitError names the dead-letter topic, partition and offset of each record not replayed and the target topic; and its `timeoutMs` bounds it when the dead-letter topic or the target goes away mid-replay (the reads and the sends, not the 120 s defaults).
 import { runCli } from '@kafkit/cli'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { rejectionOf, uniqueName, waitFor } from '@kafkit/testkit'
 import { describe, expect, inject, it } from 'vitest'
 import { isKafkitError, type KafkitError } from '../../src/errors.js'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
@@ -61,16 +61,6 @@ async function replayedOffsets(source: string, dlq: string): Promise<Map<string,
   return counts
 }
 
-async function failure(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('the replay did not fail')
-}
-
 describe('a replay that fails part way', () => {
   it('notes in the ledger exactly what the broker acknowledged: the next replay sends only the rest, none twice', async () => {
     const { source, dlq } = await topics('replay-partial')
@@ -80,7 +70,7 @@ describe('a replay that fails part way', () => {
     const tool = h.kafkit.deadLetters(dlq)
 
     // Batch 2 of 500 holds the record the target refuses; batches 3 and 4 are in flight by then.
-    await failure(tool.replay({ collect: false }))
+    expect(isKafkitError(await rejectionOf(tool.replay({ collect: false })))).toBe(true)
 
     const inTarget = await replayedOffsets(source, dlq)
     expect([...inTarget.values()].every((n) => n === 1)).toBe(true)
@@ -102,7 +92,7 @@ describe('a replay that fails part way', () => {
   it('fails with a KafkitError naming the dead-letter topic, partition and offset of the record not replayed and the target, in the API and in `kafkit dlq replay --json`', async () => {
     const { source, dlq } = await topics('replay-error')
     await deadLetters(dlq, source, 10, 4)
-    const error = await failure(h.kafkit.deadLetters(dlq).replay())
+    const error = await rejectionOf<KafkitError>(h.kafkit.deadLetters(dlq).replay())
     expect(error.code).toBe('KAFKIT_KAFKA')
     expect(error.context).toMatchObject({ topic: dlq, partition: 0, offset: '4', dlqTopic: dlq, target: source, failed: [{ partition: 0, offset: '4', target: source, outcome: 'not-written' }] })
     expect(error.message).toContain(`${dlq}[0]@4`)
@@ -124,7 +114,7 @@ describe('a replay that fails part way', () => {
     // A target that does not exist: the replay fails at once (no metadata retries per record), naming it and each dead letter, and sends nothing.
     const missing = uniqueName('no-such-topic')
     const startedAt = Date.now()
-    const absent = await failure(h.kafkit.deadLetters(dlq).replay({ to: missing, force: true }))
+    const absent = await rejectionOf<KafkitError>(h.kafkit.deadLetters(dlq).replay({ to: missing, force: true }))
     expect(Date.now() - startedAt).toBeLessThan(10_000)
     expect(absent.context).toMatchObject({ topic: dlq, partition: 0, offset: '0', target: missing })
     expect(absent.context.failed).toHaveLength(10)
@@ -141,7 +131,7 @@ describe('a replay that fails part way', () => {
     let replayed = 0
     tool.on('replay.record', () => replayed++)
     const startedAt = Date.now()
-    const replaying = failure(tool.replay({ collect: false, ratePerSecond: 1_000, timeoutMs: 10_000 }))
+    const replaying = rejectionOf<KafkitError>(tool.replay({ collect: false, ratePerSecond: 1_000, timeoutMs: 10_000 }))
     await waitFor(() => replayed > 0, { message: 'the replay started' })
     await h.admin.deleteTopics({ topics: [dlq] })
     const error = await replaying
@@ -162,7 +152,7 @@ describe('a replay that fails part way', () => {
     const acknowledged: string[] = []
     tool.on('replay.record', (r) => acknowledged.push(r.offset))
     const startedAt = Date.now()
-    const replaying = failure(tool.replay({ collect: false, ratePerSecond: 500, timeoutMs: 10_000 }))
+    const replaying = rejectionOf<KafkitError>(tool.replay({ collect: false, ratePerSecond: 500, timeoutMs: 10_000 }))
     await waitFor(() => acknowledged.length >= 100, { message: 'the replay started' })
     await h.admin.deleteTopics({ topics: [source] })
     const error = await replaying

@@ -1,8 +1,8 @@
 // Contract: the replay ledger `<dlq>.replayed` never hides a dead letter it did not replay: a dead-letter topic deleted and created again keeps its old ledger, and every new dead letter at a reused offset is still replayed (each entry holds the replayed record's fingerprint); and a replay of a dead-letter topic that does not exist fails with a KafkitError naming it, in the API and in `kafkit dlq replay`, and creates no ledger topic.
 import { runCli } from '@kafkit/cli'
-import { uniqueName, waitFor } from '@kafkit/testkit'
+import { rejectionOf, uniqueName, waitFor } from '@kafkit/testkit'
 import { describe, expect, inject, it } from 'vitest'
-import { isKafkitError, type KafkitError } from '../../src/errors.js'
+import type { KafkitError } from '../../src/errors.js'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { useHarness } from './consumer-harness.js'
 
@@ -36,16 +36,6 @@ async function deadLetters(dlq: string, source: string, count: number, tag: stri
 async function valuesIn(topic: string): Promise<string[]> {
   const high = Number((await h.admin.fetchTopicOffsets(topic))[0]!.high)
   return high === 0 ? [] : (await h.readAll(topic, high)).map((r) => r.value!.toString())
-}
-
-async function failure(promise: Promise<unknown>): Promise<KafkitError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isKafkitError(error)) return error
-    throw error
-  }
-  throw new Error('the replay did not fail')
 }
 
 describe('the replay ledger', () => {
@@ -107,7 +97,7 @@ describe('the replay ledger', () => {
   it('fails a replay of a dead-letter topic that does not exist with a KafkitError naming it, and creates no ledger topic, in the API and the CLI', async () => {
     const missing = `${uniqueName('no-such')}.dlq`
     for (const dryRun of [false, true]) {
-      const error = await failure(h.kafkit.deadLetters(missing).replay({ dryRun }))
+      const error = await rejectionOf<KafkitError>(h.kafkit.deadLetters(missing).replay({ dryRun }))
       expect(error.code).toBe('KAFKIT_CONFIG')
       expect(error.retriable).toBe(false)
       expect(error.context.topic).toBe(missing)
