@@ -43,7 +43,19 @@ export interface EnsureTopicsReport {
 
 const ensureOptionsSchema = z.strictObject({ failOnDrift: z.boolean().default(false), timeoutMs: ms().default(30_000) })
 
-/** Cluster administration driven by contracts. Get one from `kafka.admin()`. */
+/** Options of {@link KafkitAdmin.listTopics}. */
+export interface ListTopicsOptions {
+  /**
+   * Also list the cluster's internal topics: names starting with `__`, the prefix Kafka
+   * reserves for them (`__consumer_offsets`, `__transaction_state`).
+   * @default false
+   */
+  includeInternal?: boolean
+}
+
+const listOptionsSchema = z.strictObject({ includeInternal: z.boolean().default(false) })
+
+/** Cluster administration driven by contracts, and the cluster's topic names. Get one from `kafka.admin()`. */
 export class KafkitAdmin {
   readonly #engine: TransportAdmin
   #connecting: Promise<void> | undefined
@@ -106,6 +118,24 @@ export class KafkitAdmin {
       })
     }
     return report
+  }
+
+  /**
+   * The names of the cluster's topics, sorted; without its internal topics
+   * (`__consumer_offsets`, `__transaction_state`) unless `includeInternal`. A topic being
+   * created or deleted right now may or may not be in it.
+   *
+   * @example
+   * ```ts
+   * if (!(await kafka.admin().listTopics()).includes('orders.dlq')) console.error('no such dead-letter topic')
+   * ```
+   * @throws KafkitError `KAFKIT_CONFIG` for invalid options, `KAFKIT_KAFKA` when the cluster cannot be reached
+   */
+  async listTopics(options: ListTopicsOptions = {}): Promise<string[]> {
+    const { includeInternal } = parseOptions('listTopics', listOptionsSchema, options)
+    await this.#connect()
+    const topics = await this.#engine.listTopics()
+    return (includeInternal ? topics : topics.filter((topic) => !topic.startsWith('__'))).sort()
   }
 
   async #drift(contracts: AnyTopicContract[]): Promise<TopicDrift[]> {

@@ -114,7 +114,7 @@ export class Kafkit {
     return this.#track(new KafkitProducer(this.#transport, options))
   }
 
-  /** Contract-driven administration (`ensureTopics`). It connects on first use. */
+  /** Contract-driven administration (`ensureTopics`) and the cluster's topics (`listTopics`). It connects on first use. */
   admin(): KafkitAdmin {
     return this.#track(new KafkitAdmin(this.#transport))
   }

@@ -42,7 +42,7 @@ export { Kafkit } from './client.js'
 export type { KafkitConfig, RetryConfig, SaslConfig } from './config.js'
 export { KafkitProducer, type CompressionName, type PartitionDeliveryReport, type ProducerOptions, type RecordMetadata, type RecordOutcome, type TopicMessages } from './producer.js'
 export { createDefaultPartitioner, murmur2, partitionForKey, type Partitioner, type PartitionerContext } from './partitioner.js'
-export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type TopicDrift } from './admin.js'
+export { KafkitAdmin, type EnsureTopicsOptions, type EnsureTopicsReport, type ListTopicsOptions, type TopicDrift } from './admin.js'
 
 // Transactions
 export type { Transaction, TransactionOptions, TransactionTopicMessages } from './transaction.js'

@@ -2,6 +2,7 @@ import { type DeadLetterEntry, type DeadLetterFilter, isKafkitError, Kafkit, typ
 import { type CliIo, type CommandGroup, ExitCode, UsageError } from '../command.js'
 import { parse } from '../internal/args.js'
 import { kafkaConfig } from '../internal/connection.js'
+import { closeNames, quotedChoice } from '../internal/suggest.js'
 
 const usage = `kafkit dlq list <dlq-topic> [filters] [--timeout <ms>] [--json]
 kafkit dlq inspect <dlq-topic> <partition>:<offset> [--timeout <ms>] [--json]
@@ -47,7 +48,12 @@ Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS; TLS, SASL, timeou
 from the environment, as every kafkit client reads it ($KAFKA_SSL*, $KAFKA_SASL_MECHANISM,
 $KAFKA_SASL_USERNAME, $KAFKA_SASL_PASSWORD, $KAFKA_*_TIMEOUT_MS, $KAFKA_RETRIES…).
 
-Exit codes: 0 done, 2 usage error, 3 the cluster failed or could not be reached.`
+A dead-letter topic the cluster does not have (a misspelt name, the wrong cluster) is an
+error, not an empty list: "topic 'orders.dlqq' does not exist on the cluster; did you mean
+'orders.dlq'?" on stderr, exit 2, before anything is read or written.
+
+Exit codes: 0 done, 1 inspect found no dead letter at that position, 2 usage error or a
+dead-letter topic that does not exist, 3 the cluster failed or could not be reached.`
 
 const shared = {
   brokers: { type: 'string' },
@@ -91,6 +97,20 @@ function client(brokersFlag: string | undefined, io: CliIo): Kafkit {
   return new Kafkit(kafkaConfig(brokersFlag, io.env))
 }
 
+/**
+ * Whether the cluster has `topic`; when not, says so on stderr with the close names it does
+ * have. The library reads a missing dead-letter topic as an empty one (one that never got a
+ * record may not exist yet), so without this a misspelt name would list as "no dead letters".
+ */
+async function topicExists(kafka: Kafkit, topic: string, sub: string, io: CliIo): Promise<boolean> {
+  const topics = await kafka.admin().listTopics()
+  if (topics.includes(topic)) return true
+  const close = closeNames(topic, topics, { preferDeadLetters: true })
+  const hint = close.length > 0 ? `; did you mean ${quotedChoice(close)}?` : ' (nor one of a close name: is it the right cluster?)'
+  io.err(`kafkit dlq ${sub}: topic '${topic}' does not exist on the cluster${hint}`)
+  return false
+}
+
 /** Text when the bytes are printable UTF-8, else `base64:…`. */
 function show(bytes: Buffer | null): string {
   if (bytes === null) return '(null)'
@@ -128,10 +148,13 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
   if (sub === 'list') {
     const { values, positionals } = parse(args, shared)
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
+    const filter = filterOf(values)
+    const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
       let count = 0
-      for await (const e of kafka.deadLetters(positionals[0] as string).stream(filterOf(values), readOptions(values.timeout))) {
+      for await (const e of kafka.deadLetters(positionals[0] as string).stream(filter, read)) {
         count++
         io.out(values.json ? JSON.stringify(toJson(e)) : line(e))
       }
@@ -145,9 +168,11 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     const { values, positionals } = parse(args, { brokers: shared.brokers, timeout: shared.timeout, json: shared.json })
     const match = /^(\d+):(\d+)$/.exec(positionals[1] ?? '')
     if (positionals.length !== 2 || !match) throw new UsageError('give a dead-letter topic and <partition>:<offset>')
+    const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
-      const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string, readOptions(values.timeout))
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
+      const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string, read)
       if (!entry) {
         io.err(`no dead letter at ${positionals[1]} in ${positionals[0]}`)
         return ExitCode.failed
@@ -177,9 +202,12 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     if (positionals.length !== 1) throw new UsageError('give exactly one dead-letter topic')
     const rate = values.rate === undefined ? 0 : Number(values.rate)
     if (!(rate >= 0)) throw new UsageError(`--rate must be a non-negative number, got "${values.rate}"`)
+    const filter = filterOf(values)
     const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
+      // The replay refuses a missing topic too (KAFKIT_CONFIG, exit 2); asked first, the answer names the close ones.
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
       const dlq = kafka.deadLetters(positionals[0] as string)
       const dryRun = values['dry-run']
       // Each replayed record is printed once acknowledged; nothing is collected, so memory stays flat.
@@ -199,7 +227,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
       })
       const terminal = io.status !== undefined
       const replaying = dlq.replay({
-        ...filterOf(values),
+        ...filter,
         ...(values.to ? { to: values.to } : {}),
         dryRun,
         ratePerSecond: rate,

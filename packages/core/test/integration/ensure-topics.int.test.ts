@@ -1,5 +1,5 @@
-// Contract: admin().ensureTopics creates missing topics with the contract's partitions, replication factor and config, reports drift (partitions, replication factor, config) on existing topics, and never alters them.
-import { uniqueName } from '@kafkit/testkit'
+// Contract: admin().ensureTopics creates missing topics with the contract's partitions, replication factor and config, reports drift (partitions, replication factor, config) on existing topics, and never alters them; admin().listTopics names the cluster's topics, sorted, without the internal `__*` ones unless asked.
+import { uniqueName, waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { defineTopic, isKafkitError, Kafkit, string } from '../../src/index.js'
@@ -80,5 +80,26 @@ describe('ensureTopics', () => {
     const error = await kafka.admin().ensureTopics([TooReplicated]).then(() => undefined, (e: unknown) => e)
     expect(error).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: false, context: { topics: [TooReplicated.name], kafkaError: 'INVALID_REPLICATION_FACTOR' } })
     expect((error as Error).message).toMatch(new RegExp(`${TooReplicated.name}: replication.factor`, 'i'))
+  })
+})
+
+describe('listTopics', () => {
+  test("names the cluster's topics, sorted, without __consumer_offsets unless includeInternal", async () => {
+    const names = [uniqueName('listed-b'), uniqueName('listed-a')]
+    await plain.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1 })) })
+    // A group lookup makes the broker create __consumer_offsets, so there is an internal topic to leave out.
+    await plain.fetchOffsets({ groupId: uniqueName('listed-group') })
+    await waitFor(async () => (await plain.listTopics()).includes('__consumer_offsets'), { message: '__consumer_offsets created' })
+
+    const admin = kafka.admin()
+    const topics = await admin.listTopics()
+    expect(topics).toEqual(expect.arrayContaining(names))
+    expect(topics).toEqual([...topics].sort())
+    expect(topics.some((topic) => topic.startsWith('__'))).toBe(false)
+    expect(await admin.listTopics({ includeInternal: true })).toEqual(expect.arrayContaining([...names, '__consumer_offsets']))
+    expect(await admin.listTopics()).not.toContain(uniqueName('listed-never'))
+
+    const error = await admin.listTopics({ includeInternal: 'yes' } as never).then(() => undefined, (e: unknown) => e)
+    expect(error).toMatchObject({ code: 'KAFKIT_CONFIG' })
   })
 })
