@@ -12,7 +12,13 @@ export const KafkitErrorCodes = [
   'KAFKIT_SERDE_MAGIC_BYTE',
   /** The schema id in the message is unknown to the registry. */
   'KAFKIT_SERDE_UNKNOWN_SCHEMA',
-  /** The schema registry failed or could not be reached. */
+  /**
+   * The schema registry failed or could not be reached. Retriable when trying again may
+   * help: unreachable, timed out, 408/429/5xx, a URL that is not the registry's API, and
+   * credentials it refuses (401/403, `context.reason: 'credentials'`: fixing them is a
+   * configuration change, not a property of any record, so a consumer holds its partitions
+   * rather than dead-letter them).
+   */
   'KAFKIT_REGISTRY',
   /** A schema is not compatible with its subject's registered versions. */
   'KAFKIT_SCHEMA_INCOMPATIBLE',

@@ -9,7 +9,11 @@ export interface SchemaRegistryOptions {
    * the URL (`https://user:secret@host`) become HTTP basic auth.
    */
   url: string
-  /** HTTP basic auth (Confluent Cloud: API key and secret). */
+  /**
+   * HTTP basic auth (Confluent Cloud: API key and secret). Credentials the registry refuses
+   * (HTTP 401/403) fail each call with a retriable `KAFKIT_REGISTRY` whose `context.reason` is
+   * `'credentials'`: a consumer holds its partitions until they are fixed.
+   */
   auth?: { username: string; password: string }
   /** Extra headers on every request, e.g. a bearer token. */
   headers?: Record<string, string>
@@ -128,7 +132,9 @@ export class SchemaRegistry implements SchemaRegistryPort {
    * A string or plain object is an Avro schema; give `{ schema, schemaType, references }` for
    * Protobuf or JSON Schema, or for a schema that references others.
    * @throws KafkitError `KAFKIT_SCHEMA_INCOMPATIBLE` when the subject's compatibility rule refuses it
-   *   (HTTP 409), `KAFKIT_REGISTRY` otherwise (retriable when the registry is down or answers 5xx)
+   *   (HTTP 409), `KAFKIT_REGISTRY` otherwise: retriable when the registry is down or answers
+   *   408/429/5xx, and when it refuses the credentials (401/403: `context.reason: 'credentials'`,
+   *   a message naming the URL and status that says to check the registry credentials)
    */
   register(subject: string, schema: SchemaInput): Promise<number> {
     const body = toBody(schema)

@@ -10,10 +10,12 @@ export interface RetryOptions {
   backoff?: Partial<BackoffOptions>
   /**
    * Decides whether an error is worth retrying; overrides the error's own verdict. It sees
-   * handler errors and the decode errors that are not about the bytes (a registry that
-   * refuses, a writer schema the reader cannot resolve: `KAFKIT_REGISTRY`,
-   * `KAFKIT_SCHEMA_INCOMPATIBLE`); a retried decode decodes again, and once the attempts
-   * run out the record is parked like any other. Poison (bytes that can never decode:
+   * handler errors and the decode errors that are not about the bytes and not retriable (a
+   * writer schema the reader cannot resolve, a registry that rejects the request:
+   * `KAFKIT_SCHEMA_INCOMPATIBLE`, a non-retriable `KAFKIT_REGISTRY`); a retried decode
+   * decodes again, and once the attempts run out the record is parked like any other. A
+   * retriable decode error (a registry that is down, or that refuses the credentials with
+   * 401/403) never reaches it: the partition is held and the decode tried again until it works. Poison (bytes that can never decode:
    * `KAFKIT_SERDE_DECODE`, `KAFKIT_SERDE_MAGIC_BYTE`, `KAFKIT_SERDE_UNKNOWN_SCHEMA`,
    * `KAFKIT_VALIDATION`) is never retried, whatever this says.
    */

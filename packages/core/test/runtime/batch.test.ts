@@ -69,7 +69,7 @@ describe('decode failures', () => {
   })
 
   it('dead-letters a non-retriable decode failure that is not poison without calling it poison', async () => {
-    const contract = defineTopic({ name: 'orders', value: flakySerde(1, () => new KafkitError('KAFKIT_REGISTRY', 'Unauthorized (401)', { retriable: false })) })
+    const contract = defineTopic({ name: 'orders', value: flakySerde(1, () => new KafkitError('KAFKIT_REGISTRY', 'Schema registry failed to fetch schema id 1: HTTP 400: bad request', { retriable: false })) })
     const sender = new FakeSender()
     const batch = new FakeBatch('orders', records('orders', ['a']))
     const ctx = contextOf(sender)

@@ -12,6 +12,9 @@ export interface RegistryFailure {
   status: number
   errorCode: number | undefined
   message: string
+  /** The request that failed: its method and URL, credentials masked. */
+  method: string
+  url: string
 }
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json'
@@ -44,6 +47,33 @@ function notTheRegistry(method: string, url: string, status: number, what: strin
 /** Statuses worth retrying: the registry is busy, restarting or behind a failing proxy. */
 function retriableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500
+}
+
+/** 401: no or wrong credentials; 403: credentials the registry does not let do this. */
+function refusesCredentials(status: number): boolean {
+  return status === 401 || status === 403
+}
+
+/**
+ * The error for a registry that refuses the client's credentials: `KAFKIT_REGISTRY` with
+ * `context.reason: 'credentials'`, retriable. Wrong or expired credentials (or a role
+ * missing) say nothing about the record being written or read: a consumer holds its
+ * partitions (and reports `consumer.retry`) until they are fixed, rather than
+ * dead-lettering a whole topic of sound records over a configuration problem.
+ */
+function credentialsRefused(what: string, failure: RegistryFailure, context: Record<string, unknown>): KafkitError {
+  const refusal = failure.status === 401 ? 'unauthorized' : 'forbidden'
+  // request() masks the URL already; masked again here because this message is about
+  // credentials, and a failure may come from elsewhere (a test, a later caller).
+  const url = redact(failure.url)
+  return new KafkitError(
+    'KAFKIT_REGISTRY',
+    `Schema registry refused ${failure.method} ${url} with HTTP ${failure.status} (${refusal}) when trying to ${what}: check the registry credentials (SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD, or the auth option or authorization header; for a 403, also the user's role in the registry)`,
+    {
+      retriable: true,
+      context: { ...context, reason: 'credentials', url, status: failure.status, registryErrorCode: failure.errorCode },
+    },
+  )
 }
 
 /**
@@ -119,12 +149,19 @@ export async function request<T>(
       status: response.status,
       errorCode,
       message: typeof data.message === 'string' ? data.message : text.slice(0, 500) || response.statusText,
+      method,
+      url: redact(url),
     },
   }
 }
 
-/** The generic error for an answer nobody expected. */
+/**
+ * The error for a failed answer the caller has no meaning for: `KAFKIT_REGISTRY`, retriable
+ * for a busy or failing registry (408, 429, 5xx) and for refused credentials (401, 403, with
+ * `context.reason: 'credentials'`), not for the rest (a 400, a 422: the request itself is wrong).
+ */
 export function registryError(what: string, failure: RegistryFailure, context: Record<string, unknown>): KafkitError {
+  if (refusesCredentials(failure.status)) return credentialsRefused(what, failure, context)
   return new KafkitError(
     'KAFKIT_REGISTRY',
     `Schema registry failed to ${what}: HTTP ${failure.status}${failure.errorCode === undefined ? '' : ` (error ${failure.errorCode})`}: ${failure.message}`,

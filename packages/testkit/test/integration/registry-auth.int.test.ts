@@ -1,15 +1,20 @@
-// Contract: startKafka({ backend: 'jvm', schemaRegistry: { auth } }) runs a real schema registry (Apicurio 2.6 + Keycloak) that requires HTTP basic auth: the right credentials list subjects and register schemas, none or wrong ones get 401/403; kafkit's SchemaRegistry (directly and through Kafkit.fromEnv) works with them and fails with a non-retriable KAFKIT_REGISTRY without the password otherwise; stop() leaves no process behind.
+// Contract: startKafka({ backend: 'jvm', schemaRegistry: { auth } }) runs a real schema registry (Apicurio 2.6 + Keycloak) that requires HTTP basic auth: the right credentials list subjects and register schemas, none or wrong ones get 401/403; kafkit's SchemaRegistry (directly and through Kafkit.fromEnv) works with them and otherwise fails with a retriable KAFKIT_REGISTRY (context.reason 'credentials') that names the URL and status, says to check the credentials and never shows the password; a consumer whose registry credentials are refused holds its records (nothing handled or dead-lettered) until the same group reads with the right ones, which handle each record once, and a producer's send fails with that error instead of hanging; stop() leaves no process behind.
 import { inspect } from 'node:util'
-import { SchemaRegistry } from '@kafkit/avro'
-import { Kafkit, type KafkitError } from '@kafkit/core'
+import { avro, SchemaRegistry } from '@kafkit/avro'
+import { defineTopic, Kafkit, type KafkitError, string } from '@kafkit/core'
+import { type Admin, Kafka, logLevel } from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type KafkaCluster, TestkitError, startKafka, uniqueName, rejectionOf } from '@kafkit/testkit'
+import { type KafkaCluster, TestkitError, startKafka, uniqueName, rejectionOf, waitFor } from '@kafkit/testkit'
 import { clusterPids } from './rig-checks.js'
 
 const AUTH = { username: 'orders-service', password: 'Regi5try-s3cret-4b1d' }
 const WRONG_PASSWORD = 'not-the-Regi5try-s3cret-77aa'
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`
 const avroSchema = (name: string) => JSON.stringify({ type: 'record', name, fields: [{ name: 'n', type: 'int' }] })
+const heldSchema = { type: 'record', name: 'Held', namespace: 'com.kafkit.it.registryauth', fields: [{ name: 'n', type: 'int' }] } as const
+/** An Avro contract whose registry client signs in as AUTH.username with `password`. */
+const heldContract = (topic: string, password: string) =>
+  defineTopic({ name: topic, key: string(), value: avro(heldSchema, { registry: new SchemaRegistry({ url, auth: { username: AUTH.username, password } }) }) })
 
 let cluster: KafkaCluster
 let url: string
@@ -25,6 +30,29 @@ afterAll(async () => {
   await Promise.allSettled(clients.map((kafka) => kafka.close()))
   await cluster?.stop()
 })
+
+/** Plain kafkajs on this file's cluster, for what the tests check from outside kafkit. */
+async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ clientId: uniqueName('registry-auth-admin'), brokers: cluster.brokers, logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  try {
+    return await work(admin)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** A one-partition topic with a unique name. */
+async function createTopic(prefix: string): Promise<string> {
+  const topic = uniqueName(prefix)
+  await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }))
+  return topic
+}
+
+/** The end offset of partition 0: how many records the topic holds. */
+function endOffset(topic: string): Promise<number> {
+  return withAdmin(async (admin) => Number((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0)?.high ?? -1))
+}
 
 describe('schema registry with basic auth (jvm backend)', () => {
   test('exposes the credentials and the Keycloak realm that checks them', () => {
@@ -68,7 +96,7 @@ describe('schema registry with basic auth (jvm backend)', () => {
     }
   })
 
-  test("@kafkit/avro's SchemaRegistry registers and fetches with the credentials; a wrong password is a non-retriable KAFKIT_REGISTRY without the password", async () => {
+  test("@kafkit/avro's SchemaRegistry registers and fetches with the credentials; a wrong password is a retriable KAFKIT_REGISTRY that says to check the credentials, without the password", async () => {
     const registry = new SchemaRegistry({ url, auth: AUTH })
     const subject = uniqueName('auth-avro-value')
     const id = await registry.register(subject, avroSchema('Order'))
@@ -80,8 +108,12 @@ describe('schema registry with basic auth (jvm backend)', () => {
     for (const call of [() => wrong.register(uniqueName('auth-wrong-value'), avroSchema('Wrong')), () => wrong.getSchema(id)]) {
       const error = await rejectionOf<KafkitError>(call())
       expect(error.code).toBe('KAFKIT_REGISTRY')
-      expect(error.retriable).toBe(false)
-      expect(error.message).toMatch(/40[13]/)
+      // Retriable: credentials are configuration, not a property of the record (a consumer holds, see below).
+      expect(error.retriable).toBe(true)
+      expect(error.context).toMatchObject({ reason: 'credentials', status: expect.toBeOneOf([401, 403]) })
+      expect(error.message).toMatch(/HTTP 40[13]/)
+      expect(error.message).toContain(url)
+      expect(error.message).toContain('check the registry credentials')
       const shown = `${error.message}\n${inspect(error, { depth: 10 })}\n${JSON.stringify(error)}`
       expect(shown).not.toContain(WRONG_PASSWORD)
       expect(shown).not.toContain(Buffer.from(`${AUTH.username}:${WRONG_PASSWORD}`).toString('base64'))
@@ -101,8 +133,66 @@ describe('schema registry with basic auth (jvm backend)', () => {
     clients.push(bad)
     const error = await rejectionOf<KafkitError>(new SchemaRegistry(bad.schemaRegistry!).latest(subject))
     expect(error.code).toBe('KAFKIT_REGISTRY')
-    expect(error.retriable).toBe(false)
+    expect(error.retriable).toBe(true)
+    expect(error.context['reason']).toBe('credentials')
     expect(inspect(error, { depth: 10 })).not.toContain(WRONG_PASSWORD)
+  })
+
+  test('a send under refused registry credentials fails with that error, within one request, and writes nothing', async () => {
+    const topic = await createTopic('auth-send')
+    const kafka = new Kafkit({ clientId: 'kafkit-registry-auth-send', brokers: cluster.brokers, logLevel: 'nothing' })
+    clients.push(kafka)
+    const producer = kafka.producer()
+    await producer.send(heldContract(topic, AUTH.password), { key: 'k', value: { n: 1 } })
+    // The encode's registry call is bounded by requestTimeoutMs (10 s): the send does not wait
+    // out the producer's delivery timeout (120 s).
+    const startedAt = Date.now()
+    const refused = await rejectionOf<KafkitError>(producer.send(heldContract(topic, WRONG_PASSWORD), { key: 'never', value: { n: -1 } }))
+    expect(Date.now() - startedAt).toBeLessThan(10_000)
+    expect(refused).toMatchObject({ code: 'KAFKIT_REGISTRY', retriable: true, context: { reason: 'credentials', topic } })
+    expect(refused.message).toContain('check the registry credentials')
+    expect(`${refused.message}\n${inspect(refused, { depth: 10 })}\n${JSON.stringify(refused)}`).not.toContain(WRONG_PASSWORD)
+    expect(await endOffset(topic)).toBe(1)
+  })
+
+  test('a consumer whose registry credentials are refused holds its records: nothing handled or dead-lettered; the same group with the right credentials then handles each once', async () => {
+    const topic = await createTopic('auth-held')
+    const kafka = new Kafkit({ clientId: 'kafkit-registry-auth-held', brokers: cluster.brokers, logLevel: 'nothing' })
+    clients.push(kafka)
+    const count = 12
+    await kafka.producer().send(heldContract(topic, AUTH.password), Array.from({ length: count }, (_, n) => ({ key: `k${n}`, value: { n } })))
+
+    const groupId = uniqueName('auth-held-group')
+    const options = { groupId, fromBeginning: true, shutdown: false, heartbeatIntervalMs: 500, sessionTimeoutMs: 10_000, deadLetter: true, retry: { attempts: 1, backoff: { initialMs: 100, maxMs: 300 } } } as const
+    const held = kafka.consumer(options)
+    const retries: { code: string; message: string }[] = []
+    let dispatched = 0
+    let handledWrong = 0
+    held.on('consumer.retry', (e) => retries.push({ code: e.errorCode, message: e.errorMessage }))
+    held.on('dlq.dispatched', () => void dispatched++)
+    held.handle(heldContract(topic, WRONG_PASSWORD), () => void handledWrong++)
+    await held.start()
+    // Well past the policy's one attempt: the partition is held, not handed to the dead-letter topic.
+    await waitFor(() => retries.length >= 5 || dispatched > 0, { message: 'the decode was retried several times', timeoutMs: 60_000 })
+    await held.stop()
+    expect({ dispatched, handledWrong }).toEqual({ dispatched: 0, handledWrong: 0 })
+    for (const retry of retries) {
+      expect(retry.code).toBe('KAFKIT_REGISTRY')
+      expect(retry.message).toContain('check the registry credentials')
+      expect(retry.message).not.toContain(WRONG_PASSWORD)
+    }
+
+    const handled: string[] = []
+    const fixed = kafka.consumer(options)
+    fixed.handle(heldContract(topic, AUTH.password), (m) => void handled.push(m.key))
+    await fixed.start()
+    await waitFor(() => handled.length >= count, { message: 'every record handled with the right credentials', timeoutMs: 60_000 })
+    // A moment more, for a duplicate to show if one were coming.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    await fixed.stop()
+    expect(handled).toEqual(Array.from({ length: count }, (_, n) => `k${n}`))
+    // Nothing was parked: the dead-letter topic (made at start) is empty.
+    expect(await endOffset(`${topic}.dlq`)).toBe(0)
   })
 
   test('options the rig cannot honour are refused up front', async () => {
