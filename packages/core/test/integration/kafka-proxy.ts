@@ -9,7 +9,7 @@ import { waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 
 /** Kafka api keys the tests act on. */
-export const ApiKey = { Produce: 0, OffsetFetch: 9, Heartbeat: 12, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const
+export const ApiKey = { Produce: 0, Metadata: 3, OffsetFetch: 9, Heartbeat: 12, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const
 
 /** One request as the proxy saw it. */
 export interface ProxiedRequest {

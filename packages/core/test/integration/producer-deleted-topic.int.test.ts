@@ -1,10 +1,21 @@
-// Contract: a topic deleted after a producer wrote to it does not stop that producer from writing to other topics (kafkajs fails every metadata refresh that names a missing topic; kafkit forgets topics nothing is queued for).
-import { uniqueName } from '@kafkit/testkit'
-import { expect, inject, test } from 'vitest'
-import { defineTopic, Kafkit, string } from '../../src/index.js'
+// Contract: a topic deleted after a producer wrote to it does not stop that producer from writing to other topics (kafkajs fails every metadata request that names a missing topic; kafkit takes the missing topic out of it and asks for it on its own backoff), also while records for the deleted topic wait out their delivery timeout.
+import { startKafka, uniqueName, type KafkaCluster } from '@kafkit/testkit'
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { defineTopic, Kafkit, KafkitError, string } from '../../src/index.js'
+import { ApiKey, type KafkaProxy, proxyBroker } from './kafka-proxy.js'
 import { plainClient, readTopic } from './read-topic.js'
 
 const { brokers } = inject('kafka')
+
+async function deleteTopic(at: string[], name: string): Promise<void> {
+  const admin = plainClient(at).admin()
+  await admin.connect()
+  try {
+    await admin.deleteTopics({ topics: [name], timeout: 10_000 })
+  } finally {
+    await admin.disconnect()
+  }
+}
 
 test('after a topic it wrote to is deleted, the producer still writes to a new topic and to an old one', async () => {
   const kafka = new Kafkit({ clientId: 'core-deleted-topic', brokers, logLevel: 'nothing', retry: { retries: 2, initialRetryTimeMs: 100 } })
@@ -16,10 +27,7 @@ test('after a topic it wrote to is deleted, the producer still writes to a new t
     const producer = kafka.producer()
     await producer.send(Gone, { value: 'before' })
     await producer.send(Kept, { value: 'one' })
-    const admin = plainClient(brokers).admin()
-    await admin.connect()
-    await admin.deleteTopics({ topics: [Gone.name], timeout: 10_000 })
-    await admin.disconnect()
+    await deleteTopic(brokers, Gone.name)
     await kafka.admin().ensureTopics([Later])
     // A new topic makes the producer refresh metadata for every topic it knows, the deleted one included.
     await producer.send(Later, { value: 'new' })
@@ -29,4 +37,65 @@ test('after a topic it wrote to is deleted, the producer still writes to a new t
   } finally {
     await kafka.close()
   }
+})
+
+describe('while records for a deleted topic wait out their delivery timeout', () => {
+  let cluster: KafkaCluster
+  let proxy: KafkaProxy
+  beforeAll(async () => {
+    // Its own broker: the proxy, which counts kafkit's metadata requests, adds a listener to it.
+    cluster = await startKafka({ backend: 'jvm', brokers: 1, log: () => {} })
+    proxy = await proxyBroker(cluster.brokers[0]!)
+  }, 240_000)
+  afterAll(async () => {
+    await proxy?.close()
+    await cluster?.stop()
+  })
+
+  test('sends to a topic created just before them, and to an old one, are written; the waiting records fail not-written; metadata is asked for on a backoff', async () => {
+    const direct = cluster.brokers
+    const clientId = uniqueName('deleted-topic-wait')
+    const kafka = new Kafkit({ clientId, brokers: [proxy.address], logLevel: 'nothing', retry: { retries: 2, initialRetryTimeMs: 100 } })
+    const Gone = defineTopic({ name: uniqueName('gone'), value: string(), partitions: 1, replicationFactor: 1 })
+    const Kept = defineTopic({ name: uniqueName('kept'), value: string(), partitions: 1, replicationFactor: 1 })
+    const Later = defineTopic({ name: uniqueName('later'), value: string(), partitions: 1, replicationFactor: 1 })
+    try {
+      await kafka.admin().ensureTopics([Gone, Kept])
+      const deliveryTimeoutMs = 12_000
+      const producer = kafka.producer({ ackTimeoutMs: 5_000, deliveryTimeoutMs })
+      await producer.send(Gone, { value: 'before' })
+      await producer.send(Kept, { value: 'one' })
+      await deleteTopic(direct, Gone.name)
+      let metadataRequests = 0
+      proxy.onRequest = (request) => {
+        if (request.apiKey === ApiKey.Metadata && request.clientId === clientId) metadataRequests++
+        return 'pass'
+      }
+      // The producer's metadata still names the deleted topic: this send is queued, the broker
+      // refuses it, and it waits for the topic until its delivery timeout.
+      const started = Date.now()
+      const waiting = producer.send(Gone, { value: 'after' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      // Created just before its first send, as a service rolling out a new topic does.
+      await kafka.admin().ensureTopics([Later])
+      await producer.send(Later, { value: 'new' })
+      await producer.send(Kept, { value: 'two' })
+      const failure = await waiting
+      const waited = Date.now() - started
+      expect(failure).toBeInstanceOf(KafkitError)
+      expect((failure as KafkitError).context.outcome).toBe('not-written')
+      expect((failure as KafkitError).message).toMatch(/delivery timeout/)
+      // Before the backoff, a leaderless queue asked for metadata on every pass, about 19 times
+      // a second; on the backoff (100 ms doubling to 5 s) it is a handful over the whole wait.
+      expect(metadataRequests, `${metadataRequests} metadata requests in ${waited} ms`).toBeLessThan(60)
+      expect((await readTopic(direct, Later.name, 1)).map((r) => r.value?.toString())).toEqual(['new'])
+      expect((await readTopic(direct, Kept.name, 2)).map((r) => r.value?.toString())).toEqual(['one', 'two'])
+    } finally {
+      proxy.onRequest = () => 'pass'
+      await kafka.close()
+    }
+  }, 120_000)
 })

@@ -25,7 +25,8 @@ import { toKafkitError } from './errors.js'
 import { ByteBudget, DEFAULT_MAX_QUEUED_BYTES, MAX_TIMER_MS } from './byte-budget.js'
 import { adaptPartitioner } from './partitioning.js'
 import type { EngineBroker, EngineCluster, ProduceAnswer } from './engine-internals.js'
-import { engineErrorOf, protocolError, sendProduce } from './engine-internals.js'
+import { engineErrorOf, protocolError, sendProduce, topicErrorCodes, UNKNOWN_TOPIC_OR_PARTITION } from './engine-internals.js'
+import { TopicPresence } from './topic-presence.js'
 import { SendOp, type SendSlot } from './delivery-report.js'
 import { type Identity, type IdentitySource, isSequenceError } from './identity.js'
 import type { Partitioner, RecordMetadata, WireMessage, WireTopicMessages } from './types.js'
@@ -129,6 +130,10 @@ const REFUSED_BEFORE_APPEND = new Set([
   'PRODUCER_FENCED',
   'INVALID_TXN_STATE',
 ])
+// Topic errors with which kafkajs fails a whole metadata request, and the codes of each
+// topic in the answer that cause them: such a topic is taken out of the request.
+const SET_ASIDE_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION'])
+const SET_ASIDE_CODES = new Set([UNKNOWN_TOPIC_OR_PARTITION, 17, 29])
 // One produce request carries at most this many bytes of records (plus one batch over it).
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 const INITIAL_BACKOFF_MS = 100
@@ -148,6 +153,11 @@ export class Delivery {
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   #refreshing: Promise<void> | undefined
+  /** Paces {@link #refreshSoon}: no refresh for leaderless queues before this time. */
+  #nextRefreshAt = 0
+  #refreshAttempt = 0
+  /** Topics with queued records that the cluster refused, asked for on their own backoff. */
+  readonly #presence = new TopicPresence()
   #pumpScheduled = false
   /** Every send not yet settled, queued or still entering. */
   #outstanding = new Set<Promise<unknown>>()
@@ -322,13 +332,13 @@ export class Delivery {
         await cluster.refreshMetadataIfNecessary()
         const missing = topics.filter((topic) => cluster.findTopicPartitionMetadata(topic).length === 0)
         if (missing.length === 0) return
-        throw Object.assign(engineErrorOf(3), { topics: missing })
+        throw Object.assign(engineErrorOf(UNKNOWN_TOPIC_OR_PARTITION), { topics: missing })
       } catch (error) {
-        const type = (error as { type?: string }).type
+        const type = (error as { type?: string }).type ?? ''
         const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
         const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
-        // The unknown topic may be another one this producer once wrote to, since deleted.
-        if (unknownTopic && this.#pruneTopics()) continue
+        // The topic the cluster refused may be another one this producer wrote to, since deleted.
+        if (SET_ASIDE_ERRORS.has(type) && (await this.#setAsideMissing(topics).catch(() => false))) continue
         if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
         await sleep(backoff(attempt))
         if (!unknownTopic) await this.#refresh()
@@ -389,7 +399,10 @@ export class Delivery {
       }
       const leader = byPartition.get(queue.partition) ?? -1
       if (leader < 0) {
-        needRefresh = true
+        // A topic set aside as missing is asked for on its own backoff, not on every pass.
+        const dueAt = this.#presence.dueAt(queue.topic)
+        if (dueAt === undefined || dueAt <= now) needRefresh = true
+        else this.#wakeAt(dueAt)
         continue
       }
       if ((this.#busy.get(leader) ?? 0) >= this.#options.maxInFlightRequests) continue
@@ -423,7 +436,8 @@ export class Delivery {
       list.push(batch)
       ready.set(leader, list)
     }
-    if (needRefresh) void this.#refresh().then(() => this.#wakeAt(Date.now() + INITIAL_BACKOFF_MS))
+    if (needRefresh) this.#refreshSoon(now)
+    else this.#refreshAttempt = 0
     for (const [leader, batches] of ready) {
       this.#dispatch(leader, batches).catch((error: unknown) => this.#safeLog('error', `kafkit delivery: unexpected failure in a produce dispatch: ${String(error)}`))
     }
@@ -637,11 +651,14 @@ export class Delivery {
         context: { reason: 'delivery-timeout', ...((last as { type?: string })?.type ? { kafkaError: (last as { type?: string }).type } : {}) },
       })
     if (queue.batch !== undefined && queue.batch.deadline <= Math.max(now, queue.batch.retryAt)) this.#fail(queue.batch, timeout(queue.batch.lastError))
+    // Records that never had a leader: the cluster's last word on their topic, if it refused it.
+    const refused = this.#presence.code(queue.topic)
+    const waited = refused === undefined ? undefined : engineErrorOf(refused)
     while (queue.pending.length > 0 && queue.pending[0]!.op.deadline <= now) {
       const piece = queue.pending.shift()!
       const outcome = piece.maybeWritten ? 'unknown' : 'not-written'
       this.#options.identity?.onBatchFailed(outcome)
-      piece.op.failed(piece.slot, piece.messages.length, outcome, timeout(undefined))
+      piece.op.failed(piece.slot, piece.messages.length, outcome, timeout(waited))
     }
     this.#schedule()
   }
@@ -668,21 +685,56 @@ export class Delivery {
     this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
   }
 
-  /** Drops the cluster's metadata topics that no queued record needs; returns whether any went. */
-  #pruneTopics(): boolean {
-    const targets = (this.#options.cluster as unknown as { targetTopics?: Set<string> }).targetTopics
-    if (!(targets instanceof Set)) return false
-    // Queued records need their topic, and so does every send still entering (waiting for
-    // metadata or for an earlier send to the same topic): it has not reached a queue yet.
-    const needed = new Set([...[...this.#active].map((queue) => queue.topic), ...this.#entry.keys()])
-    let pruned = false
-    for (const topic of [...targets]) {
-      if (!needed.has(topic)) {
-        targets.delete(topic)
-        pruned = true
-      }
+  /** The topics queued records need, and every send still entering (its records are not queued yet). */
+  #neededTopics(): Set<string> {
+    return new Set([...[...this.#active].map((queue) => queue.topic), ...this.#entry.keys()])
+  }
+
+  /**
+   * Asks the cluster about every metadata topic and `requested` at once, and takes the ones
+   * it refuses out of kafkajs' metadata request (all but `requested`, whose send decides):
+   * those with records queued are set aside and asked for on their own backoff, the others
+   * forgotten (a later send adds its topic again). Returns whether any went.
+   */
+  async #setAsideMissing(requested: string[]): Promise<boolean> {
+    const { cluster } = this.#options
+    const asked = [...new Set([...cluster.targetTopics, ...requested])]
+    if (asked.length === 0) return false
+    const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), asked, this.#options.requestTimeoutMs)
+    const needed = this.#neededTopics()
+    const now = Date.now()
+    let setAside = false
+    for (const [topic, code] of codes) {
+      if (!SET_ASIDE_CODES.has(code) || requested.includes(topic)) continue
+      // kafkajs may have replaced its set since: read it each time.
+      if (cluster.targetTopics.delete(topic)) setAside = true
+      if (needed.has(topic)) {
+        this.#presence.markAbsent(topic, now, code)
+        this.#safeLog('warn', `Topic '${topic}' is refused by the cluster (${protocolError(code).type}): its queued records wait for it until their delivery timeout`, { topic })
+      } else this.#presence.forget(topic)
     }
-    return pruned
+    return setAside
+  }
+
+  /** Asks again for the set-aside topics whose backoff passed; those the cluster knows again go back into the metadata request. */
+  async #askAgain(): Promise<void> {
+    const { cluster } = this.#options
+    const needed = this.#neededTopics()
+    for (const topic of this.#presence.topics()) if (!needed.has(topic)) this.#presence.forget(topic)
+    const now = Date.now()
+    const due = this.#presence.due(now)
+    if (due.length === 0) return
+    const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), due, this.#options.requestTimeoutMs)
+    for (const topic of due) {
+      const code = codes.get(topic) ?? UNKNOWN_TOPIC_OR_PARTITION
+      if (SET_ASIDE_CODES.has(code)) {
+        this.#presence.markAbsent(topic, now, code)
+        continue
+      }
+      this.#presence.forget(topic)
+      cluster.targetTopics.add(topic)
+      this.#safeLog('info', `Topic '${topic}' is known to the cluster again: its queued records are sent`, { topic })
+    }
   }
 
   /** Logs without letting a throwing logger break the delivery loop. */
@@ -694,6 +746,22 @@ export class Delivery {
     }
   }
 
+  /**
+   * A refresh for queues without a leader, paced: the first at once, then 100 ms doubling to
+   * 1 s while some queue still has none (a failover, or a topic not yet everywhere).
+   */
+  #refreshSoon(now: number): void {
+    if (now < this.#nextRefreshAt) {
+      this.#wakeAt(this.#nextRefreshAt)
+      return
+    }
+    this.#nextRefreshAt = Infinity
+    void this.#refresh().then(() => {
+      this.#nextRefreshAt = Date.now() + backoff(this.#refreshAttempt++)
+      this.#schedule()
+    })
+  }
+
   /** One metadata refresh at a time; its failure is logged, the next retry refreshes again. */
   #refresh(): Promise<void> {
     const { cluster } = this.#options
@@ -701,12 +769,13 @@ export class Delivery {
     this.#refreshing ??= this.#inBackground((async () => {
       try {
         if (!cluster.isConnected()) await cluster.connect()
+        await this.#askAgain()
         try {
           await cluster.refreshMetadata()
         } catch (error) {
-          // kafkajs fails the whole refresh when one topic it ever wrote to is gone: forget the
-          // topics nothing is queued for (a later send adds its topic again), then refresh again.
-          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.#pruneTopics()) throw error
+          // kafkajs fails the whole refresh when one topic in it is gone: take the refused
+          // topics out of it (see #setAsideMissing), then refresh the others.
+          if (!SET_ASIDE_ERRORS.has((error as { type?: string }).type ?? '') || !(await this.#setAsideMissing([]))) throw error
           await cluster.refreshMetadata()
         }
       } catch (error) {

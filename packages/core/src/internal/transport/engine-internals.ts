@@ -37,6 +37,15 @@ export interface EngineBroker {
   readonly nodeId: number
   lookupRequest(apiKey: number, definition: unknown): (args: Record<string, unknown>) => EngineProtocolRequest
   isConnected(): boolean
+  /** Whether this broker's metadata requests ask the cluster to create a missing topic. */
+  readonly allowAutoTopicCreation?: boolean
+}
+
+/** The cluster's broker pool: the connections, and the metadata the cluster answers from. */
+export interface EngineBrokerPool {
+  /** Replaces the cluster's metadata with that of `topics` (fails when one of them is missing). */
+  refreshMetadata(topics: string[]): Promise<void>
+  findConnectedBroker(): Promise<EngineBroker>
 }
 
 /** A kafkajs cluster: brokers, metadata and leaders. */
@@ -51,6 +60,9 @@ export interface EngineCluster {
   findBroker(query: { nodeId: number | string }): Promise<EngineBroker>
   removeBroker(address: { host: string; port: number }): void
   markOffsetAsCommitted(entry: { groupId: string; topic: string; partition: number; offset: string }): void
+  /** The topics every metadata refresh asks for (kafkajs fails the refresh when one is missing). */
+  targetTopics: Set<string>
+  readonly brokerPool: EngineBrokerPool
 }
 
 /** kafkajs' transaction manager: producer id and epoch, transaction coordinator requests. */
@@ -140,6 +152,27 @@ export async function sendProduce(broker: EngineBroker, args: Record<string, unk
   return (await send({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })) as ProduceAnswer
 }
 
+/**
+ * The topic-level error code of each of `topics` in one Metadata request (0 for a topic the
+ * cluster knows), all of them: kafkajs' own parser throws at the first topic in error.
+ */
+export async function topicErrorCodes(broker: EngineBroker, topics: string[], requestTimeoutMs?: number): Promise<Map<string, number>> {
+  const build = broker.lookupRequest(apiKeys.Metadata, requests.Metadata)
+  const built = build({ topics, allowAutoTopicCreation: broker.allowAutoTopicCreation === true })
+  const send = brokerSend(broker)
+  const answer = (await send({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })) as {
+    topicMetadata?: { topic: string; topicErrorCode: number }[]
+  }
+  const codes = new Map<string, number>()
+  for (const entry of answer.topicMetadata ?? []) codes.set(entry.topic, entry.topicErrorCode)
+  // A topic the answer leaves out is not known to the cluster either.
+  for (const topic of topics) if (!codes.has(topic)) codes.set(topic, UNKNOWN_TOPIC_OR_PARTITION)
+  return codes
+}
+
+/** The protocol code of UNKNOWN_TOPIC_OR_PARTITION. */
+export const UNKNOWN_TOPIC_OR_PARTITION = 3
+
 let sendKey: symbol | undefined
 function brokerSend(broker: EngineBroker): (request: EngineProtocolRequest) => Promise<unknown> {
   // The broker's private sendRequest: it also drops the broker's connection when it closed.
@@ -173,5 +206,10 @@ export function assertEngineInternals(client: Client): void {
   for (const name of ['connect', 'disconnect', 'isConnected', 'refreshMetadata', 'refreshMetadataIfNecessary', 'addMultipleTargetTopics', 'findTopicPartitionMetadata', 'findBroker', 'removeBroker'] as const) {
     if (typeof cluster[name] !== 'function') throw missing(`Cluster#${name}`)
   }
+  if (!(cluster.targetTopics instanceof Set)) throw missing('Cluster#targetTopics')
+  for (const name of ['refreshMetadata', 'findConnectedBroker'] as const) {
+    if (typeof cluster.brokerPool?.[name] !== 'function') throw missing(`BrokerPool#${name}`)
+  }
+  if (typeof apiKeys.Metadata !== 'number' || typeof requests.Metadata !== 'object') throw missing('the Metadata request')
   if (symbolOf(Broker.prototype, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
 }

@@ -15,7 +15,7 @@ declare module 'kafkajs/src/protocol/error.js' {
 
 // kafkajs internals under its producer, used by kafkit's own delivery path (engine-internals.ts).
 declare module 'kafkajs/src/protocol/requests/apiKeys.js' {
-  const apiKeys: { Produce: number; [name: string]: number }
+  const apiKeys: { Produce: number; Metadata: number; [name: string]: number }
   export default apiKeys
 }
 declare module 'kafkajs/src/protocol/requests/index.js' {
