@@ -73,6 +73,7 @@ export { KafkitHeaders, SpringHeaders, parseDeadLetterHeaders, type DeadLetterIn
 export {
   DeadLetterTopic,
   ledgerTopicOf,
+  replayTransactionalIdOf,
   type DeadLetterEntry,
   type DeadLetterFilter,
   type DeadLetterReadOptions,

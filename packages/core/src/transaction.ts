@@ -259,15 +259,19 @@ export class TransactionRunner {
     await this.#producer.disconnect()
   }
 
-  /** Serialized: a second call waits for the first transaction to end. */
-  run<T>(callback: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+  /**
+   * Serialized: a second call waits for the first transaction to end. The callback gets the
+   * open transaction itself: `producer.transaction` hands it on as a {@link Transaction}, a
+   * replay writes raw records with `sendWire`.
+   */
+  run<T>(callback: (tx: OpenTransaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
     if (typeof callback !== 'function') return Promise.reject(new KafkitError('KAFKIT_CONFIG', 'producer.transaction(callback): callback must be a function'))
     const result = this.#queue.then(() => this.#runWithRetry(callback, options))
     this.#queue = result.catch(() => {})
     return result
   }
 
-  async #runWithRetry<T>(callback: (tx: Transaction) => Promise<T> | T, options: TransactionOptions): Promise<T> {
+  async #runWithRetry<T>(callback: (tx: OpenTransaction) => Promise<T> | T, options: TransactionOptions): Promise<T> {
     const retry = options.retry === false ? { attempts: 0, backoff: defaultBackoff } : { attempts: options.retry?.attempts ?? 3, backoff: { ...defaultBackoff, ...options.retry?.backoff } }
     for (let attempt = 1; ; attempt++) {
       if (this.#fenced !== undefined) throw this.#fenced
@@ -285,7 +289,7 @@ export class TransactionRunner {
   }
 
   async #once<T>(
-    callback: (tx: Transaction) => Promise<T> | T,
+    callback: (tx: OpenTransaction) => Promise<T> | T,
     attempt: number,
   ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; retriable: boolean; emitAbort?: (retryInMs?: number) => void }> {
     const transactionalId = this.transactionalId

@@ -1,11 +1,14 @@
 import { isKafkitError, KafkitError, type KafkitErrorCode } from '../errors.js'
-import type { TopicScanOptions, TopicScanStart } from '../internal/transport/index.js'
-import type { RecordSender, TopicEnsurer } from '../runtime/engine.js'
+import type { TopicScanOptions, TopicScanStart, TransportTransactionalOptions, TransportTransactionalProducer, WireMessage, WireTopicMessages } from '../internal/transport/index.js'
+import { createDefaultPartitioner } from '../partitioner.js'
+import type { TopicEnsurer } from '../runtime/engine.js'
 import { type ConsumerEvents, EventHub } from '../runtime/events.js'
 import { type DeadLetterInfo, diagnosticHeaderNames, KafkitHeaders, parseDeadLetterHeaders } from '../runtime/headers.js'
 import { sleep } from '../runtime/heartbeat.js'
+import { classifyTransactionError, TransactionRunner } from '../transaction.js'
+import type { TransactionEvents } from '../transaction-events.js'
 import { fingerprint, type LedgerValue, parseLedgerValue, ReplayLedger } from './ledger.js'
-import type { OutgoingRecord, RawHeaders, RawRecord } from '../runtime/records.js'
+import { type OutgoingRecord, type RawHeaders, type RawRecord, toWireMessage } from '../runtime/records.js'
 
 /** Which dead letters an operation looks at. Every given filter must match. */
 export interface DeadLetterFilter {
@@ -46,7 +49,7 @@ export interface ReplayProgress {
   total: number
   /** `total - done`, at least 0. */
   remaining: number
-  /** Records sent back (and acknowledged) so far; in a dry run, those that would be. */
+  /** Records sent back so far (their transaction committed); in a dry run, those that would be. */
   replayed: number
   /** Skipped so far: filtered out, already replayed or without a source topic. */
   skipped: number
@@ -91,7 +94,8 @@ export interface ReplayOptions extends DeadLetterFilter {
    * Fail when the replay got no further for this long: a read of the dead-letter topic or
    * of its ledger, as for {@link DeadLetterTopic.stream} (time spent sending does not count
    * there), and a send not acknowledged within it (the delivery timeout of the records it
-   * sends). @default 120_000
+   * sends, at most the replay's transaction timeout, 60 s).
+   * @default 120_000
    */
   timeoutMs?: number
 }
@@ -115,15 +119,14 @@ export interface DeadLetterReadOptions {
 }
 
 /**
- * What the dead-letter tools need: a streaming read of a topic to its current end, a
- * producer, and topic creation for the ledger.
+ * What the dead-letter tools need: a streaming read of a topic to its current end (of
+ * committed records), a transactional producer for replays, and topic creation for the ledger.
  * @internal
  */
 export interface DeadLetterToolDeps {
   stream(topic: string, options?: TopicScanOptions): AsyncIterable<RawRecord>
-  sender: RecordSender
-  /** A sender whose sends fail once not acknowledged within `deliveryTimeoutMs` (a replay's `timeoutMs`); without it, `sender` is used. */
-  senderWithin?: (deliveryTimeoutMs: number) => RecordSender
+  /** A transactional producer, not yet registered: a replay calls `init()`, runs its transactions and disconnects it. */
+  transactional(options: TransportTransactionalOptions): TransportTransactionalProducer
   topics: TopicEnsurer
   release?: () => Promise<void>
 }
@@ -135,19 +138,38 @@ export interface DeadLetterToolDeps {
  * headers). A replay reads it first and skips the dead letters it lists with their own
  * fingerprint, so running the same replay twice sends nothing the second time, a record
  * that an earlier filter left out stays replayable, and so does a new record at an offset
- * of a dead-letter topic deleted and created again (the old ledger does not hide it). A record's entry is written
- * once the broker acknowledged that record, whatever happened to the records around it: a
- * failed replay leaves out of the ledger exactly the records the broker did not
- * acknowledge (or whose answer never came), and a crash between the two writes can send
- * again at most the records in flight (at-least-once), never lose one.
+ * of a dead-letter topic deleted and created again (the old ledger does not hide it). A
+ * batch's ledger entries are written in the same transaction as its records (see
+ * {@link replayTransactionalIdOf}), so the ledger lists exactly the records a
+ * `read_committed` reader finds in the target: a failed batch is in neither, a crash
+ * leaves nothing half-noted.
  */
 export function ledgerTopicOf(dlqTopic: string): string {
   return `${dlqTopic}.replayed`
 }
 
-/** Records sent per request by a replay, and requests in flight at most: what a replay holds in memory. */
+/**
+ * The transactional id of every replay of `dlqTopic`: `kafkit-replay-<dlqTopic>`. A replay
+ * registers it before it reads the ledger, which fences an earlier replay of the same
+ * dead-letter topic still running (it stops with `KAFKIT_PRODUCER_FENCED`) and settles its
+ * open transaction, so two replays never send a dead letter twice. The principal that
+ * replays needs the `TransactionalId` ACLs `Write` and `Describe` on it.
+ */
+export function replayTransactionalIdOf(dlqTopic: string): string {
+  return `kafkit-replay-${dlqTopic}`
+}
+
+/** Dead letters per transaction of a replay: what a replay holds in memory, besides the scan's buffer. */
 const CHUNK_RECORDS = 500
-const CHUNKS_IN_FLIGHT = 4
+/** A rate-limited replay commits what it holds once its oldest record waited this long, so its progress shows. */
+const CHUNK_LINGER_MS = 500
+/**
+ * How long the broker lets a replay's transaction stay open: a crashed replay's open
+ * transaction is aborted by the next replay's registration, or by the broker after this.
+ */
+const REPLAY_TRANSACTION_TIMEOUT_MS = 60_000
+/** How long one produce request of a replay may go unanswered (at most its `timeoutMs`). */
+const REQUEST_TIMEOUT_MS = 30_000
 
 const time = (t: Date | number | undefined) => (t === undefined ? undefined : typeof t === 'number' ? t : t.getTime())
 
@@ -199,20 +221,15 @@ interface Outgoing {
   ledger: OutgoingRecord
 }
 
-/** A dead letter whose send failed: `not-written` (the broker refused it) or `unknown` (no answer: it may be in the target). */
-interface Unacknowledged extends ReplayRef {
+/**
+ * A batch whose transaction did not commit: `not-written` (aborted, or not sent at all
+ * because a target is missing) or `unknown` (the commit got no answer: the batch is in the
+ * target and the ledger both, or in neither).
+ */
+interface FailedBatch {
+  refs: ReplayRef[]
   outcome: 'not-written' | 'unknown'
   error: unknown
-}
-
-/** Acknowledged records whose ledger entries could not be written: a later replay sends them again. */
-interface Unrecorded {
-  refs: ReplayRef[]
-  error: unknown
-}
-
-function outcomeOf(error: unknown): Unacknowledged['outcome'] {
-  return isKafkitError(error) && error.context.outcome === 'not-written' ? 'not-written' : 'unknown'
 }
 
 const position = (dlqTopic: string, ref: ReplayRef) => `${dlqTopic}[${ref.partition}]@${ref.offset} -> ${ref.target}`
@@ -220,50 +237,65 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
 /**
- * The error of a replay whose sends or ledger writes failed. It names where: the first
- * dead letter not replayed as `context.topic`/`partition`/`offset` (the dead-letter topic's
- * position), its `target`, and every one in `context.failed`; its code, retriability and
- * cause are those of the first failure.
+ * The error of a replay whose batch failed. It names where: the batch's first dead letter
+ * as `context.topic`/`partition`/`offset` (the dead-letter topic's position), its
+ * `target`, and every one of the batch in `context.failed`; its code and cause are those of
+ * the failure.
  */
-function replayError(dlqTopic: string, ledgerTopic: string, unacknowledged: Unacknowledged[], unrecorded: Unrecorded[]): KafkitError {
-  const failed = [...unacknowledged].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : BigInt(a.offset) > BigInt(b.offset) ? 1 : 0))
-  const notNoted = unrecorded.flatMap((u) => u.refs)
-  const first = failed[0]
-  const cause = first?.error ?? unrecorded[0]?.error
+function replayError(dlqTopic: string, ledgerTopic: string, batch: FailedBatch): KafkitError {
+  const { refs, outcome, error: cause } = batch
+  const first = refs[0]!
   const code: KafkitErrorCode = isKafkitError(cause) ? cause.code : 'KAFKIT_KAFKA'
-  const retriable = isKafkitError(cause) ? cause.retriable : true
-  const parts: string[] = []
-  if (first !== undefined) {
-    const unknown = failed.filter((f) => f.outcome === 'unknown').length
-    const shown = failed.slice(0, 5).map((f) => position(dlqTopic, f)).join(', ')
-    const more = failed.length > 5 ? ` and ${failed.length - 5} more` : ''
-    const them = failed.length === 1 ? 'it' : 'them'
-    const verdict =
-      unknown === 0
-        ? `the broker did not write ${them}; a later replay sends ${them} again`
-        : `${unknown === failed.length ? (failed.length === 1 ? 'it' : 'they') : `${unknown} of them`} got no answer and may or may not be in the target; a later replay sends ${them} again (and may duplicate those)`
-    parts.push(`${plural(failed.length, 'dead letter')} not acknowledged: ${shown}${more} (${messageOf(first.error)}); ${verdict}`)
-  }
-  if (notNoted.length > 0) {
-    parts.push(`${plural(notNoted.length, 'replayed record')} (the first ${position(dlqTopic, notNoted[0]!)}) could not be noted in the ledger ${ledgerTopic} (${messageOf(unrecorded[0]!.error)}); a later replay sends them again`)
-  }
-  const at = first ?? notNoted[0]!
-  const targets = [...new Set([...failed.map((f) => f.target), ...notNoted.map((r) => r.target)])]
-  return new KafkitError(code, `replay of ${dlqTopic} to ${targets.join(', ')} failed: ${parts.join('; ')}`, {
+  // A commit without an answer is settled by the next replay's registration, and its ledger read tells: running it again is safe.
+  const retriable = outcome === 'unknown' || (isKafkitError(cause) ? cause.retriable : true)
+  const shown = refs.slice(0, 5).map((ref) => position(dlqTopic, ref)).join(', ')
+  const more = refs.length > 5 ? ` and ${refs.length - 5} more` : ''
+  const verdict =
+    outcome === 'unknown'
+      ? `the commit of their transaction got no answer: the target and the ledger ${ledgerTopic} hold all of them or none, and a later replay, once it settled the transaction, sends them only if none`
+      : `their transaction was aborted as a whole: neither the target (for read_committed readers) nor the ledger ${ledgerTopic} holds any of them, and a later replay sends them`
+  const targets = [...new Set(refs.map((r) => r.target))]
+  return new KafkitError(code, `replay of ${dlqTopic} to ${targets.join(', ')} failed: ${plural(refs.length, 'dead letter')} not replayed: ${shown}${more} (${messageOf(cause)}); ${verdict}`, {
     cause,
     retriable,
     context: {
       topic: dlqTopic,
-      partition: at.partition,
-      offset: at.offset,
+      partition: first.partition,
+      offset: first.offset,
       dlqTopic,
-      target: at.target,
+      target: first.target,
       ...(targets.length > 1 ? { targets } : {}),
       ...(isKafkitError(cause) && cause.context.kafkaError !== undefined ? { kafkaError: cause.context.kafkaError } : {}),
-      failed: failed.map(({ partition, offset, target, outcome }) => ({ partition, offset, target, outcome })),
-      ...(notNoted.length > 0 ? { ledgerTopic, unrecorded: notNoted } : {}),
+      failed: refs.map(({ partition, offset, target }) => ({ partition, offset, target, outcome })),
+      ledgerTopic,
     },
   })
+}
+
+/** The error of a replay fenced by another replay of the same dead-letter topic. */
+function takenOverError(dlqTopic: string, transactionalId: string, committed: number, cause: unknown): KafkitError {
+  return new KafkitError(
+    'KAFKIT_PRODUCER_FENCED',
+    `replay of ${dlqTopic} stopped: another replay of ${dlqTopic} took over (it registered the replays' transactional id '${transactionalId}'). ` +
+      `This one committed ${plural(committed, 'dead letter')} to the target and the ledger ${ledgerTopicOf(dlqTopic)}, which the other skips; its open transaction was aborted, and it sends nothing more`,
+    { cause, retriable: false, context: { topic: dlqTopic, dlqTopic, transactionalId, fenced: true, replayedCount: committed } },
+  )
+}
+
+/** A batch as the records of one transaction: the target records, per topic in read order, then the ledger entries. */
+function wireOf(batch: Outgoing[], ledgerTopic: string): WireTopicMessages[] {
+  const byTopic = new Map<string, WireMessage[]>()
+  for (const o of batch) {
+    const list = byTopic.get(o.record.topic) ?? []
+    list.push(toWireMessage(o.record))
+    byTopic.set(o.record.topic, list)
+  }
+  return [...[...byTopic].map(([topic, messages]) => ({ topic, messages })), { topic: ledgerTopic, messages: batch.map((o) => toWireMessage(o.ledger)) }]
+}
+
+/** The replay's transactions only carry records already in wire form. */
+const noTypedSends = (): never => {
+  throw new KafkitError('KAFKIT_CONFIG', 'a replay transaction sends raw records only')
 }
 
 /**
@@ -357,12 +389,18 @@ export class DeadLetterTopic {
    * Sends matching dead letters back to their original topic (or `to`), with their key,
    * value bytes and own headers, plus `kafkit-replay-of: <dlq>/<partition>/<offset>`.
    * Records an earlier replay sent are skipped (see {@link ledgerTopicOf}). Streams the
-   * topic: at most a few thousand records are in memory at once, sent in batches of
-   * {@link CHUNK_RECORDS} with a few batches in flight, in order per partition.
-   * @throws KafkitError when a record's send or a ledger write failed, once every batch in
-   * flight settled: it names the dead letters not replayed (`context.topic`, `partition`,
-   * `offset` of the first, its `target`, all of them in `context.failed`); the records the
-   * broker acknowledged are in the ledger, so running the replay again sends only the others.
+   * topic: at most a few thousand records are in memory at once. Writes in transactions of
+   * up to {@link CHUNK_RECORDS} records, one after the other, in order per partition, each
+   * with its ledger entries: a batch is in the target (for `read_committed` readers) and the
+   * ledger both, or in neither. Registers the transactional id
+   * {@link replayTransactionalIdOf} before it reads the ledger, so a replay of the same
+   * dead-letter topic running meanwhile is fenced, and this one skips what it committed.
+   * @throws KafkitError when a batch's transaction failed (its records or its commit): the
+   * whole batch is not replayed; the error names it (`context.topic`, `partition`, `offset`
+   * of its first dead letter, its `target`, all of them in `context.failed`), the batches
+   * before it are in the target and the ledger, and running the replay again sends the rest.
+   * @throws KafkitError `KAFKIT_PRODUCER_FENCED` (not retriable, `context.topic` the
+   * dead-letter topic) when another replay of the same dead-letter topic took over.
    * @throws KafkitError `KAFKIT_CONFIG` (not retriable, `context.topic` the name) when the
    * dead-letter topic does not exist, before anything is written (no ledger topic is created).
    */
@@ -379,9 +417,50 @@ export class DeadLetterTopic {
         context: { topic: this.topic, dlqTopic: this.topic },
       })
     }
+    let runner: TransactionRunner | undefined
     if (!dryRun) {
       await this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, replicationFactor: dlq.replicationFactor, config: { 'cleanup.policy': 'compact' } }])
+      // Registered before the ledger is read: a replay of this topic still running is fenced
+      // and its open transaction settled first, so the ledger read below lists everything it
+      // committed, and it commits nothing after.
+      runner = await this.#register(options.timeoutMs)
     }
+    try {
+      return await this.#replay(options, dryRun, collect, ledgerTopic, runner)
+    } finally {
+      await runner?.close().catch(() => {})
+    }
+  }
+
+  /** A transactional producer with the replays' id, registered. */
+  async #register(timeoutMs: number | undefined): Promise<TransactionRunner> {
+    const transactionalId = replayTransactionalIdOf(this.topic)
+    const producer = this.#deps.transactional({
+      transactionalId,
+      transactionTimeoutMs: REPLAY_TRANSACTION_TIMEOUT_MS,
+      // The transport caps it at the transaction timeout.
+      deliveryTimeoutMs: timeoutMs ?? 120_000,
+      allowAutoTopicCreation: false,
+      partitioner: createDefaultPartitioner(),
+    })
+    const requestTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, timeoutMs ?? REQUEST_TIMEOUT_MS)
+    const runner = new TransactionRunner(producer, noTypedSends, { compression: 'none', timeoutMs: requestTimeoutMs }, new EventHub<TransactionEvents>())
+    try {
+      await runner.init()
+      return runner
+    } catch (error) {
+      await runner.close().catch(() => {})
+      if (classifyTransactionError(error) === 'fenced') throw takenOverError(this.topic, transactionalId, 0, error)
+      const engine = isKafkitError(error) ? error : undefined
+      throw new KafkitError(engine?.code ?? 'KAFKIT_KAFKA', `replay of ${this.topic}: could not register the replays' transactional id '${transactionalId}' (it needs the TransactionalId ACLs Write and Describe); nothing was replayed: ${messageOf(error)}`, {
+        cause: error,
+        retriable: engine?.retriable ?? true,
+        context: { ...engine?.context, topic: this.topic, dlqTopic: this.topic, transactionalId },
+      })
+    }
+  }
+
+  async #replay(options: ReplayOptions, dryRun: boolean, collect: boolean, ledgerTopic: string, runner: TransactionRunner | undefined): Promise<ReplayReport> {
     const report: ReplayReport = { dryRun, replayed: [], replayedCount: 0, scanned: 0, skipped: { filtered: 0, alreadyReplayed: 0, noTarget: 0 } }
     const intervalMs = options.ratePerSecond && options.ratePerSecond > 0 ? 1_000 / options.ratePerSecond : 0
     let nextAt = 0
@@ -397,25 +476,19 @@ export class DeadLetterTopic {
     const every = options.progressIntervalMs ?? 1_000
     let reportAt = startedAt + every
 
-    const sender = options.timeoutMs !== undefined && this.#deps.senderWithin !== undefined ? this.#deps.senderWithin(options.timeoutMs) : this.#deps.sender
     const replayed = (ref: ReplayRef) => {
       report.replayedCount++
       if (collect) report.replayed.push(ref)
       this.#events.emit('replay.record', { dlqTopic: this.topic, partition: ref.partition, offset: ref.offset, target: ref.target, dryRun })
     }
-    // Batches in flight, oldest first; each settles once its records and then the ledger
-    // entries of those acknowledged are written (or failed).
-    const inFlight: Promise<void>[] = []
-    const unacknowledged: Unacknowledged[] = []
-    const unrecorded: Unrecorded[] = []
-    const failed = () => unacknowledged.length > 0 || unrecorded.length > 0
-    // Replayed records are reported in read order: each batch after the one before it.
-    let reported: Promise<void> = Promise.resolve()
+    // The first batch that failed, or the fencing: either stops the replay.
+    let failedBatch: FailedBatch | undefined
+    let fenced: unknown
+    const failed = () => failedBatch !== undefined || fenced !== undefined
     let chunk: Outgoing[] = []
-    // Targets known to exist. Each record is its own send, and the producer lets sends to one
-    // topic in one at a time: to a missing topic, each would retry its metadata for seconds
-    // before failing, one after the other. A target is looked up once instead, and its
-    // records are not sent when it does not exist.
+    let chunkSince = 0
+    // Targets known to exist, looked up once: to a missing topic, a transaction would retry
+    // its metadata until its delivery timeout before failing.
     const targets = new Map<string, Promise<unknown>>()
     const absent = (target: string): Promise<unknown> => {
       let check = targets.get(target)
@@ -428,45 +501,32 @@ export class DeadLetterTopic {
       }
       return check
     }
+    // One transaction per batch, one after the other (a transactional producer has one open
+    // at a time): the batch's records and its ledger entries, committed together. The scan
+    // reads ahead meanwhile.
     const flush = async () => {
-      if (chunk.length === 0) return
+      if (chunk.length === 0 || runner === undefined || failed()) return
       const sending = chunk
       chunk = []
-      const missing = new Map<string, unknown>()
-      for (const target of new Set(sending.map((o) => o.ref.target))) {
+      const refs = sending.map((o) => o.ref)
+      for (const target of new Set(refs.map((ref) => ref.target))) {
         const problem = await absent(target)
         if (problem !== undefined) {
           // Looked up again next time: a lookup that failed may succeed later.
           targets.delete(target)
-          missing.set(target, problem)
+          failedBatch = { refs, outcome: 'not-written', error: problem }
+          return
         }
       }
-      // One send per record, so each has its own acknowledgement and the ledger lists exactly
-      // what the broker took, whatever became of the records around it or of other batches.
-      // The producer still writes them in batches per partition, in this order.
-      const sends = sending.map((o) => (missing.has(o.ref.target) ? undefined : sender.send([o.record])))
-      const acked = Promise.allSettled(sends).then((results) => {
-        const ok: Outgoing[] = []
-        results.forEach((result, i) => {
-          const o = sending[i]!
-          // Not sent at all: its target is missing (or could not be looked up).
-          if (sends[i] === undefined) unacknowledged.push({ ...o.ref, outcome: 'not-written', error: missing.get(o.ref.target) })
-          else if (result.status === 'fulfilled') ok.push(o)
-          else unacknowledged.push({ ...o.ref, outcome: outcomeOf(result.reason), error: result.reason })
-        })
-        return ok
-      })
-      reported = reported.then(() => acked).then((ok) => ok.forEach((o) => replayed(o.ref)))
-      const noted = acked.then(async (ok) => {
-        if (ok.length === 0) return
-        try {
-          await sender.send(ok.map((o) => o.ledger))
-        } catch (error) {
-          unrecorded.push({ refs: ok.map((o) => o.ref), error })
-        }
-      })
-      inFlight.push(Promise.all([noted, reported]).then(() => undefined))
-      while (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift()
+      try {
+        // Not retried here: a failure stops the replay, and running it again is exact.
+        await runner.run((tx) => tx.sendWire(wireOf(sending, ledgerTopic)), { retry: false })
+      } catch (error) {
+        if (classifyTransactionError(error) === 'fenced') fenced = error
+        else failedBatch = { refs, outcome: isKafkitError(error) && error.context.outcome === 'unknown' ? 'unknown' : 'not-written', error }
+        return
+      }
+      refs.forEach(replayed)
     }
 
     const entries = this.#entries(options.partition, {
@@ -476,7 +536,7 @@ export class DeadLetterTopic {
     let readFailure: { error: unknown } | undefined
     try {
       for await (const { entry, fingerprint: fingerprintOf } of entries) {
-        // A failed send or ledger write stops the replay: nothing more is sent.
+        // A failed batch or the fencing stops the replay: nothing more is sent.
         if (failed()) break
         report.scanned++
         if (options.onProgress !== undefined && Date.now() >= reportAt) {
@@ -506,8 +566,8 @@ export class DeadLetterTopic {
         if (intervalMs > 0) {
           const now = Date.now()
           if (nextAt > now) {
-            // Ahead of the rate: send what is waiting, then wait.
-            await flush()
+            // Ahead of the rate: commit what waited long enough (no transaction stays open while the replay waits), then wait.
+            if (chunk.length > 0 && now - chunkSince >= CHUNK_LINGER_MS) await flush()
             await sleep(nextAt - now)
           }
           nextAt = Math.max(nextAt, Date.now()) + intervalMs
@@ -515,6 +575,7 @@ export class DeadLetterTopic {
         const headers: RawHeaders = { ...entry.headers, [KafkitHeaders.replayOf]: `${this.topic}/${entry.partition}/${entry.offset}` }
         delete headers[KafkitHeaders.replayGroup]
         if ((options.audience ?? 'original-group') === 'original-group' && entry.info.groupId) headers[KafkitHeaders.replayGroup] = entry.info.groupId
+        if (chunk.length === 0) chunkSince = Date.now()
         chunk.push({
           ref,
           record: { topic: target, key: entry.key, value: entry.value, headers },
@@ -525,12 +586,10 @@ export class DeadLetterTopic {
       if (!failed()) await flush()
     } catch (error) {
       readFailure = { error }
-    } finally {
-      // Every batch sent settles, and the acknowledged records are noted, before the replay returns or fails.
-      await Promise.all(inFlight)
     }
-    // A failed send names the dead letters it concerns; it outranks a read that failed after it.
-    if (failed()) throw replayError(this.topic, ledgerTopic, unacknowledged, unrecorded)
+    if (fenced !== undefined) throw takenOverError(this.topic, replayTransactionalIdOf(this.topic), report.replayedCount, fenced)
+    // A failed batch names the dead letters it concerns; it outranks a read that failed after it.
+    if (failedBatch !== undefined) throw replayError(this.topic, ledgerTopic, failedBatch)
     if (readFailure !== undefined) throw readFailure.error
     options.onProgress?.(progress(true))
     this.#events.emit('replay.done', { dlqTopic: this.topic, replayed: report.replayedCount, skipped: report.skipped.filtered + report.skipped.alreadyReplayed + report.skipped.noTarget, dryRun })

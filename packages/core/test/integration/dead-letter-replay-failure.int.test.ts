@@ -1,10 +1,11 @@
-// Contract: a replay that fails part way (one dead letter the target refuses) notes in its ledger exactly the records the broker acknowledged, so the next replay sends only the others and none twice; its KafkitError names the dead-letter topic, partition and offset of each record not replayed and the target topic; and its `timeoutMs` bounds it when the dead-letter topic or the target goes away mid-replay (the reads and the sends, not the 120 s defaults).
+// Contract: a replay that fails part way (one dead letter the target refuses) aborts that batch whole, so its ledger lists exactly the records a read_committed reader finds in the target and the next replay sends only the others, none twice; its KafkitError names the dead-letter topic, partition and offset of each record of the failed batch and the target topic; and its `timeoutMs` bounds it when the dead-letter topic or the target goes away mid-replay (the reads and the sends, not the 120 s defaults).
 import { runCli } from '@kafkit/cli'
 import { rejectionOf, uniqueName, waitFor } from '@kafkit/testkit'
 import { describe, expect, inject, it } from 'vitest'
 import { isKafkitError, type KafkitError } from '../../src/errors.js'
 import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { useHarness } from './consumer-harness.js'
+import { readCommitted } from './transaction-helpers.js'
 
 const { brokers } = inject('kafka')
 const h = useHarness()
@@ -47,55 +48,60 @@ async function deadLetters(dlq: string, source: string, count: number, oversized
   }
 }
 
-/** DLQ offsets of the records in the target, as their kafkit-replay-of headers say, with how often each came. */
-async function replayedOffsets(source: string, dlq: string): Promise<Map<string, number>> {
-  const high = Number((await h.admin.fetchTopicOffsets(source))[0]!.high)
+/**
+ * DLQ offsets of the records a read_committed reader finds in the target, with how often
+ * each came: dead letter `i` is `payload <i>` at offset `i` of the dead-letter topic.
+ */
+async function replayedOffsets(source: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>()
-  if (high === 0) return counts
-  for (const record of await h.readAll(source, high)) {
-    const of = record.headers[KafkitHeaders.replayOf]?.toString() ?? ''
-    expect(of.startsWith(`${dlq}/0/`)).toBe(true)
-    const offset = of.slice(`${dlq}/0/`.length)
-    counts.set(offset, (counts.get(offset) ?? 0) + 1)
+  for (const record of await readCommitted(brokers, source)) {
+    const offset = /^payload (\d+) /.exec(record.value)?.[1]
+    expect(offset, record.value.slice(0, 40)).toBeDefined()
+    counts.set(offset!, (counts.get(offset!) ?? 0) + 1)
   }
   return counts
 }
 
 describe('a replay that fails part way', () => {
-  it('notes in the ledger exactly what the broker acknowledged: the next replay sends only the rest, none twice', async () => {
+  it('aborts the failed batch whole: the ledger lists exactly what the target holds, and the next replay sends only the rest, none twice', async () => {
     const { source, dlq } = await topics('replay-partial')
     const count = 3_000
     const oversized = 700
     await deadLetters(dlq, source, count, oversized)
     const tool = h.kafkit.deadLetters(dlq)
 
-    // Batch 2 of 500 holds the record the target refuses; batches 3 and 4 are in flight by then.
-    expect(isKafkitError(await rejectionOf(tool.replay({ collect: false })))).toBe(true)
+    // Batch 2 of 500 (dead letters 500-999) holds the record the target refuses: it aborts whole, and the replay stops.
+    const error = await rejectionOf<KafkitError>(tool.replay({ collect: false }))
+    expect(isKafkitError(error)).toBe(true)
+    expect(error.context).toMatchObject({ topic: dlq, partition: 0, offset: '500', kafkaError: 'MESSAGE_TOO_LARGE' })
+    expect(error.context.failed).toHaveLength(500)
 
-    const inTarget = await replayedOffsets(source, dlq)
+    const inTarget = await replayedOffsets(source)
     expect([...inTarget.values()].every((n) => n === 1)).toBe(true)
-    expect(inTarget.has(String(oversized))).toBe(false)
-    // Batch 1, and batch 2 but the refused record, at least (and what was in flight after it).
-    expect(inTarget.size).toBeGreaterThanOrEqual(999)
-    // The ledger lists exactly the records in the target: none acknowledged is left out, none refused is in.
+    // Batch 1 only: nothing of the aborted batch is visible, nothing after it was sent.
+    expect([...inTarget.keys()].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 500 }, (_, i) => String(i)))
+    // The ledger lists exactly the records in the target: none committed is left out, none aborted is in.
     const noted = (await tool.list()).filter((e) => e.replayed).map((e) => e.offset)
     expect(noted.sort()).toEqual([...inTarget.keys()].sort())
 
     // The next replay (the refused record left out by its error code) sends only what the broker never took.
     const second = await tool.replay({ errorCodes: ['KAFKIT_HANDLER'], collect: false })
     expect(second).toMatchObject({ replayedCount: count - 1 - inTarget.size, skipped: { alreadyReplayed: inTarget.size, filtered: 1 } })
-    const after = await replayedOffsets(source, dlq)
+    const after = await replayedOffsets(source)
     expect(after.size).toBe(count - 1)
     expect([...after.entries()].filter(([, n]) => n !== 1)).toEqual([])
   })
 
-  it('fails with a KafkitError naming the dead-letter topic, partition and offset of the record not replayed and the target, in the API and in `kafkit dlq replay --json`', async () => {
+  it('fails with a KafkitError naming the dead-letter topic, partition and offset of each dead letter of the aborted batch and the target, in the API and in `kafkit dlq replay --json`', async () => {
     const { source, dlq } = await topics('replay-error')
     await deadLetters(dlq, source, 10, 4)
     const error = await rejectionOf<KafkitError>(h.kafkit.deadLetters(dlq).replay())
     expect(error.code).toBe('KAFKIT_KAFKA')
-    expect(error.context).toMatchObject({ topic: dlq, partition: 0, offset: '4', dlqTopic: dlq, target: source, failed: [{ partition: 0, offset: '4', target: source, outcome: 'not-written' }] })
+    // The one batch of ten, aborted whole: every dead letter of it is named, the first as the position.
+    const all = Array.from({ length: 10 }, (_, i) => ({ partition: 0, offset: String(i), target: source, outcome: 'not-written' }))
+    expect(error.context).toMatchObject({ topic: dlq, partition: 0, offset: '0', dlqTopic: dlq, target: source, failed: all })
     expect(error.message).toContain(`${dlq}[0]@4`)
+    expect(error.message).toContain('aborted')
     expect(error.message).toContain(source)
     expect(error.context.kafkaError).toBe('MESSAGE_TOO_LARGE')
 
@@ -106,9 +112,10 @@ describe('a replay that fails part way', () => {
     expect(code).toBe(3)
     expect(err.join('\n')).toContain(`${dlq}[0]@4 -> ${source}`)
     const report = JSON.parse(out.join('')) as { replayed: unknown[]; error: string; failed: unknown[] }
-    // The other nine were acknowledged and noted the first time: only the refused one was tried again.
+    // Nothing was committed the first time: the whole batch was tried again, and aborted again.
     expect(report.replayed).toEqual([])
-    expect(report.failed).toEqual([{ partition: 0, offset: '4', target: source, outcome: 'not-written' }])
+    expect(report.failed).toEqual(all)
+    expect(await replayedOffsets(source)).toEqual(new Map())
     expect(report.error).toContain(`${dlq}[0]@4`)
 
     // A target that does not exist: the replay fails at once (no metadata retries per record), naming it and each dead letter, and sends nothing.
@@ -140,12 +147,12 @@ describe('a replay that fails part way', () => {
     // The reader drains what the scan buffered (2,000 records and a fetch, at 1,000/s), then
     // the scan waits 10 s (generous for a busy machine: it also covers the scan's start), not the 120 s default.
     expect(Date.now() - startedAt).toBeLessThan(60_000)
-    // What was acknowledged before is in the ledger, as the target holds it.
-    const inTarget = await replayedOffsets(source, dlq)
+    // What was committed before is what the target holds.
+    const inTarget = await replayedOffsets(source)
     expect(inTarget.size).toBe(replayed)
   })
 
-  it('is bounded by timeoutMs when the target is deleted mid-replay: its sends fail then, and the ledger holds what was acknowledged before', async () => {
+  it('is bounded by timeoutMs when the target is deleted mid-replay: its sends fail then, and the ledger holds what was committed before', async () => {
     const { source, dlq } = await topics('replay-target-gone')
     await deadLetters(dlq, source, 3_000, -1)
     const tool = h.kafkit.deadLetters(dlq)
@@ -162,7 +169,7 @@ describe('a replay that fails part way', () => {
     const failed = (error.context.failed as { offset: string }[]).map((f) => f.offset)
     expect(failed.length).toBeGreaterThan(0)
     expect(error.message).toContain(`${dlq}[0]@${failed[0]} -> ${source}`)
-    // The ledger: exactly the records acknowledged before, none of those that failed.
+    // The ledger: exactly the records committed before, none of those that failed.
     const noted = (await tool.list()).filter((e) => e.replayed).map((e) => e.offset)
     expect(noted).toEqual(acknowledged)
     expect(failed.some((o) => noted.includes(o))).toBe(false)

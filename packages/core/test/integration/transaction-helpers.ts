@@ -75,7 +75,8 @@ export async function lastStableOffsets(brokers: string[], topic: string): Promi
 /**
  * Reads a whole topic as a read_committed consumer sees it: from the start up to the last
  * stable offset each partition had when the read began (transaction markers included in
- * the reach, so a partition ending in a marker or an aborted batch still completes).
+ * the reach, so a partition ending in a marker or an aborted batch, or holding nothing
+ * else, still completes).
  */
 export async function readCommitted(brokers: string[], topic: string): Promise<SeenRecord[]> {
   const ends = new Map([...(await lastStableOffsets(brokers, topic))].filter(([, end]) => BigInt(end) > 0n).map(([p, end]) => [p, BigInt(end)]))
@@ -86,6 +87,11 @@ export async function readCommitted(brokers: string[], topic: string): Promise<S
   await consumer.connect()
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
+    // A batch filtered empty (only aborted records and markers) never reaches eachBatch, but reports how far it went.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = ends.get(payload.partition)
+      if (payload.topic === topic && payload.batchSize === 0 && end !== undefined && payload.lastOffset != null && BigInt(payload.lastOffset) + 1n >= end) pending.delete(payload.partition)
+    })
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {

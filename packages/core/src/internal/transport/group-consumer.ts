@@ -217,14 +217,14 @@ export function createConsumerDeps(transport: KafkajsTransport): ConsumerDeps {
 }
 
 /**
- * The writer of records kafkit makes itself (dead letters, retry-topic copies, replays): an
+ * The writer of records kafkit makes itself (dead letters, retry-topic copies; replays write in transactions): an
  * idempotent acks=all producer with Java's murmur2 partitioner, so a dead letter lands where a
  * JVM producer would put its key, connected on first use; every record acknowledged or the
  * send rejects. `release()` disconnects it if it connected. A request is given up no later
  * than the delivery timeout (its acks wait 5 s less), so a broker that takes a request and
  * never answers fails a send within `deliveryTimeoutMs` too.
  */
-export function recordWriter(transport: KafkajsTransport, deliveryTimeoutMs: number): { sender: RecordSender; release(): Promise<void> } {
+function recordWriter(transport: KafkajsTransport, deliveryTimeoutMs: number): { sender: RecordSender; release(): Promise<void> } {
   const requestTimeoutMs = Math.min(transport.config.requestTimeoutMs, deliveryTimeoutMs)
   const ackTimeoutMs = Math.max(1_000, Math.min(30_000, deliveryTimeoutMs - 5_000))
   const producer = transport.producer({ idempotent: true, allowAutoTopicCreation: false, maxInFlightRequests: 1, partitioner: createDefaultPartitioner(), deliveryTimeoutMs, requestTimeoutMs })

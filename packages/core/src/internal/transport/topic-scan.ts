@@ -59,7 +59,8 @@ export async function* streamTopic(kafka: Kafka, topic: string, options: TopicSc
   })
   if (ends.size === 0) return
 
-  const consumer = kafka.consumer({ groupId: `kafkit-scan-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200 })
+  // read_committed, said outright: a replay relies on it to read its ledger (and the dead letters) without aborted or open transactions.
+  const consumer = kafka.consumer({ groupId: `kafkit-scan-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 200, readUncommitted: false })
   const pending = new Set(ends.keys())
   // The next offset to hand out per partition: a batch delivered again (the engine rejoined
   // its throw-away group after a crash, and starts over) yields nothing twice.
