@@ -114,7 +114,12 @@ export interface ReplayReport {
 
 /** Options of {@link DeadLetterTopic.stream} and {@link DeadLetterTopic.list}. */
 export interface DeadLetterReadOptions {
-  /** Fail when the read got no further for this long (a broker unreachable). @default 120_000 */
+  /**
+   * Fail (retriable `KAFKIT_KAFKA`) when the read got no further for this long: a broker
+   * unreachable, or one that takes connections and never answers, also before the first
+   * record (the lookup of the topic and its ledger is bounded by it too).
+   * @default 120_000
+   */
   timeoutMs?: number
 }
 
@@ -168,6 +173,9 @@ const CHUNK_LINGER_MS = 500
  * transaction is aborted by the next replay's registration, or by the broker after this.
  */
 const REPLAY_TRANSACTION_TIMEOUT_MS = 60_000
+/** A read's default `timeoutMs` (see {@link DeadLetterReadOptions.timeoutMs}). */
+const READ_TIMEOUT_MS = 120_000
+
 /** How long one produce request of a replay may go unanswered (at most its `timeoutMs`). */
 const REQUEST_TIMEOUT_MS = 30_000
 
@@ -322,10 +330,42 @@ export class DeadLetterTopic {
     return this.#events.on(name, listener)
   }
 
+  /**
+   * A topic's partitions and replication factor, or undefined when it does not exist. Bounded
+   * as a read is: a cluster that takes the connection and never answers (a broker paused)
+   * fails the lookup with a retriable `KAFKIT_KAFKA` after `timeoutMs`, not after the engine's
+   * request timeout and a "not connected" that says nothing of the cause.
+   */
+  async #lookUp(topic: string, timeoutMs = READ_TIMEOUT_MS): Promise<{ partitions: number; replicationFactor: number } | undefined> {
+    const lookup = this.#deps.topics.describe(topic)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new KafkitError('KAFKIT_KAFKA', `look up ${topic}: the cluster did not answer for ${timeoutMs} ms (a broker unreachable, or not answering); try again, or raise the timeout`, {
+              retriable: true,
+              context: { topic, timeoutMs },
+            }),
+          ),
+        timeoutMs,
+      )
+    })
+    try {
+      return await Promise.race([lookup, timeout])
+    } catch (error) {
+      // The engine's own failure of the same lookup, after the bound, is not the caller's any more.
+      lookup.catch(() => {})
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
   /** The replayed dead letters, by position, with 32 bits of each one's fingerprint (4 bytes per entry of a contiguous run). */
   async #ledger(timeoutMs?: number): Promise<ReplayLedger> {
     const replayed = new ReplayLedger()
-    if ((await this.#deps.topics.describe(ledgerTopicOf(this.topic))) === undefined) return replayed
+    if ((await this.#lookUp(ledgerTopicOf(this.topic), timeoutMs)) === undefined) return replayed
     for await (const record of this.#deps.stream(ledgerTopicOf(this.topic), timeoutMs === undefined ? {} : { timeoutMs })) {
       if (record.key === null) continue
       const [partition, offset] = record.key.toString().split(':')
@@ -339,7 +379,7 @@ export class DeadLetterTopic {
 
   /** Every dead letter of the scanned partitions, in partition order, with its ledger flag; `exists` when the caller looked the topic up already. */
   async *#entries(partition: number | undefined, scan: TopicScanOptions, exists = false): AsyncGenerator<Read> {
-    if (!exists && (await this.#deps.topics.describe(this.topic)) === undefined) {
+    if (!exists && (await this.#lookUp(this.topic, scan.timeoutMs)) === undefined) {
       scan.onStart?.({ total: 0, partitions: [] })
       return
     }
@@ -409,7 +449,7 @@ export class DeadLetterTopic {
     const collect = options.collect ?? true
     const ledgerTopic = ledgerTopicOf(this.topic)
     // Looked up first: a misspelt name must not pass for an empty dead-letter topic, nor leave a ledger topic behind.
-    const dlq = await this.#deps.topics.describe(this.topic)
+    const dlq = await this.#lookUp(this.topic, options.timeoutMs)
     if (dlq === undefined) {
       // An input error (a misspelt name, or the wrong cluster), as an option naming nothing: `kafkit dlq replay` exits 2.
       throw new KafkitError('KAFKIT_CONFIG', `replay of ${this.topic}: the dead-letter topic '${this.topic}' does not exist; nothing was replayed and no ledger created`, {

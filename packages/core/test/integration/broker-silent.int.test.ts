@@ -116,6 +116,43 @@ describe('a broker that stops answering', () => {
     expect(again).toBe(count)
   })
 
+  it('fails a dead-letter read that starts while the broker is silent (connect, metadata, group join) with a retriable KAFKIT_KAFKA within timeoutMs, and reads once it answers', async () => {
+    // A client of its own, started while the broker is silent: nothing is connected or cached yet.
+    const fresh = new Kafkit({ clientId: 'kafkit-broker-silent-fresh', brokers: cluster.brokers, logLevel: 'nothing' })
+    const timeoutMs = 4_000
+    try {
+      silence()
+      const silentAt = Date.now()
+      const error = await within(
+        (async () => {
+          for await (const _ of fresh.deadLetters(dlq).stream({}, { timeoutMs })) {
+            // Nothing can be read from a broker that does not answer.
+          }
+        })().then(() => undefined, (e: unknown) => e),
+        60_000,
+        'the read started while the broker is silent',
+      )
+      const failedAfterMs = Date.now() - silentAt
+      answer()
+      expect(isKafkitError(error), String(error)).toBe(true)
+      expect((error as KafkitError).code).toBe('KAFKIT_KAFKA')
+      expect((error as KafkitError).retriable).toBe(true)
+      expect((error as KafkitError).message).toContain(dlq)
+      expect((error as KafkitError).message).toContain(`${timeoutMs} ms`)
+      // Bounded by timeoutMs (plus the watchdog's tick), not by the engine's 30 s request timeout.
+      expect(failedAfterMs).toBeLessThan(timeoutMs + 10_000)
+      // Once the broker answers, the same client reads.
+      let again = 0
+      await within((async () => {
+        for await (const _ of fresh.deadLetters(dlq).stream({}, { timeoutMs: 30_000 })) again++
+      })(), 60_000, 'the read after SIGCONT')
+      expect(again).toBe(6_000)
+    } finally {
+      answer()
+      await fresh.close()
+    }
+  })
+
   it('reports a running consumer not live on /livez once it completed no fetch for maxPollIntervalMs, and live again when fetches complete', async () => {
     const topic = pollTopic
     const groupId = uniqueName('g')

@@ -74,6 +74,8 @@ function retriableOf(error: EngineErrorLike): boolean {
   }
   for (const link of chain.reverse()) {
     if (typeof link.retriable === 'boolean') return link.retriable
+    // kafkajs' plain Error of a request on a connection that is gone or never came up.
+    if (link.message === 'Broker not connected') return true
     if (Array.isArray(link.errors) && link.errors.length > 0) {
       return link.errors.every((part) => typeof part === 'object' && part !== null && (part as EngineErrorLike).retriable === true)
     }

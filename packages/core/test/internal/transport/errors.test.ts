@@ -35,6 +35,13 @@ describe('toKafkitError', () => {
     expect(toKafkitError(new KafkaJSNonRetriableError!(fatal)).retriable).toBe(false)
   })
 
+  test("kafkajs' plain 'Broker not connected' (a connection gone or never up) is retriable, also under kafkajs' retry wrapper", () => {
+    const notConnected = new Error('Broker not connected')
+    expect(toKafkitError(notConnected, {}, 'List topics')).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: true })
+    expect(toKafkitError(new KafkaJSNumberOfRetriesExceeded!(notConnected, { retryCount: 5, retryTime: 1000 })).retriable).toBe(true)
+    expect(toKafkitError(new Error('something else')).retriable).toBe(false)
+  })
+
   test('maps a fenced producer to KAFKIT_PRODUCER_FENCED, never retriable', () => {
     const engine = new KafkaJSProtocolError!({ message: 'fenced', type: 'INVALID_PRODUCER_EPOCH', code: 47, retriable: false })
     expect(toKafkitError(engine)).toMatchObject({ code: 'KAFKIT_PRODUCER_FENCED', retriable: false })
