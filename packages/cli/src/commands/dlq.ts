@@ -13,11 +13,15 @@ Operator tools for a kafkit (or Spring Kafka) dead-letter topic.
   list     every dead letter with its source, attempts and error, printed as it is read
   inspect  one dead letter in full: key, value, headers, error and stack
   replay   send dead letters back to their original topic (or --to), with key, value
-           and headers, plus a kafkit-replay-of header. Each replayed record is noted
-           in the compacted ledger topic <dlq-topic>.replayed once the broker
-           acknowledged it; a later replay skips it, so running the same replay twice
-           sends nothing the second time, and after a failed replay (the error names the
-           dead letters not acknowledged) the next one sends only those and the rest.
+           and headers, plus a kafkit-replay-of header. Records go in transactions of
+           up to 500, each committed together with its entries in the compacted ledger
+           topic <dlq-topic>.replayed: a later replay skips what is there, so running the
+           same replay twice sends nothing the second time, and after a failed replay
+           (the error names the dead letters of the batch that aborted) the next one sends
+           only those and the rest. A replay of the same topic started meanwhile, here or
+           elsewhere, fences this one (it stops, exit 1). Readers of the target see the
+           replay exactly once with isolation read_committed; the principal needs Write
+           and Describe on the transactional id kafkit-replay-<dlq-topic>.
 
 All three read the topic as a stream, so a dead-letter topic of millions of records is
 listed and replayed in constant memory. A replay reports its progress on stderr (records
@@ -52,7 +56,8 @@ A dead-letter topic the cluster does not have (a misspelt name, the wrong cluste
 error, not an empty list: "topic 'orders.dlqq' does not exist on the cluster; did you mean
 'orders.dlq'?" on stderr, exit 2, before anything is read or written.
 
-Exit codes: 0 done, 1 inspect found no dead letter at that position, 2 usage error or a
+Exit codes: 0 done, 1 inspect found no dead letter at that position, or a replay fenced
+by another replay of the same topic, 2 usage error or a
 dead-letter topic that does not exist, 3 the cluster failed or could not be reached.`
 
 const shared = {

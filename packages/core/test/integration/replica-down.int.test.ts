@@ -1,15 +1,15 @@
-// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order; a producer's disconnect() waits for sends the broker still refuses, refuses new ones, and ends once they are written; a consumer's retry-topic copy the broker refuses holds its partition like a dead letter, and is written and retried once when the broker takes it; a send the broker refuses for longer than deliveryTimeoutMs fails then, not-written, and nothing of it is in the topic.
+// Contract: while the broker refuses a topic's writes because a replica is down (kill -9 of a broker; min.insync.replicas above the in-sync replicas left: NOT_ENOUGH_REPLICAS), no offset moves past work that is nowhere safe: a consumer's dead letter holds its partition (nothing behind it handled or committed) and is written once when the broker takes writes again; a pipeline's refused transaction aborts and it resumes from the group's committed offset, every input with exactly one committed output, without stopping; a producer holds at most maxQueuedBytes of refused records (later sends wait for room), and once the broker takes writes every send is written once, in call order; a producer's disconnect() waits for sends the broker still refuses, refuses new ones, and ends once they are written; a consumer's retry-topic copy the broker refuses holds its partition like a dead letter, and is written and retried once when the broker takes it; a send the broker refuses for longer than deliveryTimeoutMs fails then, not-written, and nothing of it is in the topic; a sendBatch taken for one topic and refused for another fails partial, its report matching the log.
 import { type KafkaCluster, rejectionOf, startKafka, uniqueName, waitFor } from '@kafkit/testkit'
 import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineTopic, json, Kafkit, type KafkitError, string } from '../../src/index.js'
+import { defineTopic, json, Kafkit, type KafkitError, type PartitionDeliveryReport, string } from '../../src/index.js'
 import { sleep } from '../../src/runtime/heartbeat.js'
 import { readCommitted } from './transaction-helpers.js'
 
 const Event = z.object({ n: z.number() })
 // Created before the kill: the dead-letter and output topics have a replica on broker 2, the others do not.
-const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer'), drain: uniqueName('refused-drain'), retried: uniqueName('held-retry-src'), expiring: uniqueName('refused-expiring') }
+const names = { source: uniqueName('held-src'), input: uniqueName('refused-in'), output: uniqueName('refused-out'), buffer: uniqueName('refused-buffer'), drain: uniqueName('refused-drain'), retried: uniqueName('held-retry-src'), expiring: uniqueName('refused-expiring'), partialTaken: uniqueName('partial-taken'), partialRefused: uniqueName('partial-refused') }
 // The group that reads `retried`, and its retry topic (kafkit's default name), made before the kill like the others.
 const retryGroup = uniqueName('g')
 const retryTopic = `${names.retried}.${retryGroup}.retry.1s`
@@ -47,13 +47,15 @@ beforeAll(async () => {
       { topic: names.retried, ...on([0, 1], '1') },
       { topic: retryTopic, ...on([0, 1, 2], '3') },
       { topic: names.expiring, ...on([0, 1, 2], '3') },
+      { topic: names.partialTaken, ...on([0, 1], '1') },
+      { topic: names.partialRefused, ...on([0, 1, 2], '3') },
     ],
   })
   await cluster.stopBroker(2)
   // The controller drops the dead broker from the in-sync replicas once its session expires (6 s).
   await waitFor(
     async () => {
-      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer, names.drain, retryTopic, names.expiring] })
+      const { topics } = await admin.fetchTopicMetadata({ topics: [dlq, names.output, names.buffer, names.drain, retryTopic, names.expiring, names.partialRefused] })
       return topics.every((t) => t.partitions.every((p) => p.leader === 0 && p.isr.length === 2))
     },
     { timeoutMs: 60_000, intervalMs: 500, message: 'broker 2 out of the in-sync replicas' },
@@ -304,6 +306,29 @@ describe('writes refused while a replica is down', () => {
       })
       expect(error.message).toContain('not acknowledged within 4000 ms')
       expect(await high(names.expiring)).toBe('0')
+    } finally {
+      await producer.disconnect()
+    }
+  })
+
+  it('a sendBatch the broker takes for one topic and refuses for another fails partial, and its report says which records are in the log: those are, once, and the others are not', async () => {
+    const Taken = defineTopic({ name: names.partialTaken, key: string(), value: string() })
+    const Refused = defineTopic({ name: names.partialRefused, key: string(), value: string() })
+    const producer = kafka.producer({ deliveryTimeoutMs: 4_000, ackTimeoutMs: 2_000 })
+    try {
+      const error = await rejectionOf<KafkitError>(
+        producer.sendBatch([
+          { topic: Taken, messages: [{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }] },
+          { topic: Refused, messages: [{ key: 'k', value: 'c' }] },
+        ]),
+      )
+      expect(error).toMatchObject({ code: 'KAFKIT_KAFKA', context: { outcome: 'partial' } })
+      const reports = error.context.partitions as PartitionDeliveryReport[]
+      expect(reports.find((r) => r.topic === names.partialTaken)).toMatchObject({ partition: 0, records: 2, written: 2, notWritten: 0, unknown: 0, baseOffset: '0' })
+      expect(reports.find((r) => r.topic === names.partialRefused)).toMatchObject({ partition: 0, records: 1, written: 0, notWritten: 1, unknown: 0 })
+      // What the report says is what the log holds.
+      expect(await high(names.partialTaken)).toBe('2')
+      expect(await high(names.partialRefused)).toBe('0')
     } finally {
       await producer.disconnect()
     }
