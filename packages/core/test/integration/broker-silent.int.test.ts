@@ -70,6 +70,24 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer))
 }
 
+/** A dead-letter read that failed as the docs say: a retriable KAFKIT_KAFKA naming the topic and the bound. */
+function expectStalledRead(error: unknown, timeoutMs: number): void {
+  expect(isKafkitError(error), String(error)).toBe(true)
+  expect((error as KafkitError).code).toBe('KAFKIT_KAFKA')
+  expect((error as KafkitError).retriable).toBe(true)
+  expect((error as KafkitError).message).toContain(dlq)
+  expect((error as KafkitError).message).toContain(`${timeoutMs} ms`)
+}
+
+/** Reads the whole dead-letter topic with `tool`, once the broker answers again. */
+async function readAll(tool: ReturnType<Kafkit['deadLetters']>): Promise<number> {
+  let read = 0
+  await within((async () => {
+    for await (const _ of tool.stream({}, { timeoutMs: 30_000 })) read++
+  })(), 60_000, 'the read after SIGCONT')
+  return read
+}
+
 describe('a broker that stops answering', () => {
   it('fails a dead-letter read with a retriable KAFKIT_KAFKA once it got no further for timeoutMs, and reads again once the broker answers', async () => {
     // 6,000 dead letters of 2 KB: more than the scan buffers (2,000 records and a fetch), so it is still fetching when the broker goes silent.
@@ -96,11 +114,7 @@ describe('a broker that stops answering', () => {
     const error = await within(reading.then(() => undefined, (e: unknown) => e), 60_000, 'the read')
     const failedAfterMs = Date.now() - silentAt
     answer()
-    expect(isKafkitError(error), String(error)).toBe(true)
-    expect((error as KafkitError).code).toBe('KAFKIT_KAFKA')
-    expect((error as KafkitError).retriable).toBe(true)
-    expect((error as KafkitError).message).toContain(dlq)
-    expect((error as KafkitError).message).toContain(`${timeoutMs} ms`)
+    expectStalledRead(error, timeoutMs)
     expect(read).toBeGreaterThan(0)
     expect(read).toBeLessThan(count)
     // timeoutMs after the last progress (the broker went silent right after the first record),
@@ -109,11 +123,7 @@ describe('a broker that stops answering', () => {
     expect(failedAfterMs).toBeLessThan(timeoutMs + 10_000)
 
     // The same read once the broker answers again: every record.
-    let again = 0
-    await within((async () => {
-      for await (const _ of tool.stream({}, { timeoutMs: 30_000 })) again++
-    })(), 60_000, 'the read after SIGCONT')
-    expect(again).toBe(count)
+    expect(await readAll(tool)).toBe(count)
   })
 
   it('fails a dead-letter read that starts while the broker is silent (connect, metadata, group join) with a retriable KAFKIT_KAFKA within timeoutMs, and reads once it answers', async () => {
@@ -134,19 +144,11 @@ describe('a broker that stops answering', () => {
       )
       const failedAfterMs = Date.now() - silentAt
       answer()
-      expect(isKafkitError(error), String(error)).toBe(true)
-      expect((error as KafkitError).code).toBe('KAFKIT_KAFKA')
-      expect((error as KafkitError).retriable).toBe(true)
-      expect((error as KafkitError).message).toContain(dlq)
-      expect((error as KafkitError).message).toContain(`${timeoutMs} ms`)
+      expectStalledRead(error, timeoutMs)
       // Bounded by timeoutMs (plus the watchdog's tick), not by the engine's 30 s request timeout.
       expect(failedAfterMs).toBeLessThan(timeoutMs + 10_000)
       // Once the broker answers, the same client reads.
-      let again = 0
-      await within((async () => {
-        for await (const _ of fresh.deadLetters(dlq).stream({}, { timeoutMs: 30_000 })) again++
-      })(), 60_000, 'the read after SIGCONT')
-      expect(again).toBe(6_000)
+      expect(await readAll(fresh.deadLetters(dlq))).toBe(6_000)
     } finally {
       answer()
       await fresh.close()

@@ -5,7 +5,8 @@
 // client goes through it. Not a test file.
 import { createServer, type Server, Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { waitFor } from '@kafkit/testkit'
+import { type KafkaCluster, startKafka, waitFor } from '@kafkit/testkit'
+import { afterAll, beforeAll } from 'vitest'
 import kafkajs from 'kafkajs'
 
 /** Kafka api keys the tests act on. */
@@ -175,6 +176,36 @@ export async function proxyBroker(brokerAddress: string): Promise<KafkaProxy> {
     async close() {
       for (const socket of sockets) socket.destroy()
       await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+/**
+ * A one-broker cluster of the calling test file (or `describe` block) with a proxy in front of
+ * its broker: started before its first test, stopped after its last. The broker is its own,
+ * since the proxy adds a listener to it.
+ */
+export function useProxiedBroker(): { readonly cluster: KafkaCluster; readonly proxy: KafkaProxy } {
+  let cluster: KafkaCluster | undefined
+  let proxy: KafkaProxy | undefined
+  beforeAll(async () => {
+    cluster = await startKafka({ backend: 'jvm', brokers: 1, log: () => {} })
+    proxy = await proxyBroker(cluster.brokers[0]!)
+  }, 240_000)
+  afterAll(async () => {
+    await proxy?.close()
+    await cluster?.stop()
+  })
+  const made = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the proxied broker's ${what} is used before its beforeAll ran`)
+    return value
+  }
+  return {
+    get cluster() {
+      return made(cluster, 'cluster')
+    },
+    get proxy() {
+      return made(proxy, 'proxy')
     },
   }
 }

@@ -1,8 +1,8 @@
 // Contract: a topic deleted after a producer wrote to it does not stop that producer from writing to other topics (kafkajs fails every metadata request that names a missing topic; kafkit takes the missing topic out of it and asks for it on its own backoff), also while records for the deleted topic wait out their delivery timeout.
-import { startKafka, uniqueName, type KafkaCluster } from '@kafkit/testkit'
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
+import { uniqueName } from '@kafkit/testkit'
+import { describe, expect, inject, test } from 'vitest'
 import { defineTopic, Kafkit, KafkitError, string } from '../../src/index.js'
-import { ApiKey, type KafkaProxy, proxyBroker } from './kafka-proxy.js'
+import { ApiKey, useProxiedBroker } from './kafka-proxy.js'
 import { plainClient, readTopic } from './read-topic.js'
 
 const { brokers } = inject('kafka')
@@ -40,19 +40,11 @@ test('after a topic it wrote to is deleted, the producer still writes to a new t
 })
 
 describe('while records for a deleted topic wait out their delivery timeout', () => {
-  let cluster: KafkaCluster
-  let proxy: KafkaProxy
-  beforeAll(async () => {
-    // Its own broker: the proxy, which counts kafkit's metadata requests, adds a listener to it.
-    cluster = await startKafka({ backend: 'jvm', brokers: 1, log: () => {} })
-    proxy = await proxyBroker(cluster.brokers[0]!)
-  }, 240_000)
-  afterAll(async () => {
-    await proxy?.close()
-    await cluster?.stop()
-  })
+  // The proxy counts kafkit's metadata requests.
+  const rig = useProxiedBroker()
 
   test('sends to a topic created just before them, and to an old one, are written; the waiting records fail not-written; metadata is asked for on a backoff', async () => {
+    const { cluster, proxy } = rig
     const direct = cluster.brokers
     const clientId = uniqueName('deleted-topic-wait')
     const kafka = new Kafkit({ clientId, brokers: [proxy.address], logLevel: 'nothing', retry: { retries: 2, initialRetryTimeMs: 100 } })

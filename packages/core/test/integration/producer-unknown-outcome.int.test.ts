@@ -1,23 +1,15 @@
 // Contract (docs/production.md "A failed send says what became of each record"): a send whose produce requests reach the broker but whose answers never come back fails at its delivery timeout with outcome 'unknown' (may or may not be in the log), never 'not-written'; here the broker wrote it, and the producer's retries of the same batch put it in the log once.
-import { type KafkaCluster, rejectionOf, startKafka, uniqueName } from '@kafkit/testkit'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { rejectionOf, uniqueName } from '@kafkit/testkit'
+import { expect, test } from 'vitest'
 import { defineTopic, Kafkit, type KafkitError, type PartitionDeliveryReport, string } from '../../src/index.js'
-import { ApiKey, type KafkaProxy, proxyBroker } from './kafka-proxy.js'
+import { ApiKey, useProxiedBroker } from './kafka-proxy.js'
 import { readTopic } from './read-topic.js'
 
-let cluster: KafkaCluster
-let proxy: KafkaProxy
-beforeAll(async () => {
-  // Its own broker: the proxy that drops the broker's answers adds a listener to it.
-  cluster = await startKafka({ backend: 'jvm', brokers: 1, log: () => {} })
-  proxy = await proxyBroker(cluster.brokers[0]!)
-}, 240_000)
-afterAll(async () => {
-  await proxy?.close()
-  await cluster?.stop()
-})
+// The proxy drops the broker's answers.
+const rig = useProxiedBroker()
 
 test("a send whose every produce answer is lost fails 'unknown' at its delivery timeout; the log holds its records once", async () => {
+  const { cluster, proxy } = rig
   const clientId = uniqueName('unknown-outcome')
   const kafka = new Kafkit({ clientId, brokers: [proxy.address], logLevel: 'nothing' })
   const Lost = defineTopic({ name: uniqueName('lost-answers'), value: string(), partitions: 1, replicationFactor: 1 })
