@@ -284,7 +284,7 @@ function replayError(dlqTopic: string, ledgerTopic: string, batch: FailedBatch):
 function takenOverError(dlqTopic: string, transactionalId: string, committed: number, cause: unknown): KafkitError {
   return new KafkitError(
     'KAFKIT_PRODUCER_FENCED',
-    `replay of ${dlqTopic} stopped: another replay of ${dlqTopic} took over (it registered the replays' transactional id '${transactionalId}'). ` +
+    `replay of ${dlqTopic} stopped: fenced on the replays' transactional id '${transactionalId}', by another replay of ${dlqTopic} that took over (or by the broker, when one transaction outlasted the transaction timeout: replay again). ` +
       `This one committed ${plural(committed, 'dead letter')} to the target and the ledger ${ledgerTopicOf(dlqTopic)}, which the other skips; its open transaction was aborted, and it sends nothing more`,
     { cause, retriable: false, context: { topic: dlqTopic, dlqTopic, transactionalId, fenced: true, replayedCount: committed } },
   )

@@ -134,7 +134,8 @@ describe('DeadLetterTopic.replay bookkeeping', () => {
     const p = ports(1_000, { commit: (n) => (n === 2 ? fenced : undefined) })
     const error = (await new DeadLetterTopic(DLQ, p.deps).replay().catch((e: unknown) => e)) as KafkitError
     expect(error).toMatchObject({ code: 'KAFKIT_PRODUCER_FENCED', retriable: false, context: { topic: DLQ, dlqTopic: DLQ, transactionalId: 'kafkit-replay-orders.dlq', fenced: true, replayedCount: 500 } })
-    expect(error.message).toContain(`replay of ${DLQ} stopped: another replay of ${DLQ} took over`)
+    expect(error.message).toContain(`replay of ${DLQ} stopped: fenced on the replays' transactional id`)
+    expect(error.message).toContain(`by another replay of ${DLQ} that took over`)
     expect(p.noted()).toEqual(range(0, 500))
   })
 

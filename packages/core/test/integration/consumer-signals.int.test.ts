@@ -1,6 +1,6 @@
 // Contract (consumer README "Shutdown"), on a real broker, in a child process with kafkit's own signal handling: a second signal during a shutdown lets go at once; one signal stops every consumer and pipeline of the process, and the process ends by the signal only after the slowest of them committed and left.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,16 +12,20 @@ const { brokers } = inject('kafka')
 const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'signal-worker.ts')
 let h: Harness
 const children: ChildProcess[] = []
+const dirs: string[] = []
 beforeAll(async () => {
   h = await harness(brokers)
 })
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL')
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   await h?.close()
 })
 
 function startWorker(mode: 'stuck' | 'several', prefix: string): { child: ChildProcess; trace: () => string[]; exit: Promise<{ code: number | null; signal: string | null }> } {
-  const traceFile = join(mkdtempSync(join(tmpdir(), 'kafkit-signals-')), 'trace.txt')
+  const dir = mkdtempSync(join(tmpdir(), 'kafkit-signals-'))
+  dirs.push(dir)
+  const traceFile = join(dir, 'trace.txt')
   // tsx runs the TypeScript fixture; the @kafkit/source condition resolves workspace sources.
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@kafkit/source', script, brokers.join(','), mode, traceFile, prefix], { stdio: ['ignore', 'ignore', 'inherit'] })
   children.push(child)
@@ -52,7 +56,7 @@ describe('signals on a real broker', () => {
     expect(await committed(`${prefix}-g-stuck`, `${prefix}-stuck`)).toBe('-1')
   }, 120_000)
 
-  it('one signal stops two consumers and a pipeline of one process; it ends by the signal only after the slowest committed, and every group was left', async () => {
+  it('one signal stops two consumers and a pipeline of one process; it ends by the signal only after the slowest (3 s into its shutdown) committed, and every group was left', async () => {
     const prefix = uniqueName('sig1')
     for (const name of ['fast', 'slow', 'in', 'out']) await h.createTopic(`${prefix}-${name}`)
     await h.produce(`${prefix}-fast`, [{ key: 'k', value: 'f1' }])

@@ -106,7 +106,7 @@ describe('two replays of one dead-letter topic at once', () => {
     later.on('replay.record', (r) => byLater.push(`${r.partition}/${r.offset}`))
 
     // The first replay is slow (200 records/s: 3 s for all); the second starts once it committed some.
-    const slow = outcome(first.replay({ collect: false, ratePerSecond: 200 }))
+    const slow = outcome(first.replay({ collect: false, ratePerSecond: 50 }))
     await waitFor(() => byFirst.length >= 50, { message: 'the first replay committed some records' })
     const fast = await outcome(later.replay({ collect: false }))
     const slowResult = await slow

@@ -1,5 +1,5 @@
 // Contract: a topic deleted after a producer wrote to it does not stop that producer from writing to other topics (kafkajs fails every metadata request that names a missing topic; kafkit takes the missing topic out of it and asks for it on its own backoff), also while records for the deleted topic wait out their delivery timeout.
-import { uniqueName } from '@kafkit/testkit'
+import { uniqueName, waitFor } from '@kafkit/testkit'
 import { describe, expect, inject, test } from 'vitest'
 import { defineTopic, Kafkit, KafkitError, string } from '../../src/index.js'
 import { ApiKey, useProxiedBroker } from './kafka-proxy.js'
@@ -38,6 +38,38 @@ test('after a topic it wrote to is deleted, the producer still writes to a new t
     await kafka.close()
   }
 })
+
+test('records waiting for a deleted topic are written once to the topic created again under its name before their delivery timeout', async () => {
+  const kafka = new Kafkit({ clientId: 'core-recreated-topic', brokers, logLevel: 'nothing', retry: { retries: 2, initialRetryTimeMs: 100 } })
+  const Again = defineTopic({ name: uniqueName('again'), value: string(), partitions: 1, replicationFactor: 1 })
+  try {
+    await kafka.admin().ensureTopics([Again])
+    const producer = kafka.producer({ ackTimeoutMs: 5_000, deliveryTimeoutMs: 60_000 })
+    // Offsets 0..2 acknowledged on the old topic.
+    await producer.send(Again, [{ value: 'old-0' }, { value: 'old-1' }, { value: 'old-2' }])
+    await deleteTopic(brokers, Again.name)
+    const waiting = producer.send(Again, { value: 'new-0' })
+    // Set aside as missing, then created again (the deletion may take a moment to finish).
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await waitFor(
+      async () => {
+        try {
+          await kafka.admin().ensureTopics([Again])
+          return true
+        } catch {
+          return false
+        }
+      },
+      { timeoutMs: 30_000, intervalMs: 500, message: 'the topic created again' },
+    )
+    // Written at offset 0 of the new topic: not taken for a stale answer below offset 2 of the old one.
+    const [written] = await waiting
+    expect(written).toMatchObject({ topic: Again.name, partition: 0, baseOffset: '0' })
+    expect((await readTopic(brokers, Again.name, 1)).map((r) => r.value?.toString())).toEqual(['new-0'])
+  } finally {
+    await kafka.close()
+  }
+}, 120_000)
 
 describe('while records for a deleted topic wait out their delivery timeout', () => {
   // The proxy counts kafkit's metadata requests.

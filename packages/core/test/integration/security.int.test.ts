@@ -146,7 +146,7 @@ describe('TLS + SASL', () => {
 // a Keycloak, which this machine does not have. This checks what kafkit controls: the
 // credentials from SCHEMA_REGISTRY_USERNAME/PASSWORD reach a real HTTP server as basic auth.
 describe('schema registry credentials', () => {
-  test('SCHEMA_REGISTRY_USERNAME/PASSWORD go out as HTTP basic auth; a 401 is a clear, non-retriable error without the password', async () => {
+  test('SCHEMA_REGISTRY_USERNAME/PASSWORD go out as HTTP basic auth; a 401 is a clear, retriable credentials error (a consumer holds its partition) without the password', async () => {
     const seen: (string | undefined)[] = []
     const expected = `Basic ${Buffer.from('registry-key:registry-s3cret').toString('base64')}`
     const server = createServer((req, res) => {
@@ -170,8 +170,10 @@ describe('schema registry credentials', () => {
       const bad = client({ SCHEMA_REGISTRY_URL: url, SCHEMA_REGISTRY_USERNAME: 'registry-key', SCHEMA_REGISTRY_PASSWORD: 'wrong-registry-s3cret' })
       const error = await rejectionOf<KafkitError>(new SchemaRegistry(bad.schemaRegistry!).latest('orders-value'))
       expect(error.code).toBe('KAFKIT_REGISTRY')
-      expect(error.retriable).toBe(false)
+      expect(error.retriable).toBe(true)
+      expect(error.context.reason).toBe('credentials')
       expect(error.message).toContain('401')
+      expect(error.message).toContain('check the registry credentials')
       expect(inspect(error, { depth: 10 })).not.toContain('wrong-registry-s3cret')
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()))

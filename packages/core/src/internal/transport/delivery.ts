@@ -134,6 +134,8 @@ const REFUSED_BEFORE_APPEND = new Set([
 // topic in the answer that cause them: such a topic is taken out of the request.
 const SET_ASIDE_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION'])
 const SET_ASIDE_CODES = new Set([UNKNOWN_TOPIC_OR_PARTITION, 17, 29])
+// A Metadata request that asks again for set-aside topics waits at most this long.
+const PROBE_TIMEOUT_MS = 5000
 // One produce request carries at most this many bytes of records (plus one batch over it).
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024
 const INITIAL_BACKOFF_MS = 100
@@ -338,7 +340,7 @@ export class Delivery {
         const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
         const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
         // The topic the cluster refused may be another one this producer wrote to, since deleted.
-        if (SET_ASIDE_ERRORS.has(type) && (await this.#setAsideMissing(topics).catch(() => false))) continue
+        if (SET_ASIDE_ERRORS.has(type) && Date.now() < deadline && (await this.#setAsideMissing(topics).catch(() => false))) continue
         if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
         await sleep(backoff(attempt))
         if (!unknownTopic) await this.#refresh()
@@ -706,8 +708,10 @@ export class Delivery {
     let setAside = false
     for (const [topic, code] of codes) {
       if (!SET_ASIDE_CODES.has(code) || requested.includes(topic)) continue
-      // kafkajs may have replaced its set since: read it each time.
-      if (cluster.targetTopics.delete(topic)) setAside = true
+      // kafkajs may have replaced its set since: read it each time. A refused topic already
+      // out of it (taken out by another caller meanwhile) counts too: the request can go again.
+      cluster.targetTopics.delete(topic)
+      setAside = true
       if (needed.has(topic)) {
         this.#presence.markAbsent(topic, now, code)
         this.#safeLog('warn', `Topic '${topic}' is refused by the cluster (${protocolError(code).type}): its queued records wait for it until their delivery timeout`, { topic })
@@ -716,15 +720,36 @@ export class Delivery {
     return setAside
   }
 
-  /** Asks again for the set-aside topics whose backoff passed; those the cluster knows again go back into the metadata request. */
-  async #askAgain(): Promise<void> {
+  /**
+   * Puts back into kafkajs' metadata request every topic queued records need that is neither
+   * there nor set aside: kafkajs restores an older copy of its set when a refresh for a new
+   * topic fails, which can drop a topic put back meanwhile. Returns whether any went back.
+   */
+  #restoreTargets(): boolean {
+    const { cluster } = this.#options
+    const targets = cluster.targetTopics
+    let restored = false
+    for (const queue of this.#active) {
+      if (targets.has(queue.topic) || this.#presence.dueAt(queue.topic) !== undefined) continue
+      targets.add(queue.topic)
+      restored = true
+    }
+    return restored
+  }
+
+  /**
+   * Asks again for the set-aside topics whose backoff passed; those the cluster knows again go
+   * back into the metadata request. Returns whether any went back.
+   */
+  async #askAgain(): Promise<boolean> {
     const { cluster } = this.#options
     const needed = this.#neededTopics()
     for (const topic of this.#presence.topics()) if (!needed.has(topic)) this.#presence.forget(topic)
     const now = Date.now()
     const due = this.#presence.due(now)
-    if (due.length === 0) return
-    const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), due, this.#options.requestTimeoutMs)
+    if (due.length === 0) return false
+    const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), due, Math.min(this.#options.requestTimeoutMs, PROBE_TIMEOUT_MS))
+    let back = false
     for (const topic of due) {
       const code = codes.get(topic) ?? UNKNOWN_TOPIC_OR_PARTITION
       if (SET_ASIDE_CODES.has(code)) {
@@ -733,8 +758,13 @@ export class Delivery {
       }
       this.#presence.forget(topic)
       cluster.targetTopics.add(topic)
+      back = true
+      // It may be a new topic under the old name (deleted and created again): its offsets start
+      // from 0, and an offset at or below the last one acknowledged is no stale answer there.
+      for (const queue of this.#active) if (queue.topic === topic) queue.lastOffset = -1n
       this.#safeLog('info', `Topic '${topic}' is known to the cluster again: its queued records are sent`, { topic })
     }
+    return back
   }
 
   /** Logs without letting a throwing logger break the delivery loop. */
@@ -756,10 +786,23 @@ export class Delivery {
       return
     }
     this.#nextRefreshAt = Infinity
-    void this.#refresh().then(() => {
+    const next = () => {
       this.#nextRefreshAt = Date.now() + backoff(this.#refreshAttempt++)
       this.#schedule()
-    })
+    }
+    void this.#refresh().then(next, next)
+  }
+
+  /** kafkajs' refresh of its metadata topics; the ones the cluster refuses are taken out of it (see #setAsideMissing) and the others refreshed. */
+  async #refreshTargets(): Promise<void> {
+    const { cluster } = this.#options
+    try {
+      await cluster.refreshMetadata()
+    } catch (error) {
+      // kafkajs fails the whole refresh when one topic in it is gone.
+      if (!SET_ASIDE_ERRORS.has((error as { type?: string } | undefined)?.type ?? '') || !(await this.#setAsideMissing([]))) throw error
+      await cluster.refreshMetadata()
+    }
   }
 
   /** One metadata refresh at a time; its failure is logged, the next retry refreshes again. */
@@ -769,17 +812,19 @@ export class Delivery {
     this.#refreshing ??= this.#inBackground((async () => {
       try {
         if (!cluster.isConnected()) await cluster.connect()
-        await this.#askAgain()
+        this.#restoreTargets()
+        await this.#refreshTargets()
+        // The set-aside topics are asked about after the others' refresh, on their own: a
+        // probe that hangs does not hold up the leaders of the topics that exist.
+        let back = false
         try {
-          await cluster.refreshMetadata()
+          back = await this.#askAgain()
         } catch (error) {
-          // kafkajs fails the whole refresh when one topic in it is gone: take the refused
-          // topics out of it (see #setAsideMissing), then refresh the others.
-          if (!SET_ASIDE_ERRORS.has((error as { type?: string }).type ?? '') || !(await this.#setAsideMissing([]))) throw error
-          await cluster.refreshMetadata()
+          this.#safeLog('debug', `Asking again for the topics set aside failed: ${String((error as Error | undefined)?.message ?? error)}`)
         }
+        if (back) await this.#refreshTargets()
       } catch (error) {
-        this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error).message ?? error)}`)
+        this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error | undefined)?.message ?? error)}`)
       } finally {
         this.#refreshing = undefined
       }
