@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { bounded } from './internal/bounded.js'
 import type { AnyTopicContract } from './contract.js'
 import { KafkitError } from './errors.js'
 import { ms, parseOptions } from './internal/options.js'
@@ -51,9 +52,16 @@ export interface ListTopicsOptions {
    * @default false
    */
   includeInternal?: boolean
+  /**
+   * Fail (retriable `KAFKIT_KAFKA`) when the cluster gave no answer for this long: a broker
+   * that takes connections and never answers does not hold the caller for the engine's
+   * request timeout and retries.
+   * @default 30_000
+   */
+  timeoutMs?: number
 }
 
-const listOptionsSchema = z.strictObject({ includeInternal: z.boolean().default(false) })
+const listOptionsSchema = z.strictObject({ includeInternal: z.boolean().default(false), timeoutMs: ms().default(30_000) })
 
 /** Cluster administration driven by contracts, and the cluster's topic names. Get one from `kafka.admin()`. */
 export class KafkitAdmin {
@@ -132,9 +140,15 @@ export class KafkitAdmin {
    * @throws KafkitError `KAFKIT_CONFIG` for invalid options, `KAFKIT_KAFKA` when the cluster cannot be reached
    */
   async listTopics(options: ListTopicsOptions = {}): Promise<string[]> {
-    const { includeInternal } = parseOptions('listTopics', listOptionsSchema, options)
-    await this.#connect()
-    const topics = await this.#engine.listTopics()
+    const { includeInternal, timeoutMs } = parseOptions('listTopics', listOptionsSchema, options)
+    const topics = await bounded(
+      (async () => {
+        await this.#connect()
+        return this.#engine.listTopics()
+      })(),
+      timeoutMs,
+      'list topics',
+    )
     return (includeInternal ? topics : topics.filter((topic) => !topic.startsWith('__'))).sort()
   }
 

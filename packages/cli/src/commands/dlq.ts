@@ -44,8 +44,9 @@ Replay:
   --no-progress        no progress reports on stderr
 
 All three:
-  --timeout <ms>       fail when reading the dead-letter topic (or its ledger) gets no further
-                       for this long, or a replayed record is not acknowledged within it
+  --timeout <ms>       fail when looking up or reading the dead-letter topic (or its ledger)
+                       gets no further for this long, or a replayed record is not
+                       acknowledged within it
                        (default 120000: a broker unreachable, a topic deleted)
 
 Connection: --brokers host:port[,host:port] or $KAFKA_BROKERS; TLS, SASL, timeouts and retries
@@ -107,8 +108,8 @@ function client(brokersFlag: string | undefined, io: CliIo): Kafkit {
  * have. The library reads a missing dead-letter topic as an empty one (one that never got a
  * record may not exist yet), so without this a misspelt name would list as "no dead letters".
  */
-async function topicExists(kafka: Kafkit, topic: string, sub: string, io: CliIo): Promise<boolean> {
-  const topics = await kafka.admin().listTopics()
+async function topicExists(kafka: Kafkit, topic: string, sub: string, io: CliIo, read: { timeoutMs?: number }): Promise<boolean> {
+  const topics = await kafka.admin().listTopics(read.timeoutMs === undefined ? {} : { timeoutMs: read.timeoutMs })
   if (topics.includes(topic)) return true
   const close = closeNames(topic, topics, { preferDeadLetters: true })
   const hint = close.length > 0 ? `; did you mean ${quotedChoice(close)}?` : ' (nor one of a close name: is it the right cluster?)'
@@ -157,7 +158,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
-      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io, read))) return ExitCode.usage
       let count = 0
       for await (const e of kafka.deadLetters(positionals[0] as string).stream(filter, read)) {
         count++
@@ -176,7 +177,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     const read = readOptions(values.timeout)
     const kafka = client(values.brokers, io)
     try {
-      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io, read))) return ExitCode.usage
       const entry = await kafka.deadLetters(positionals[0] as string).inspect(Number(match[1]), match[2] as string, read)
       if (!entry) {
         io.err(`no dead letter at ${positionals[1]} in ${positionals[0]}`)
@@ -212,7 +213,7 @@ async function run(sub: string | undefined, args: string[], io: CliIo): Promise<
     const kafka = client(values.brokers, io)
     try {
       // The replay refuses a missing topic too (KAFKIT_CONFIG, exit 2); asked first, the answer names the close ones.
-      if (!(await topicExists(kafka, positionals[0] as string, sub, io))) return ExitCode.usage
+      if (!(await topicExists(kafka, positionals[0] as string, sub, io, read))) return ExitCode.usage
       const dlq = kafka.deadLetters(positionals[0] as string)
       const dryRun = values['dry-run']
       // Each replayed record is printed once acknowledged; nothing is collected, so memory stays flat.

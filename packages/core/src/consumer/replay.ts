@@ -8,6 +8,7 @@ import { sleep } from '../runtime/heartbeat.js'
 import { classifyTransactionError, TransactionRunner } from '../transaction.js'
 import type { TransactionEvents } from '../transaction-events.js'
 import { fingerprint, type LedgerValue, parseLedgerValue, ReplayLedger } from './ledger.js'
+import { bounded } from '../internal/bounded.js'
 import { type OutgoingRecord, type RawHeaders, type RawRecord, toWireMessage } from '../runtime/records.js'
 
 /** Which dead letters an operation looks at. Every given filter must match. */
@@ -336,31 +337,10 @@ export class DeadLetterTopic {
    * fails the lookup with a retriable `KAFKIT_KAFKA` after `timeoutMs`, not after the engine's
    * request timeout and a "not connected" that says nothing of the cause.
    */
-  async #lookUp(topic: string, timeoutMs = READ_TIMEOUT_MS): Promise<{ partitions: number; replicationFactor: number } | undefined> {
-    const lookup = this.#deps.topics.describe(topic)
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new KafkitError('KAFKIT_KAFKA', `look up ${topic}: the cluster did not answer for ${timeoutMs} ms (a broker unreachable, or not answering); try again, or raise the timeout`, {
-              retriable: true,
-              context: { topic, timeoutMs },
-            }),
-          ),
-        timeoutMs,
-      )
-    })
-    try {
-      return await Promise.race([lookup, timeout])
-    } catch (error) {
-      // The engine's own failure of the same lookup, after the bound, is not the caller's any more.
-      lookup.catch(() => {})
-      throw error
-    } finally {
-      clearTimeout(timer)
-    }
+  #lookUp(topic: string, timeoutMs = READ_TIMEOUT_MS): Promise<{ partitions: number; replicationFactor: number } | undefined> {
+    return bounded(this.#deps.topics.describe(topic), timeoutMs, `look up ${topic}`, { topic })
   }
+
 
   /** The replayed dead letters, by position, with 32 bits of each one's fingerprint (4 bytes per entry of a contiguous run). */
   async #ledger(timeoutMs?: number): Promise<ReplayLedger> {
@@ -459,7 +439,12 @@ export class DeadLetterTopic {
     }
     let runner: TransactionRunner | undefined
     if (!dryRun) {
-      await this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, replicationFactor: dlq.replicationFactor, config: { 'cleanup.policy': 'compact' } }])
+      await bounded(
+        this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, replicationFactor: dlq.replicationFactor, config: { 'cleanup.policy': 'compact' } }]),
+        options.timeoutMs ?? READ_TIMEOUT_MS,
+        `replay of ${this.topic}: create the ledger topic ${ledgerTopic}`,
+        { topic: this.topic, dlqTopic: this.topic },
+      )
       // Registered before the ledger is read: a replay of this topic still running is fenced
       // and its open transaction settled first, so the ledger read below lists everything it
       // committed, and it commits nothing after.
@@ -486,7 +471,7 @@ export class DeadLetterTopic {
     const requestTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, timeoutMs ?? REQUEST_TIMEOUT_MS)
     const runner = new TransactionRunner(producer, noTypedSends, { compression: 'none', timeoutMs: requestTimeoutMs }, new EventHub<TransactionEvents>())
     try {
-      await runner.init()
+      await bounded(runner.init(), timeoutMs ?? READ_TIMEOUT_MS, `replay of ${this.topic}: register the replays' transactional id '${transactionalId}'`, { topic: this.topic, dlqTopic: this.topic, transactionalId })
       return runner
     } catch (error) {
       await runner.close().catch(() => {})
