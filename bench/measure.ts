@@ -75,9 +75,19 @@ export async function rotated<K extends string, T>(
   const verbose = process.env['KAFKIT_BENCH_ROUNDS'] === '1'
   for (let round = 0; round < rounds; round++) {
     for (const name of roundOrder(live, round)) {
+      const cpu = process.cpuUsage()
+      const loop = performance.eventLoopUtilization()
       const result = await sides[name]()
       all[name]!.push(result)
-      if (verbose) console.error(`bench: round ${round + 1} ${name}: ${typeof result === 'number' ? Math.round(result) : JSON.stringify(result)}`)
+      if (verbose) {
+        // This process's own CPU in the round (user, system) and how busy its event loop was:
+        // a side slower than usual in every round of one process tells JIT or GC (user), clock or
+        // system calls (system), or waiting (neither) apart. Peers in child processes show ~0.
+        const used = process.cpuUsage(cpu)
+        const busy = performance.eventLoopUtilization(loop).utilization
+        const shown = typeof result === 'number' ? Math.round(result) : JSON.stringify(result)
+        console.error(`bench: round ${round + 1} ${name}: ${shown} (this process: user ${Math.round(used.user / 1000)} ms, system ${Math.round(used.system / 1000)} ms, loop busy ${Math.round(busy * 100)} %)`)
+      }
     }
   }
   return { all, failed }
