@@ -40,13 +40,24 @@ export interface KafkaProxy {
   close(): Promise<void>
 }
 
-/** Splits a stream into Kafka frames (int32 size, then the frame). */
-function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+/**
+ * Splits a stream into Kafka frames (int32 size, then the frame). A negative size is no Kafka
+ * stream: `onCorrupt` runs (the proxy cuts both connections) and the rest is dropped.
+ */
+function framer(onFrame: (frame: Buffer) => void, onCorrupt: () => void): (chunk: Buffer) => void {
   let pending: Buffer = Buffer.alloc(0)
+  let corrupt = false
   return (chunk) => {
+    if (corrupt) return
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
     while (pending.length >= 4) {
       const size = pending.readInt32BE(0)
+      if (size < 0) {
+        corrupt = true
+        pending = Buffer.alloc(0)
+        onCorrupt()
+        return
+      }
       if (pending.length < 4 + size) return
       onFrame(pending.subarray(0, 4 + size))
       pending = pending.subarray(4 + size)
@@ -80,7 +91,7 @@ function proxy(upstreamPort: number): Promise<{ server: Server; port: number; co
         if (control.onRequest(request) === 'reset') return cut()
         inFlight.set(correlationId, request)
         upstream.write(frame)
-      }),
+      }, cut),
     )
     // Answers leave in order: a held one holds the ones behind it.
     let queue: Promise<unknown> = Promise.resolve()
@@ -96,7 +107,7 @@ function proxy(upstreamPort: number): Promise<{ server: Server; port: number; co
           if (verdict !== 'pass') await verdict.catch(() => {})
           if (!client.destroyed) client.write(frame)
         })
-      }),
+      }, cut),
     )
   })
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port, control, sockets })))
