@@ -105,7 +105,7 @@ describe('two replays of one dead-letter topic at once', () => {
     first.on('replay.record', (r) => byFirst.push(`${r.partition}/${r.offset}`))
     later.on('replay.record', (r) => byLater.push(`${r.partition}/${r.offset}`))
 
-    // The first replay is slow (200 records/s: 3 s for all); the second starts once it committed some.
+    // The first replay is slow (50 records/s: 12 s for all, so a cold second client registers well before it ends); the second starts once it committed some.
     const slow = outcome(first.replay({ collect: false, ratePerSecond: 50 }))
     await waitFor(() => byFirst.length >= 50, { message: 'the first replay committed some records' })
     const fast = await outcome(later.replay({ collect: false }))
