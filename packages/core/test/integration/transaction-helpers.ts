@@ -116,3 +116,22 @@ export async function groupCaughtUp(brokers: string[], groupId: string, topic: s
   const [committed, ends] = await Promise.all([committedOffsets(brokers, groupId, topic), lastStableOffsets(brokers, topic)])
   return [...ends].every(([partition, end]) => BigInt(end) === 0n || committed.get(partition) === end)
 }
+
+/**
+ * `read` once what it returns holds `count` entries, or after 30 s, whichever comes first (the
+ * caller then checks what it got). A transactional write resolves once its commit is logged;
+ * the markers that make it visible to read_committed readers reach the partitions a moment
+ * later, so a read right after it can miss the last transaction.
+ */
+export async function settled<T extends { size: number }>(read: () => Promise<T>, count: number): Promise<T> {
+  let last = await read()
+  if (last.size >= count) return last
+  await waitFor(
+    async () => {
+      last = await read()
+      return last.size >= count
+    },
+    { timeoutMs: 30_000, intervalMs: 500, message: `${count} entries visible to a read_committed reader` },
+  ).catch(() => {})
+  return last
+}
