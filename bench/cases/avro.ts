@@ -17,7 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** Runs one sample in a process of its own, with this process's loader (tsx) and resolution. */
 function sample(settings: AvroSampleSettings): Promise<AvroSample> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, join(here, '_avro-sample.ts')], {
+    // The same loader flags, but no inspector: two processes cannot listen on one port.
+    const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'))
+    const child = spawn(process.execPath, [...flags, join(here, '_avro-sample.ts')], {
       env: { ...process.env, KAFKIT_AVRO_SAMPLE: JSON.stringify(settings) },
       stdio: ['ignore', 'pipe', 'inherit'],
     })

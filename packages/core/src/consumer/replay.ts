@@ -341,7 +341,6 @@ export class DeadLetterTopic {
     return bounded(this.#deps.topics.describe(topic), timeoutMs, `look up ${topic}`, { topic })
   }
 
-
   /** The replayed dead letters, by position, with 32 bits of each one's fingerprint (4 bytes per entry of a contiguous run). */
   async #ledger(timeoutMs?: number): Promise<ReplayLedger> {
     const replayed = new ReplayLedger()
@@ -428,8 +427,9 @@ export class DeadLetterTopic {
     const dryRun = options.dryRun ?? false
     const collect = options.collect ?? true
     const ledgerTopic = ledgerTopicOf(this.topic)
+    const timeoutMs = options.timeoutMs ?? READ_TIMEOUT_MS
     // Looked up first: a misspelt name must not pass for an empty dead-letter topic, nor leave a ledger topic behind.
-    const dlq = await this.#lookUp(this.topic, options.timeoutMs)
+    const dlq = await this.#lookUp(this.topic, timeoutMs)
     if (dlq === undefined) {
       // An input error (a misspelt name, or the wrong cluster), as an option naming nothing: `kafkit dlq replay` exits 2.
       throw new KafkitError('KAFKIT_CONFIG', `replay of ${this.topic}: the dead-letter topic '${this.topic}' does not exist; nothing was replayed and no ledger created`, {
@@ -441,14 +441,14 @@ export class DeadLetterTopic {
     if (!dryRun) {
       await bounded(
         this.#deps.topics.ensureTopics([{ name: ledgerTopic, partitions: 1, replicationFactor: dlq.replicationFactor, config: { 'cleanup.policy': 'compact' } }]),
-        options.timeoutMs ?? READ_TIMEOUT_MS,
+        timeoutMs,
         `replay of ${this.topic}: create the ledger topic ${ledgerTopic}`,
         { topic: this.topic, dlqTopic: this.topic },
       )
       // Registered before the ledger is read: a replay of this topic still running is fenced
       // and its open transaction settled first, so the ledger read below lists everything it
       // committed, and it commits nothing after.
-      runner = await this.#register(options.timeoutMs)
+      runner = await this.#register(timeoutMs)
     }
     try {
       return await this.#replay(options, dryRun, collect, ledgerTopic, runner)
@@ -458,20 +458,20 @@ export class DeadLetterTopic {
   }
 
   /** A transactional producer with the replays' id, registered. */
-  async #register(timeoutMs: number | undefined): Promise<TransactionRunner> {
+  async #register(timeoutMs: number): Promise<TransactionRunner> {
     const transactionalId = replayTransactionalIdOf(this.topic)
     const producer = this.#deps.transactional({
       transactionalId,
       transactionTimeoutMs: REPLAY_TRANSACTION_TIMEOUT_MS,
       // The transport caps it at the transaction timeout.
-      deliveryTimeoutMs: timeoutMs ?? 120_000,
+      deliveryTimeoutMs: timeoutMs,
       allowAutoTopicCreation: false,
       partitioner: createDefaultPartitioner(),
     })
-    const requestTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, timeoutMs ?? REQUEST_TIMEOUT_MS)
+    const requestTimeoutMs = Math.min(REQUEST_TIMEOUT_MS, timeoutMs)
     const runner = new TransactionRunner(producer, noTypedSends, { compression: 'none', timeoutMs: requestTimeoutMs }, new EventHub<TransactionEvents>())
     try {
-      await bounded(runner.init(), timeoutMs ?? READ_TIMEOUT_MS, `replay of ${this.topic}: register the replays' transactional id '${transactionalId}'`, { topic: this.topic, dlqTopic: this.topic, transactionalId })
+      await bounded(runner.init(), timeoutMs, `replay of ${this.topic}: register the replays' transactional id '${transactionalId}'`, { topic: this.topic, dlqTopic: this.topic, transactionalId })
       return runner
     } catch (error) {
       await runner.close().catch(() => {})

@@ -130,10 +130,10 @@ const REFUSED_BEFORE_APPEND = new Set([
   'PRODUCER_FENCED',
   'INVALID_TXN_STATE',
 ])
-// Topic errors with which kafkajs fails a whole metadata request, and the codes of each
-// topic in the answer that cause them: such a topic is taken out of the request.
+// Topic errors with which kafkajs fails a whole metadata request: a topic answered with one
+// of them is taken out of the request.
 const SET_ASIDE_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION'])
-const SET_ASIDE_CODES = new Set([UNKNOWN_TOPIC_OR_PARTITION, 17, 29])
+const setAside = (code: number) => code !== 0 && SET_ASIDE_ERRORS.has(protocolError(code).type)
 // A Metadata request that asks again for set-aside topics waits at most this long.
 const PROBE_TIMEOUT_MS = 5000
 // One produce request carries at most this many bytes of records (plus one batch over it).
@@ -520,7 +520,7 @@ export class Delivery {
         this.#options.cluster.removeBroker({ host: closed.host, port: closed.port })
       }
       const retriable = retriableChain(failure)
-      this.#safeLog('warn', `Produce request to broker ${leader} failed${retriable ? ', retrying' : ''}: ${String((failure as Error).message ?? failure)}`, { broker: leader, retriable })
+      this.#safeLog('warn', `Produce request to broker ${leader} failed${retriable ? ', retrying' : ''}: ${messageOf(failure)}`, { broker: leader, retriable })
       for (const batch of batches) {
         if (sent) batch.maybeWritten = true
         if (retriable) this.#retryLater(batch, failure)
@@ -647,7 +647,7 @@ export class Delivery {
   #expire(queue: PartitionQueue): void {
     const now = Date.now()
     const timeout = (last: unknown) =>
-      new KafkitError('KAFKIT_KAFKA', `delivery timeout: not acknowledged within ${this.#options.deliveryTimeoutMs} ms${last === undefined ? '' : ` (last error: ${String((last as Error).message ?? last)})`}`, {
+      new KafkitError('KAFKIT_KAFKA', `delivery timeout: not acknowledged within ${this.#options.deliveryTimeoutMs} ms${last === undefined ? '' : ` (last error: ${messageOf(last)})`}`, {
         cause: last,
         retriable: true,
         context: { reason: 'delivery-timeout', ...((last as { type?: string })?.type ? { kafkaError: (last as { type?: string }).type } : {}) },
@@ -676,14 +676,14 @@ export class Delivery {
   #identityFailed(error: unknown): void {
     if (!retriableChain(error)) {
       // No producer id can be had (an ACL, a broker too old): what waits for one fails now.
-      this.#safeLog('error', `Could not get a producer id: ${String((error as Error).message ?? error)}`)
+      this.#safeLog('error', `Could not get a producer id: ${messageOf(error)}`)
       const current = this.#options.identity?.current()
       for (const queue of this.#active) {
         if (queue.batch === undefined && !queue.inFlight && (current === undefined || (queue.needsNewIdentity && queue.identity === current))) this.#dropPending(queue, error)
       }
       return
     }
-    this.#safeLog('warn', `Could not get a producer id, retrying: ${String((error as Error).message ?? error)}`)
+    this.#safeLog('warn', `Could not get a producer id, retrying: ${messageOf(error)}`)
     this.#wakeAt(Date.now() + MAX_BACKOFF_MS)
   }
 
@@ -705,36 +705,29 @@ export class Delivery {
     const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), asked, this.#options.requestTimeoutMs)
     const needed = this.#neededTopics()
     const now = Date.now()
-    let setAside = false
+    let tookOut = false
     for (const [topic, code] of codes) {
-      if (!SET_ASIDE_CODES.has(code) || requested.includes(topic)) continue
+      if (!setAside(code) || requested.includes(topic)) continue
       // kafkajs may have replaced its set since: read it each time. A refused topic already
       // out of it (taken out by another caller meanwhile) counts too: the request can go again.
       cluster.targetTopics.delete(topic)
-      setAside = true
+      tookOut = true
       if (needed.has(topic)) {
         this.#presence.markAbsent(topic, now, code)
         this.#safeLog('warn', `Topic '${topic}' is refused by the cluster (${protocolError(code).type}): its queued records wait for it until their delivery timeout`, { topic })
       } else this.#presence.forget(topic)
     }
-    return setAside
+    return tookOut
   }
 
   /**
    * Puts back into kafkajs' metadata request every topic queued records need that is neither
    * there nor set aside: kafkajs restores an older copy of its set when a refresh for a new
-   * topic fails, which can drop a topic put back meanwhile. Returns whether any went back.
+   * topic fails, which can drop a topic put back meanwhile.
    */
-  #restoreTargets(): boolean {
-    const { cluster } = this.#options
-    const targets = cluster.targetTopics
-    let restored = false
-    for (const queue of this.#active) {
-      if (targets.has(queue.topic) || this.#presence.dueAt(queue.topic) !== undefined) continue
-      targets.add(queue.topic)
-      restored = true
-    }
-    return restored
+  #restoreTargets(): void {
+    const targets = this.#options.cluster.targetTopics
+    for (const queue of this.#active) if (this.#presence.dueAt(queue.topic) === undefined) targets.add(queue.topic)
   }
 
   /**
@@ -752,7 +745,7 @@ export class Delivery {
     let back = false
     for (const topic of due) {
       const code = codes.get(topic) ?? UNKNOWN_TOPIC_OR_PARTITION
-      if (SET_ASIDE_CODES.has(code)) {
+      if (setAside(code)) {
         this.#presence.markAbsent(topic, now, code)
         continue
       }
@@ -820,11 +813,11 @@ export class Delivery {
         try {
           back = await this.#askAgain()
         } catch (error) {
-          this.#safeLog('debug', `Asking again for the topics set aside failed: ${String((error as Error | undefined)?.message ?? error)}`)
+          this.#safeLog('debug', `Asking again for the topics set aside failed: ${messageOf(error)}`)
         }
         if (back) await this.#refreshTargets()
       } catch (error) {
-        this.#safeLog('debug', `Metadata refresh failed: ${String((error as Error | undefined)?.message ?? error)}`)
+        this.#safeLog('debug', `Metadata refresh failed: ${messageOf(error)}`)
       } finally {
         this.#refreshing = undefined
       }
@@ -886,3 +879,6 @@ function isConnectionError(error: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** An error's message for a log line (anything thrown, `undefined` included). */
+const messageOf = (error: unknown) => String((error as Error | undefined)?.message ?? error)

@@ -141,15 +141,18 @@ export function createTransactionManager(
 
 const answerAsIs = async (data: unknown) => data
 
+/** Sends one request through the broker's channel and returns its decoded answer, errors included (not kafkajs' parser, which throws at the first). */
+async function sendAsIs(broker: EngineBroker, apiKey: number, definition: unknown, args: Record<string, unknown>, requestTimeoutMs?: number): Promise<unknown> {
+  const built = broker.lookupRequest(apiKey, definition)(args)
+  return brokerSend(broker)({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })
+}
+
 /**
  * Sends one Produce request and returns the broker's answer for every partition, errors
  * included (kafkajs' own parser throws the first partition error and drops the rest).
  */
 export async function sendProduce(broker: EngineBroker, args: Record<string, unknown>, requestTimeoutMs?: number): Promise<ProduceAnswer> {
-  const build = broker.lookupRequest(apiKeys.Produce, requests.Produce)
-  const built = build(args)
-  const send = brokerSend(broker)
-  return (await send({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })) as ProduceAnswer
+  return (await sendAsIs(broker, apiKeys.Produce, requests.Produce, args, requestTimeoutMs)) as ProduceAnswer
 }
 
 /**
@@ -157,10 +160,7 @@ export async function sendProduce(broker: EngineBroker, args: Record<string, unk
  * cluster knows), all of them: kafkajs' own parser throws at the first topic in error.
  */
 export async function topicErrorCodes(broker: EngineBroker, topics: string[], requestTimeoutMs?: number): Promise<Map<string, number>> {
-  const build = broker.lookupRequest(apiKeys.Metadata, requests.Metadata)
-  const built = build({ topics, allowAutoTopicCreation: broker.allowAutoTopicCreation === true })
-  const send = brokerSend(broker)
-  const answer = (await send({ request: built.request, response: { decode: built.response.decode, parse: answerAsIs }, ...(requestTimeoutMs === undefined ? {} : { requestTimeout: requestTimeoutMs }) })) as {
+  const answer = (await sendAsIs(broker, apiKeys.Metadata, requests.Metadata, { topics, allowAutoTopicCreation: broker.allowAutoTopicCreation === true }, requestTimeoutMs)) as {
     topicMetadata?: { topic: string; topicErrorCode: number }[]
   }
   const codes = new Map<string, number>()
