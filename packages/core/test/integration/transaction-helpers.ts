@@ -73,13 +73,30 @@ export async function lastStableOffsets(brokers: string[], topic: string): Promi
 }
 
 /**
+ * The last stable offsets once they stopped moving (the same twice, 500 ms apart; at most
+ * 10 s): a transactional write resolves once its commit is logged, and the markers that move
+ * the last stable offset past it reach the partitions a moment later.
+ */
+async function settledStableOffsets(brokers: string[], topic: string): Promise<Map<number, string>> {
+  const same = (a: Map<number, string>, b: Map<number, string>) => a.size === b.size && [...a].every(([p, end]) => b.get(p) === end)
+  let last = await lastStableOffsets(brokers, topic)
+  for (const until = Date.now() + 10_000; Date.now() < until; ) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const now = await lastStableOffsets(brokers, topic)
+    if (same(last, now)) return now
+    last = now
+  }
+  return last
+}
+
+/**
  * Reads a whole topic as a read_committed consumer sees it: from the start up to the last
- * stable offset each partition had when the read began (transaction markers included in
+ * stable offset each partition had when the read began, once settled (transaction markers included in
  * the reach, so a partition ending in a marker or an aborted batch, or holding nothing
  * else, still completes).
  */
 export async function readCommitted(brokers: string[], topic: string): Promise<SeenRecord[]> {
-  const ends = new Map([...(await lastStableOffsets(brokers, topic))].filter(([, end]) => BigInt(end) > 0n).map(([p, end]) => [p, BigInt(end)]))
+  const ends = new Map([...(await settledStableOffsets(brokers, topic))].filter(([, end]) => BigInt(end) > 0n).map(([p, end]) => [p, BigInt(end)]))
   const records: SeenRecord[] = []
   if (ends.size === 0) return records
   const consumer = client(brokers).consumer({ groupId: uniqueName('txn-scan'), readUncommitted: false, maxWaitTimeInMs: 200, sessionTimeout: 10_000, heartbeatInterval: 500 })
@@ -117,21 +134,3 @@ export async function groupCaughtUp(brokers: string[], groupId: string, topic: s
   return [...ends].every(([partition, end]) => BigInt(end) === 0n || committed.get(partition) === end)
 }
 
-/**
- * `read` once what it returns holds `count` entries, or after 30 s, whichever comes first (the
- * caller then checks what it got). A transactional write resolves once its commit is logged;
- * the markers that make it visible to read_committed readers reach the partitions a moment
- * later, so a read right after it can miss the last transaction.
- */
-export async function settled<T extends { size: number }>(read: () => Promise<T>, count: number): Promise<T> {
-  let last = await read()
-  if (last.size >= count) return last
-  await waitFor(
-    async () => {
-      last = await read()
-      return last.size >= count
-    },
-    { timeoutMs: 30_000, intervalMs: 500, message: `${count} entries visible to a read_committed reader` },
-  ).catch(() => {})
-  return last
-}
