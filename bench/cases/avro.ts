@@ -13,6 +13,7 @@ import { type BenchContext, median, pairedRatio, peerRow, type Row, size } from 
 import type { AvroSample, AvroSampleSettings } from './_avro-sample.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+const SAMPLE_TIMEOUT_MS = 120_000
 
 /** Runs one sample in a process of its own, with this process's loader (tsx) and resolution. */
 function sample(settings: AvroSampleSettings): Promise<AvroSample> {
@@ -22,12 +23,15 @@ function sample(settings: AvroSampleSettings): Promise<AvroSample> {
     const child = spawn(process.execPath, [...flags, join(here, '_avro-sample.ts')], {
       env: { ...process.env, KAFKIT_AVRO_SAMPLE: JSON.stringify(settings) },
       stdio: ['ignore', 'pipe', 'inherit'],
+      // A sample takes about ten seconds; one that hangs (a registry that stopped answering)
+      // is killed, and the case fails with a reason instead of holding the whole run.
+      timeout: SAMPLE_TIMEOUT_MS,
     })
     let out = ''
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
     child.on('error', reject)
     child.on('exit', (code, signal) => {
-      if (code !== 0) reject(new Error(`avro bench: a sample process ended with ${signal ?? `code ${code}`}`))
+      if (code !== 0) reject(new Error(`avro bench: a sample process ended with ${signal ?? `code ${code}`}${signal === 'SIGTERM' ? ` (killed after ${SAMPLE_TIMEOUT_MS / 1000} s, or stopped from outside)` : ''}`))
       else {
         try {
           resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as AvroSample)
