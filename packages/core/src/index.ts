@@ -58,7 +58,7 @@ export { ENV_VARIABLES, readEnvConfig, type EnvConfig, type EnvVariable, type Sc
 export { createDefaultLogger, type KafkitLogFn, type KafkitLogger, type KafkitLogLevel } from './logging/logger.js'
 export { engineLineLevel, type EngineLogLine } from './logging/engine-log.js'
 export type { MetricsOptions, TracingOptions } from './instrumentation/telemetry.js'
-export type { ConsumerHealth, HealthOptions, HealthReport } from './instrumentation/health.js'
+export type { ConsumerHealth, HealthOptions, HealthReport, HeldPartition } from './instrumentation/health.js'
 export { opsHandler, startOpsServer, type OpsServer, type OpsServerOptions, type OpsSource } from './instrumentation/ops-server.js'
 
 // Consumer runtime

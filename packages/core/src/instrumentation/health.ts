@@ -1,3 +1,7 @@
+import { HeldPartitions, type HeldPartition, type RetryReport } from './held-partitions.js'
+
+export type { HeldPartition }
+
 /** One consumer's state, as a probe sees it. */
 export interface ConsumerHealth {
   groupId: string
@@ -15,16 +19,25 @@ export interface ConsumerHealth {
   lastPollAgeMs: number | undefined
   /** Message of the last crash, if any. */
   lastError: string | undefined
+  /**
+   * Partitions held by retries of one record for `maxPartitionHoldMs` or longer (in a
+   * {@link HealthReport}; a tracker's own snapshot lists every hold). Empty when all flow.
+   */
+  heldPartitions: HeldPartition[]
 }
 
 /** A readiness/liveness view of a client, for Kubernetes probes. */
 export interface HealthReport {
   /**
    * False when a consumer crashed for good, or a running consumer has not completed a
-   * poll within `maxPollIntervalMs`: restarting the process is the cure (liveness probe).
+   * poll within `maxPollIntervalMs` and is not retrying a held record either: restarting
+   * the process is the cure (liveness probe).
    */
   live: boolean
-  /** True when every consumer is connected and a member of its group (readiness probe). */
+  /**
+   * True when every consumer is connected, a member of its group, and no partition of it has
+   * been held by retries for `maxPartitionHoldMs` (readiness probe).
+   */
   ready: boolean
   /** Why `live` or `ready` is false, one sentence each. */
   problems: string[]
@@ -41,6 +54,18 @@ export interface HealthOptions {
    * @default 300_000
    */
   maxPollIntervalMs?: number
+  /**
+   * A partition held this long by the retries of one record is listed in the
+   * consumer's `heldPartitions` and makes the client not ready: a handler retried in place, or
+   * a decode the schema registry keeps failing (unreachable, 5xx, or refusing kafkit's
+   * credentials, `reason: 'credentials'`). The instance cannot do its work, but it stays live:
+   * a restart fixes no credentials and brings no registry back, and a partition held while
+   * the runtime keeps trying is not counted as a poll that stopped. It clears once the
+   * partition moves on. Keep it above the longest in-place retry run you expect (with the
+   * default backoff, 3 attempts take under 2 s). `Infinity`: never report one.
+   * @default 60_000
+   */
+  maxPartitionHoldMs?: number
 }
 
 /** Tracks one consumer's state from its events. @internal */
@@ -51,9 +76,11 @@ export class ConsumerHealthTracker {
   #assignment: Record<string, number[]> = {}
   #lastPollAt: number | undefined
   #lastError: string | undefined
+  readonly #held: HeldPartitions
 
   constructor(groupId: string, private readonly now: () => number = Date.now) {
     this.groupId = groupId
+    this.#held = new HeldPartitions(now)
   }
 
   connected(): void {
@@ -66,6 +93,7 @@ export class ConsumerHealthTracker {
 
   joined(assignment: Record<string, number[]>): void {
     this.#assignment = assignment
+    this.#held.assigned(assignment)
     // A join that completes while stopping (or after a crash for good) does not make it ready again.
     if (this.#state !== 'stopped' && this.#state !== 'stopping' && this.#state !== 'crashed') this.#state = 'running'
   }
@@ -76,6 +104,16 @@ export class ConsumerHealthTracker {
 
   polled(): void {
     this.#lastPollAt = this.now()
+  }
+
+  /** A record failed and is retried in place (a `consumer.retry` event): its partition is held. */
+  retrying(e: RetryReport): void {
+    this.#held.retrying(e)
+  }
+
+  /** The partition moved on: its batch ended, or its record was parked or dropped. Once per batch: costs nothing while nothing is held. */
+  progressed(topic: string, partition: number): void {
+    this.#held.progressed(topic, partition)
   }
 
   crashed(error: unknown, restart: boolean): void {
@@ -97,6 +135,7 @@ export class ConsumerHealthTracker {
     // A consumer that stops because it failed for good (kafkit stops it after the crash) stays crashed: not live.
     if (this.#state !== 'crashed') this.#state = 'stopped'
     this.#connected = false
+    this.#held.clear()
   }
 
   snapshot(): ConsumerHealth {
@@ -110,29 +149,42 @@ export class ConsumerHealthTracker {
       lastPollAt: this.#lastPollAt === undefined ? undefined : new Date(this.#lastPollAt).toISOString(),
       lastPollAgeMs: this.#lastPollAt === undefined ? undefined : this.now() - this.#lastPollAt,
       lastError: this.#lastError,
+      heldPartitions: this.#held.snapshot(),
     }
   }
 }
 
 /**
  * Judges consumers' snapshots. Not ready while starting, rebalancing, restarting, stopping or
- * disconnected, or while the client is closing; not live after a crash the engine does not
- * restart from, or when a running consumer stopped polling. A consumer stopped on purpose is
- * no longer reported (the service may go on without it).
+ * disconnected, while a partition is held by retries for `maxPartitionHoldMs` or longer, or
+ * while the client is closing; not live after a crash the engine does not restart from, or
+ * when a running consumer stopped polling without a held record it keeps retrying (the hold
+ * blocks the engine's fetches of that broker; the retries show the consumer at work). A
+ * consumer stopped on purpose is no longer reported (the service may go on without it).
  */
 export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions = {}, closing = false): HealthReport {
   const maxPollIntervalMs = options.maxPollIntervalMs ?? 300_000
+  const maxPartitionHoldMs = options.maxPartitionHoldMs ?? 60_000
   const problems: string[] = []
   let live = true
   let ready = true
+  const reported: ConsumerHealth[] = []
   for (const c of consumers) {
     const who = `consumer ${c.groupId}`
+    const held = c.heldPartitions.filter((h) => h.heldMs >= maxPartitionHoldMs)
+    reported.push(held.length === c.heldPartitions.length ? c : { ...c, heldPartitions: held })
     if (c.state === 'crashed') {
       live = false
       problems.push(`${who} crashed and does not restart: ${c.lastError ?? 'unknown error'}`)
-    } else if (c.state === 'running' && c.lastPollAgeMs !== undefined && c.lastPollAgeMs > maxPollIntervalMs) {
+    } else if (c.state === 'running' && c.lastPollAgeMs !== undefined && c.lastPollAgeMs > maxPollIntervalMs && !c.heldPartitions.some((h) => h.lastAttemptAgeMs <= maxPollIntervalMs)) {
       live = false
       problems.push(`${who} has not completed a poll for ${c.lastPollAgeMs} ms (limit ${maxPollIntervalMs} ms)`)
+    }
+    if (c.state !== 'crashed' && c.state !== 'stopped') {
+      for (const h of held) {
+        ready = false
+        problems.push(`${who} holds ${h.topic}[${h.partition}] at offset ${h.offset} for ${h.heldMs} ms (limit ${maxPartitionHoldMs} ms) after ${h.attempts} failed attempt${h.attempts === 1 ? '' : 's'}: ${h.reason === 'credentials' ? 'the schema registry refuses its credentials' : 'a retriable failure'} (${h.errorCode}: ${h.errorMessage})`)
+      }
     }
     if (c.state !== 'running') {
       ready = false
@@ -146,5 +198,5 @@ export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions 
     ready = false
     problems.push('the client is closing')
   }
-  return { live, ready: ready && live, problems, consumers }
+  return { live, ready: ready && live, problems, consumers: reported }
 }

@@ -182,19 +182,26 @@ export class Telemetry {
     const health = tracker
     const metrics = this.#metrics
     logConsumerEvents(consumer, this.logger, groupId)
+    // Held partitions come from failure events and batch ends only: nothing per handled record.
     consumer.on('consumer.retry', (e) => {
       metrics.failed(groupId, e.topic, e.errorCode)
       metrics.retried(groupId, e.topic, 'in-place')
+      health.retrying(e)
     })
     consumer.on('consumer.retry-topic', (e) => {
       metrics.failed(groupId, e.topic, e.errorCode)
       metrics.retried(groupId, e.topic, 'retry-topic')
+      health.progressed(e.topic, e.partition)
     })
     consumer.on('dlq.dispatched', (e) => {
       metrics.failed(groupId, e.topic, e.errorCode)
       metrics.deadLettered(groupId, e.topic, e.errorCode)
+      health.progressed(e.topic, e.partition)
     })
-    consumer.on('consumer.dropped', (e) => metrics.failed(groupId, e.topic, e.errorCode))
+    consumer.on('consumer.dropped', (e) => {
+      metrics.failed(groupId, e.topic, e.errorCode)
+      health.progressed(e.topic, e.partition)
+    })
     consumer.on('consumer.crash', (e) => health.crashed(e.error, e.restart))
     consumer.on('consumer.rebalancing', () => health.rebalancing())
     // After the runtime's own announcement of the change (also one kafkajs never reported:
@@ -217,7 +224,10 @@ export class Telemetry {
     engine.on('connect', () => health.connected())
     engine.on('disconnect', () => health.disconnected())
     engine.on('fetch', () => health.polled())
-    engine.on('batch-end', (batch) => this.#metrics.consumedBatch(groupId, batch.topic, batch.partition, batch.size, batch.lag))
+    engine.on('batch-end', (batch) => {
+      this.#metrics.consumedBatch(groupId, batch.topic, batch.partition, batch.size, batch.lag)
+      health.progressed(batch.topic, batch.partition)
+    })
   }
 
   #instrumentationWarned = false

@@ -409,7 +409,7 @@ async function decodeHolding(
       if (isPoisonCode(info.code) || !info.retriable) return { error, info }
       if (ctx.isStopping()) return 'aborted'
       const delayMs = backoffDelayMs(retry, route.settings.retry.backoff)
-      ctx.events.emit('consumer.retry', { ...ref(ctx, raw), attempt: retry, delayMs, errorCode: info.code, errorMessage: info.message })
+      ctx.events.emit('consumer.retry', { ...ref(ctx, raw), attempt: retry, delayMs, errorCode: info.code, errorMessage: info.message, errorReason: info.reason })
       try {
         await sleep(delayMs, signal)
       } catch {
@@ -425,7 +425,7 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
   const first = raws[0] as RawRecord
   switch (decision.kind) {
     case 'retry':
-      ctx.events.emit('consumer.retry', { ...ref(ctx, first), attempt, delayMs: decision.delayMs, errorCode: info.code, errorMessage: info.message })
+      ctx.events.emit('consumer.retry', { ...ref(ctx, first), attempt, delayMs: decision.delayMs, errorCode: info.code, errorMessage: info.message, errorReason: info.reason })
       try {
         await sleep(decision.delayMs, signal)
       } catch {

@@ -13,6 +13,8 @@ export interface ErrorInfo {
   retriable: boolean
   /** The class name of `cause`, when there is one. */
   causeClassName?: string
+  /** A `KafkitError`'s `context.reason`, when it gives one (`'credentials'`: the schema registry refuses kafkit's credentials). */
+  reason?: string
 }
 
 const SERDE_CODES = new Set(['KAFKIT_VALIDATION', 'KAFKIT_SERDE_DECODE', 'KAFKIT_SERDE_MAGIC_BYTE', 'KAFKIT_SERDE_UNKNOWN_SCHEMA'])
@@ -40,5 +42,7 @@ export function describeError(error: unknown, stackLimit = 4_000): ErrorInfo {
     retriable: isKafkitError(error) ? error.retriable && !isPoisonCode(error.code) : true,
   }
   if (cause instanceof Error) info.causeClassName = cause.constructor?.name || cause.name
+  const reason = isKafkitError(error) ? error.context['reason'] : undefined
+  if (typeof reason === 'string') info.reason = reason
   return info
 }

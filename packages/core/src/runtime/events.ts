@@ -20,8 +20,12 @@ export interface MessageRef {
 export interface ConsumerEvents {
   'consumer.started': { groupId: string; topics: string[] }
   'consumer.handled': MessageRef & { durationMs: number; attempt: number }
-  /** A handler failed, or a decode failed for a retriable reason (registry down), and is retried in place after `delayMs`. */
-  'consumer.retry': MessageRef & { attempt: number; delayMs: number; errorCode: string; errorMessage: string }
+  /**
+   * A handler failed, or a decode failed for a retriable reason (registry down, or refusing
+   * kafkit's credentials), and is retried in place after `delayMs`, holding its partition.
+   * `errorReason` is the failure's `context.reason` when it gives one (`'credentials'`).
+   */
+  'consumer.retry': MessageRef & { attempt: number; delayMs: number; errorCode: string; errorMessage: string; errorReason?: string }
   /** A message went to a retry topic, due at `dueAt` (epoch ms). */
   'consumer.retry-topic': MessageRef & { retryTopic: string; dueAt: number; errorCode: string }
   /** A retry topic partition waits for its first message to fall due. */

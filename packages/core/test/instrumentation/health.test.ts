@@ -109,3 +109,160 @@ describe('health through a consumer\'s group changes', () => {
     await consumer.stop()
   })
 })
+
+describe('partitions held by retries', () => {
+  const refused = { topic: 'orders', partition: 3, errorCode: 'KAFKIT_REGISTRY', errorMessage: 'Schema registry refused the credentials (HTTP 401): check the registry credentials', errorReason: 'credentials' }
+  const running = () => {
+    const h = tracker()
+    h.t.connected()
+    h.t.joined({ orders: [3, 4] })
+    h.t.polled()
+    return h
+  }
+
+  test('a partition held past maxPartitionHoldMs is listed with its record, error, reason, since and attempts, and makes the client not ready but live', () => {
+    const { t, advance } = running()
+    t.retrying({ ...refused, offset: '41' })
+    advance(30_000)
+    t.retrying({ ...refused, offset: '41' })
+    // Held, but not yet for the limit: nothing to report.
+    expect(judgeHealth([t.snapshot()], { maxPartitionHoldMs: 60_000 })).toMatchObject({ live: true, ready: true, problems: [], consumers: [{ heldPartitions: [] }] })
+    advance(30_000)
+    t.retrying({ ...refused, offset: '41' })
+    const report = judgeHealth([t.snapshot()], { maxPartitionHoldMs: 60_000 })
+    expect(report).toMatchObject({ live: true, ready: false })
+    expect(report.consumers[0]?.heldPartitions).toEqual([
+      { topic: 'orders', partition: 3, offset: '41', errorCode: 'KAFKIT_REGISTRY', errorMessage: refused.errorMessage, reason: 'credentials', since: new Date(1_000_000).toISOString(), heldMs: 60_000, attempts: 3, lastAttemptAgeMs: 0 },
+    ])
+    expect(report.problems).toEqual([
+      `consumer g holds orders[3] at offset 41 for 60000 ms (limit 60000 ms) after 3 failed attempts: the schema registry refuses its credentials (KAFKIT_REGISTRY: ${refused.errorMessage})`,
+    ])
+  })
+
+  test('the default limit is 60 s; any other retriable failure is reason other', () => {
+    const { t, advance } = running()
+    t.retrying({ topic: 'orders', partition: 4, offset: '7', errorCode: 'KAFKIT_REGISTRY', errorMessage: 'Schema registry unreachable: ECONNREFUSED' })
+    advance(59_999)
+    expect(judgeHealth([t.snapshot()]).ready).toBe(true)
+    advance(1)
+    const report = judgeHealth([t.snapshot()])
+    expect(report.ready).toBe(false)
+    expect(report.consumers[0]?.heldPartitions).toMatchObject([{ partition: 4, reason: 'other', attempts: 1 }])
+    expect(report.problems[0]).toContain('after 1 failed attempt: a retriable failure (KAFKIT_REGISTRY: Schema registry unreachable: ECONNREFUSED)')
+  })
+
+  test('clears once the partition moves on: its batch ended, or its record was parked; a retry of another offset starts a new hold', () => {
+    const { t, advance } = running()
+    const held = () => judgeHealth([t.snapshot()], { maxPartitionHoldMs: 1_000 }).consumers[0]?.heldPartitions
+    t.retrying({ ...refused, offset: '41' })
+    advance(5_000)
+    expect(held()).toMatchObject([{ offset: '41' }])
+    // Another partition's batch says nothing about this one.
+    t.progressed('orders', 4)
+    t.progressed('payments', 3)
+    expect(held()).toMatchObject([{ offset: '41' }])
+    t.progressed('orders', 3)
+    expect(held()).toEqual([])
+    expect(judgeHealth([t.snapshot()], { maxPartitionHoldMs: 1_000 })).toMatchObject({ ready: true, problems: [] })
+
+    t.retrying({ ...refused, offset: '50' })
+    advance(5_000)
+    // Offset 50 handled, 51 fails: the partition moved, the clock starts again.
+    t.retrying({ ...refused, offset: '51' })
+    expect(held()).toEqual([])
+    advance(1_000)
+    expect(held()).toMatchObject([{ offset: '51', attempts: 1, heldMs: 1_000 }])
+  })
+
+  test('a rejoin keeps the holds of partitions still assigned and drops the others; a stop drops all', () => {
+    const { t, advance } = running()
+    t.retrying({ ...refused, offset: '41' })
+    t.retrying({ ...refused, partition: 4, offset: '9' })
+    advance(2_000)
+    t.rebalancing()
+    t.joined({ orders: [4] })
+    advance(1_000)
+    // The record a revoked batch left is fetched again and fails again: the same hold goes on.
+    t.retrying({ ...refused, partition: 4, offset: '9' })
+    expect(judgeHealth([t.snapshot()], { maxPartitionHoldMs: 1_000 }).consumers[0]?.heldPartitions).toMatchObject([{ partition: 4, offset: '9', heldMs: 3_000, attempts: 2 }])
+    t.stopped()
+    expect(t.snapshot().heldPartitions).toEqual([])
+  })
+
+  test('a stalled poll is not a liveness failure while a held record is being retried, but is once the retries stop too', () => {
+    const { t, advance } = running()
+    // The hold blocks the engine's fetches from that broker: no poll completes meanwhile.
+    t.retrying({ ...refused, offset: '41' })
+    for (let i = 0; i < 40; i++) {
+      advance(10_000)
+      t.retrying({ ...refused, offset: '41' })
+    }
+    const held = judgeHealth([t.snapshot()])
+    expect(t.snapshot().lastPollAgeMs).toBe(400_000)
+    expect(held).toMatchObject({ live: true, ready: false })
+    expect(held.problems).toHaveLength(1)
+    expect(held.problems[0]).toContain('holds orders[3] at offset 41')
+    // A handler that now hangs on its next attempt: no retry, no poll.
+    advance(300_001)
+    expect(judgeHealth([t.snapshot()])).toMatchObject({ live: false, ready: false })
+  })
+
+  test('maxPartitionHoldMs Infinity never reports a hold', () => {
+    const { t, advance } = running()
+    t.retrying({ ...refused, offset: '41' })
+    advance(3_600_000)
+    t.polled()
+    expect(judgeHealth([t.snapshot()], { maxPartitionHoldMs: Number.POSITIVE_INFINITY })).toMatchObject({ live: true, ready: true, problems: [], consumers: [{ heldPartitions: [] }] })
+  })
+})
+
+describe('held partitions through a consumer\'s events', () => {
+  test('a decode the registry refuses holds the partition in the report with reason credentials, and the end of its batch clears it', async () => {
+    const { Telemetry } = await import('../../src/instrumentation/telemetry.js')
+    const { createDefaultLogger } = await import('../../src/logging/logger.js')
+    const { KafkitConsumer } = await import('../../src/consumer/consumer.js')
+    const { defineTopic } = await import('../../src/contract.js')
+    const { KafkitError } = await import('../../src/errors.js')
+    const { consumerDeps, FakeBatch, FakeEngine, FakeSender, records } = await import('../runtime/fake-engine.js')
+    let refusing = true
+    const serde = {
+      format: 'registry-like',
+      encode: (value: string) => Buffer.from(value),
+      decode: (bytes: Buffer) => {
+        if (refusing) throw new KafkitError('KAFKIT_REGISTRY', 'Schema registry refused the credentials (HTTP 401): check the registry credentials', { retriable: true, context: { reason: 'credentials', status: 401 } })
+        return bytes.toString()
+      },
+    }
+    const telemetry = new Telemetry('c1', createDefaultLogger('silent'), { metrics: { prometheus: false }, tracing: false })
+    const engine = new FakeEngine()
+    const sender = new FakeSender()
+    const handled: string[] = []
+    const consumer = telemetry.consumer(consumerDeps(engine, sender), (deps) =>
+      new KafkitConsumer(deps, { groupId: 'g1', shutdown: false, deadLetter: true, retry: { attempts: 1, backoff: { initialMs: 1, maxMs: 2 } } }).handle(defineTopic({ name: 'orders', value: serde }), (m) => void handled.push(m.value)),
+    )
+    let retries = 0
+    const reasons = new Set<string | undefined>()
+    consumer.on('consumer.retry', (e) => {
+      reasons.add(e.errorReason)
+      // Well past retry.attempts: still held, then the registry takes the credentials.
+      if (++retries === 5) refusing = false
+    })
+    let report: ReturnType<typeof telemetry.health> | undefined
+    consumer.on('consumer.retry', () => void (retries === 4 && (report = telemetry.health({ maxPartitionHoldMs: 0 }))))
+    await consumer.start()
+    engine.emit('connect')
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    await engine.eachBatch!(batch)
+    expect(report).toMatchObject({ live: true, ready: false, consumers: [{ heldPartitions: [{ topic: 'orders', partition: 0, offset: '0', errorCode: 'KAFKIT_REGISTRY', reason: 'credentials', attempts: 4 }] }] })
+    expect(report?.problems.join('\n')).toContain('the schema registry refuses its credentials')
+    expect(reasons).toEqual(new Set(['credentials']))
+    expect(handled).toEqual(['a', 'b'])
+    expect(sender.attempts).toEqual([])
+    // Handled, but the batch has not ended: still held until the engine says so.
+    expect(telemetry.health({ maxPartitionHoldMs: 0 }).consumers[0]?.heldPartitions).toHaveLength(1)
+    engine.emit('batch-end', { topic: 'orders', partition: 0, size: 2, lag: 0 })
+    expect(telemetry.health({ maxPartitionHoldMs: 0 })).toMatchObject({ live: true, ready: true, problems: [], consumers: [{ heldPartitions: [] }] })
+    await consumer.stop()
+  })
+})
