@@ -1,4 +1,4 @@
-// Contract: startKafka({ backend: 'jvm', schemaRegistry: { auth } }) runs a real schema registry (Apicurio 2.6 + Keycloak) that requires HTTP basic auth: the right credentials list subjects and register schemas, none or wrong ones get 401/403; kafkit's SchemaRegistry (directly and through Kafkit.fromEnv) works with them and otherwise fails with a retriable KAFKIT_REGISTRY (context.reason 'credentials') that names the URL and status, says to check the credentials and never shows the password; a consumer whose registry credentials are refused holds its records (nothing handled or dead-lettered) until the same group reads with the right ones, which handle each record once, and a producer's send fails with that error instead of hanging; stop() leaves no process behind.
+// Contract: startKafka({ backend: 'jvm', schemaRegistry: { auth } }) runs a real schema registry (Apicurio 2.6 + Keycloak) that requires HTTP basic auth: the right credentials list subjects and register schemas, none or wrong ones get 401/403; kafkit's SchemaRegistry (directly and through Kafkit.fromEnv) works with them and otherwise fails with a retriable KAFKIT_REGISTRY (context.reason 'credentials') that names the URL and status, says to check the credentials and never shows the password; a consumer whose registry credentials are refused holds its records (nothing handled or dead-lettered; kafka.health() lists the held partition with reason 'credentials': not ready, still live) until the same group reads with the right ones, which handle each record once, and a producer's send fails with that error instead of hanging; stop() leaves no process behind.
 import { inspect } from 'node:util'
 import { avro, SchemaRegistry } from '@kafkit/avro'
 import { defineTopic, Kafkit, type KafkitError, string } from '@kafkit/core'
@@ -174,6 +174,15 @@ describe('schema registry with basic auth (jvm backend)', () => {
     await held.start()
     // Well past the policy's one attempt: the partition is held, not handed to the dead-letter topic.
     await waitFor(() => retries.length >= 5 || dispatched > 0, { message: 'the decode was retried several times', timeoutMs: 60_000 })
+    // The health report names the hold: the registry's own 401/403 is reason 'credentials'.
+    const health = { maxPartitionHoldMs: 500 }
+    const report = await waitFor(() => {
+      const r = kafka.health(health)
+      return r.consumers.some((c) => c.groupId === groupId && c.heldPartitions.length > 0) && r
+    }, { message: 'kafka.health() lists the held partition', timeoutMs: 30_000 })
+    expect(report).toMatchObject({ live: true, ready: false, consumers: [{ groupId, state: 'running', heldPartitions: [{ topic, partition: 0, offset: '0', errorCode: 'KAFKIT_REGISTRY', reason: 'credentials' }] }] })
+    expect(report.problems.join('\n')).toContain('the schema registry refuses its credentials')
+    expect(JSON.stringify(report)).not.toContain(WRONG_PASSWORD)
     await held.stop()
     expect({ dispatched, handledWrong }).toEqual({ dispatched: 0, handledWrong: 0 })
     for (const retry of retries) {
@@ -189,6 +198,8 @@ describe('schema registry with basic auth (jvm backend)', () => {
     await waitFor(() => handled.length >= count, { message: 'every record handled with the right credentials', timeoutMs: 60_000 })
     // A moment more, for a duplicate to show if one were coming.
     await new Promise((resolve) => setTimeout(resolve, 1_000))
+    // The stopped consumer left the report; the one with the right credentials holds nothing.
+    expect(kafka.health(health)).toMatchObject({ ready: true, consumers: [{ groupId, heldPartitions: [] }] })
     await fixed.stop()
     expect(handled).toEqual(Array.from({ length: count }, (_, n) => `k${n}`))
     // Nothing was parked: the dead-letter topic (made at start) is empty.
