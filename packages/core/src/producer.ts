@@ -243,7 +243,9 @@ export class KafkitProducer {
    *   once every record is acknowledged (retriable failures such as a leader failover are
    *   retried for up to `deliveryTimeoutMs`)
    * @throws KafkitError `KAFKIT_VALIDATION`/`KAFKIT_SERDE_ENCODE` (nothing sent, not
-   *   retriable); `KAFKIT_KAFKA` from the broker with its retriable verdict, whose
+   *   retriable); `KAFKIT_AUTH` (not retriable, at the first refusal) when the principal may
+   *   not write the topic, naming it in the message and `context.topic`; `KAFKIT_KAFKA`
+   *   from the broker with its retriable verdict, whose
    *   `context.outcome` (`'not-written' | 'partial' | 'unknown'`) and `context.partitions`
    *   ({@link PartitionDeliveryReport}) say what was written
    */

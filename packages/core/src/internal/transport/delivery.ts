@@ -27,6 +27,7 @@ import { adaptPartitioner } from './partitioning.js'
 import type { EngineBroker, EngineCluster, ProduceAnswer } from './engine-internals.js'
 import { engineErrorOf, protocolError, sendProduce, topicErrorCodes, UNKNOWN_TOPIC_OR_PARTITION } from './engine-internals.js'
 import { TopicPresence } from './topic-presence.js'
+import { isTopicAuthorizationFailure, TOPIC_AUTHORIZATION_FAILED, topicAuthorizationError } from './topic-authorization.js'
 import { SendOp, type SendSlot } from './delivery-report.js'
 import { type Identity, type IdentitySource, isSequenceError } from './identity.js'
 import type { Partitioner, RecordMetadata, WireMessage, WireTopicMessages } from './types.js'
@@ -134,6 +135,7 @@ const REFUSED_BEFORE_APPEND = new Set([
 // of them is taken out of the request.
 const SET_ASIDE_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION'])
 const setAside = (code: number) => code !== 0 && SET_ASIDE_ERRORS.has(protocolError(code).type)
+const unauthorizedCode = (code: number) => code !== 0 && protocolError(code).type === TOPIC_AUTHORIZATION_FAILED
 // A Metadata request that asks again for set-aside topics waits at most this long.
 const PROBE_TIMEOUT_MS = 5000
 // One produce request carries at most this many bytes of records (plus one batch over it).
@@ -212,8 +214,8 @@ export class Delivery {
 
   /** Partitions a send's records and queues them; when this throws, nothing of the send was queued. */
   async #enter(op: SendOp, batch: WireTopicMessages[], settings: RequestSettings, prepare?: (partitions: { topic: string; partition: number }[]) => Promise<void>): Promise<void> {
+    const topics = [...new Set(batch.map((entry) => entry.topic))]
     try {
-      const topics = [...new Set(batch.map((entry) => entry.topic))]
       await this.#ensureMetadata(topics, op.deadline)
       const pieces = this.#split(op, batch, settings)
       if (pieces.length === 0) {
@@ -225,7 +227,14 @@ export class Delivery {
       // Held until the whole send settles; given back at once if it goes no further.
       let queued = false
       try {
-        if (prepare !== undefined) await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
+        if (prepare !== undefined) {
+          try {
+            await prepare([...op.slots.values()].map(({ topic, partition }) => ({ topic, partition })))
+          } catch (error) {
+            // The coordinator refused a topic of this send (AddPartitionsToTxn): no WRITE on it.
+            throw isTopicAuthorizationFailure(error) ? topicAuthorizationError(topics, 'transaction', error) : error
+          }
+        }
         if (this.#closed) throw new KafkitError('KAFKIT_ABORTED', 'The producer is disconnected')
         for (const piece of pieces) {
           op.opened()
@@ -243,7 +252,6 @@ export class Delivery {
       this.#schedule()
     } catch (error) {
       // Nothing of this send was queued: say so, as a failed send after queueing would.
-      const topics = [...new Set(batch.map((entry) => entry.topic))]
       const wrapped = toKafkitError(error, topics.length === 1 ? { topic: topics[0] } : { topics }, 'Send')
       if (wrapped.context.outcome === undefined) wrapped.context.outcome = 'not-written'
       throw wrapped
@@ -339,8 +347,14 @@ export class Delivery {
         const type = (error as { type?: string }).type ?? ''
         const unknownTopic = type === 'UNKNOWN_TOPIC_OR_PARTITION'
         const retriable = (error as { retriable?: boolean }).retriable === true || isConnectionError(error)
-        // The topic the cluster refused may be another one this producer wrote to, since deleted.
-        if (SET_ASIDE_ERRORS.has(type) && Date.now() < deadline && (await this.#setAsideMissing(topics).catch(() => false))) continue
+        if (SET_ASIDE_ERRORS.has(type) && Date.now() < deadline) {
+          const asked = await this.#setAsideMissing(topics).catch(() => undefined)
+          // A topic of this send the principal may not describe: no retry changes that, and
+          // the other topics of the send are not written either (nothing of it is queued).
+          if (asked !== undefined && asked.unauthorized.length > 0) throw topicAuthorizationError(asked.unauthorized, 'metadata', error)
+          // The topic the cluster refused may be another one this producer wrote to, since deleted.
+          if (asked?.tookOut === true) continue
+        }
         if (!retriable || Date.now() + backoff(attempt) >= deadline || (unknownTopic && attempt >= this.#options.unknownTopicRetries)) throw error
         await sleep(backoff(attempt))
         if (!unknownTopic) await this.#refresh()
@@ -590,6 +604,11 @@ export class Delivery {
       this.#fail(batch, engineError, 'not-written')
       return false
     }
+    if (error.type === TOPIC_AUTHORIZATION_FAILED) {
+      // The principal may describe the topic (it has its metadata) but not write it.
+      this.#fail(batch, topicAuthorizationError([queue.topic], 'produce', engineError))
+      return false
+    }
     if (!REFUSED_BEFORE_APPEND.has(error.type)) batch.maybeWritten = true
     if (error.retriable) {
       this.#retryLater(batch, engineError)
@@ -695,29 +714,60 @@ export class Delivery {
   /**
    * Asks the cluster about every metadata topic and `requested` at once, and takes the ones
    * it refuses out of kafkajs' metadata request (all but `requested`, whose send decides):
-   * those with records queued are set aside and asked for on their own backoff, the others
-   * forgotten (a later send adds its topic again). Returns whether any went.
+   * those with records queued are set aside and asked for on their own backoff, or failed at
+   * once when the principal may not describe them (see {@link #refuse}); the others are
+   * forgotten (a later send adds its topic again). Returns whether any went, and the
+   * `requested` topics the principal may not describe.
    */
-  async #setAsideMissing(requested: string[]): Promise<boolean> {
+  async #setAsideMissing(requested: string[]): Promise<{ tookOut: boolean; unauthorized: string[] }> {
     const { cluster } = this.#options
     const asked = [...new Set([...cluster.targetTopics, ...requested])]
-    if (asked.length === 0) return false
+    if (asked.length === 0) return { tookOut: false, unauthorized: [] }
     const codes = await topicErrorCodes(await cluster.brokerPool.findConnectedBroker(), asked, this.#options.requestTimeoutMs)
     const needed = this.#neededTopics()
     const now = Date.now()
     let tookOut = false
+    const unauthorized: string[] = []
     for (const [topic, code] of codes) {
-      if (!setAside(code) || requested.includes(topic)) continue
+      if (!setAside(code)) continue
+      if (requested.includes(topic)) {
+        if (unauthorizedCode(code)) unauthorized.push(topic)
+        continue
+      }
       // kafkajs may have replaced its set since: read it each time. A refused topic already
       // out of it (taken out by another caller meanwhile) counts too: the request can go again.
       cluster.targetTopics.delete(topic)
       tookOut = true
-      if (needed.has(topic)) {
+      if (unauthorizedCode(code)) this.#refuse(topic)
+      else if (needed.has(topic)) {
         this.#presence.markAbsent(topic, now, code)
         this.#safeLog('warn', `Topic '${topic}' is refused by the cluster (${protocolError(code).type}): its queued records wait for it until their delivery timeout`, { topic })
       } else this.#presence.forget(topic)
     }
-    return tookOut
+    return { tookOut, unauthorized }
+  }
+
+  /**
+   * The cluster says the principal may not describe `topic`: its queued records fail now
+   * rather than at their delivery timeout. A deleted topic may come back by itself; an ACL
+   * appears only by an operator's hand, and the Java client too fails a send at the first
+   * refusal. A batch in flight is left to its answer (a refusal too, or written).
+   */
+  #refuse(topic: string): void {
+    this.#presence.forget(topic)
+    let failed = 0
+    for (const queue of this.#active) {
+      if (queue.topic !== topic) continue
+      const error = topicAuthorizationError([topic], 'metadata')
+      if (queue.batch !== undefined && !queue.inFlight) {
+        failed += queue.batch.messages.length
+        this.#fail(queue.batch, error)
+      }
+      failed += queue.pending.reduce((sum, piece) => sum + piece.messages.length, 0)
+      this.#dropPending(queue, error)
+    }
+    if (failed > 0) this.#safeLog('error', `Topic '${topic}' is refused by the cluster (${TOPIC_AUTHORIZATION_FAILED}): ${failed} queued records fail, the principal may not describe it`, { topic })
+    this.#schedule()
   }
 
   /**
@@ -745,6 +795,11 @@ export class Delivery {
     let back = false
     for (const topic of due) {
       const code = codes.get(topic) ?? UNKNOWN_TOPIC_OR_PARTITION
+      if (unauthorizedCode(code)) {
+        // A topic set aside as missing (deleted) that the principal may not describe now.
+        this.#refuse(topic)
+        continue
+      }
       if (setAside(code)) {
         this.#presence.markAbsent(topic, now, code)
         continue
@@ -793,7 +848,7 @@ export class Delivery {
       await cluster.refreshMetadata()
     } catch (error) {
       // kafkajs fails the whole refresh when one topic in it is gone.
-      if (!SET_ASIDE_ERRORS.has((error as { type?: string } | undefined)?.type ?? '') || !(await this.#setAsideMissing([]))) throw error
+      if (!SET_ASIDE_ERRORS.has((error as { type?: string } | undefined)?.type ?? '') || !(await this.#setAsideMissing([])).tookOut) throw error
       await cluster.refreshMetadata()
     }
   }
