@@ -249,6 +249,7 @@ export class KafkitConsumer {
       sink: this.#deps.sender,
       heartbeatIntervalMs: this.#options.heartbeatIntervalMs,
       ...(this.#deps.aroundHandler === undefined ? {} : { aroundHandler: this.#deps.aroundHandler }),
+      ...(this.#deps.handlerTiming === undefined ? {} : { handlerTiming: this.#deps.handlerTiming }),
       inFlight: this.#inFlight,
       isStopping: () => this.#life.stopRequested || this.#life.state === 'stopped',
       now: () => Date.now(),

@@ -67,6 +67,8 @@ export interface RuntimeContext {
   now(): number
   /** Wraps each handler call (instrumentation: tracing span, duration). */
   aroundHandler?: ConsumerDeps['aroundHandler']
+  /** Times message-handler calls from the runtime's own clock reads, when it says so (see {@link ConsumerDeps.handlerTiming}). */
+  handlerTiming?: ConsumerDeps['handlerTiming']
   /**
    * Stops the consumer for good with `error`: a record can be neither handled nor parked,
    * so its partition can never move on. Called from inside a batch; must not wait for it.
@@ -74,7 +76,8 @@ export interface RuntimeContext {
   fail(error: KafkitError): void
 }
 
-type Outcome = 'done' | 'aborted'
+/** 'timed': a message handled synchronously whose duration the caller ends with its next clock read (direct timing). */
+type Outcome = 'done' | 'aborted' | 'timed'
 interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
 
 /**
@@ -84,6 +87,21 @@ interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
  * and a batch longer than the session timeout costs the group its membership.
  */
 const MAX_TURN_MS = 50
+
+/** The monotonic clock of turns and handler durations, in milliseconds. */
+const clock = () => performance.now()
+
+/**
+ * How a message handler's calls in one batch are timed, when the runtime times them itself:
+ * where the durations go, and when the message being handled started (a clock reading).
+ */
+interface DirectTiming {
+  readonly groupId: string
+  readonly topic: string
+  readonly timing: NonNullable<RuntimeContext['handlerTiming']>
+  readonly record: (durationS: number) => void
+  startedAt: number
+}
 
 /**
  * Works through one partition batch in order: each record (or run of records, for batch
@@ -102,7 +120,14 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
   try {
     const records = batch.records
     let i = 0
-    let turnStartedAt = ctx.now()
+    // A message handler is timed here, with one clock read per message, unless each call must
+    // go through the instrumentation's wrapper (a tracing span) or someone listens for each
+    // message's duration: a synchronous run of handlers reads the clock once per message, at
+    // its end, which is where the next message starts and what the turn is measured by.
+    const direct = directTiming(batch, route, ctx)
+    let turnStartedAt = clock()
+    // The clock reading that ended the last message of a synchronous run; -1 after an await.
+    let lastEnd = turnStartedAt
     // The last offset done and not yet given to the engine: resolving costs the engine a
     // 64-bit parse per call, so a turn's records are resolved once, at its end (and on every
     // way out of the loop, before anything can commit).
@@ -119,15 +144,17 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
     let waited = true
     try {
       while (i < records.length && !stale) {
-        if (ctx.now() - turnStartedAt >= MAX_TURN_MS) {
+        let now = lastEnd >= 0 ? lastEnd : clock()
+        if (now - turnStartedAt >= MAX_TURN_MS) {
           resolveDone()
           await batch.commitIfNecessary?.()
           // Let the heartbeat timer, fetch responses, timers and other partitions run.
           await yieldToEventLoop()
-          turnStartedAt = ctx.now()
+          now = turnStartedAt = clock()
           waited = true
           if ((stale = batch.isStale())) break
         }
+        lastEnd = -1
         if (waited ? !batch.isRunning() || ctx.isStopping() || keeper.revoked || controller?.signal.aborted : ctx.isStopping()) break
         const first = records[i] as BatchRecord
         if (route.tier >= 0) {
@@ -149,7 +176,8 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
         let outcome: Outcome | Promise<Outcome>
         if (route.handler.kind === 'message') {
           last = first
-          outcome = processMessage(batch, first, route, ctx, controller.signal)
+          if (direct !== undefined) direct.startedAt = now
+          outcome = processMessage(batch, first, route, ctx, controller.signal, direct)
         } else {
           const unit = takeDue(batch, i, route.tier, ctx.now(), route.handler.maxMessages)
           last = unit[unit.length - 1] as RawRecord
@@ -158,6 +186,11 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
         }
         if (typeof outcome === 'string') {
           waited = false
+          if (direct !== undefined && outcome === 'timed') {
+            lastEnd = clock()
+            direct.record((lastEnd - now) / 1000)
+            outcome = 'done'
+          }
         } else {
           waited = true
           outcome = await outcome
@@ -176,6 +209,13 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
     keeper.stop()
   }
   if (keeper.error !== undefined) throw keeper.error
+}
+
+/** How this batch's message-handler calls are timed by the runtime; undefined when the wrapper times them. */
+function directTiming(batch: WorkBatch, route: Route, ctx: RuntimeContext): DirectTiming | undefined {
+  const timing = ctx.handlerTiming
+  if (timing === undefined || route.handler.kind !== 'message' || ctx.events.listens('consumer.handled') || !timing.direct()) return undefined
+  return { groupId: ctx.groupId, topic: batch.topic, timing, record: timing.recorder(ctx.groupId, batch.topic), startedAt: 0 }
 }
 
 function dueAtOf(record: BatchRecord): number {
@@ -214,7 +254,7 @@ function otherGroupReason(record: RawRecord, route: Route, groupId: string): 're
  * runs without a promise at all, on the engine's record as it is; anything else continues on
  * the full path of {@link processUnit}.
  */
-function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal): Outcome | Promise<Outcome> {
+function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx: RuntimeContext, signal: AbortSignal, direct: DirectTiming | undefined): Outcome | Promise<Outcome> {
   // Most records carry no kafkit header: on a source topic, one property read rules out a
   // replay for another group; the full check runs only when there is something to check.
   const headers = record.headers
@@ -231,6 +271,7 @@ function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx
   if (decoded instanceof Promise) return processUnit([rawRecord(batch, record)], route, ctx, signal, decoded)
   const message = decoded as Message<AnyTopicContract> & HandlerContext
   const fn = (route.handler as { fn: MessageHandler<AnyTopicContract> }).fn
+  if (direct !== undefined) return callTimed(batch, record, route, ctx, signal, direct, fn, message)
   // -1: nobody listened when the handler started, so no duration to report.
   const startedAt = ctx.events.listens('consumer.handled') ? ctx.now() : -1
   let pending: unknown
@@ -247,6 +288,42 @@ function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx
     )
   }
   return handledOne(batch, record, ctx, startedAt)
+}
+
+/**
+ * A message handler's first call on {@link processMessage}'s common path, timed by the runtime
+ * from `direct.startedAt` (before the decode): a synchronous success is 'timed' (the caller
+ * reads the clock that ends it), a promise or a throw is timed here to its end.
+ */
+function callTimed(
+  batch: WorkBatch,
+  record: BatchRecord,
+  route: Route,
+  ctx: RuntimeContext,
+  signal: AbortSignal,
+  direct: DirectTiming,
+  fn: MessageHandler<AnyTopicContract>,
+  message: Message<AnyTopicContract> & HandlerContext,
+): Outcome | Promise<Outcome> {
+  const startedAt = direct.startedAt
+  let pending: unknown
+  try {
+    pending = fn(message)
+  } catch (error) {
+    direct.timing.failed(direct.groupId, direct.topic, (clock() - startedAt) / 1000, error)
+    return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
+  }
+  if (pending === undefined || pending === null || typeof (pending as Promise<void>).then !== 'function') return 'timed'
+  return Promise.resolve(pending).then(
+    () => {
+      direct.record((clock() - startedAt) / 1000)
+      return 'done' as const
+    },
+    (error: unknown) => {
+      direct.timing.failed(direct.groupId, direct.topic, (clock() - startedAt) / 1000, error)
+      return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
+    },
+  )
 }
 
 /** {@link handled} for the one record of a message handler's first try, without a list. */

@@ -106,4 +106,24 @@ export interface ConsumerDeps {
    * that a call per consumed message needs no closure and no array.
    */
   aroundHandler?: <A, T>(place: RecordPlace, records: BatchRecord | readonly BatchRecord[], groupId: string, run: (arg: A) => T | Promise<T>, arg: A) => T | Promise<T>
+  /**
+   * Times message-handler calls without `aroundHandler`, while {@link HandlerTiming.direct}
+   * says so: the runtime reads the clock once per message instead of the two reads (and the
+   * call) of the wrapper, and reports what it measured here.
+   */
+  handlerTiming?: HandlerTiming
+}
+
+/**
+ * Where the consumer runtime reports the durations of the message-handler calls it timed
+ * itself. A duration runs from before the message's decode to the end of its handler: in a
+ * run of handlers that return synchronously, the end of one message is the start of the next.
+ */
+export interface HandlerTiming {
+  /** False while each call must go through `aroundHandler` (a tracing SDK wants a span per call). */
+  direct(): boolean
+  /** The recorder of successful calls of one group's handler of `topic` (the topic read), in seconds. */
+  recorder(groupId: string, topic: string): (durationS: number) => void
+  /** Records one failed call: the handler threw or its promise rejected with `error`. */
+  failed(groupId: string, topic: string, durationS: number, error: unknown): void
 }
