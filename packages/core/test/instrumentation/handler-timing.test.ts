@@ -45,15 +45,17 @@ async function histogramAfter(values: string[], handler: MessageHandler<typeof O
 }
 
 describe('handler durations timed by the runtime', () => {
-  test('a run of synchronous handlers: each message is one observation, and the slow one lands above the 2.5 ms bound', async () => {
+  test('a run of synchronous handlers: each message is one observation, and only the slow one lands above the 100 ms bound', async () => {
     const { sample, resolved } = await histogramAfter(['a', 'b', 'slow', 'c', 'd'], (m) => {
-      if (m.value === 'slow') busy(3)
+      if (m.value === 'slow') busy(200)
     })
     expect(sample('_count', 'success')).toBe(5)
-    // The four fast calls are under a millisecond; the slow one is at least 3 ms.
-    expect(sample('_bucket', 'success', 0.0025)).toBe(4)
+    // The slow call takes at least 200 ms; the four others do next to nothing (the bound is
+    // far above any pause of a loaded machine), and the one after the slow one starts where
+    // it ended, not where it started.
+    expect(sample('_bucket', 'success', 0.1)).toBe(4)
     expect(sample('_bucket', 'success', '+Inf')).toBe(5)
-    expect(sample('_sum', 'success')).toBeGreaterThanOrEqual(0.003)
+    expect(sample('_sum', 'success')).toBeGreaterThanOrEqual(0.2)
     expect(resolved.at(-1)).toBe('4')
   })
 
