@@ -3,7 +3,7 @@ import { type BackoffOptions, backoffDelayMs, defaultBackoff } from './runtime/b
 import type { EventHub } from './runtime/events.js'
 import { sleep } from './runtime/heartbeat.js'
 import { KafkitError, isKafkitError } from './errors.js'
-import type { TransportTransaction, TransportTransactionalProducer, WireTopicMessages } from './internal/transport/index.js'
+import { fencingShownBy, isFencing, toKafkitError, type TransportTransaction, type TransportTransactionalProducer, type WireTopicMessages } from './internal/transport/index.js'
 import type { CompressionName, RecordMetadata } from './kafka-types.js'
 import type { TransactionEvents } from './transaction-events.js'
 
@@ -72,8 +72,9 @@ const FATAL_KAFKA_ERRORS = new Set([
  * @internal
  */
 export function classifyTransactionError(error: unknown): 'fenced' | 'fatal' | 'transient' {
+  // Whichever call met the fencing and whatever wrapped its answer (see isFencing).
+  if (isFencing(error)) return 'fenced'
   if (!isKafkitError(error)) return 'fatal'
-  if (error.code === 'KAFKIT_PRODUCER_FENCED') return 'fenced'
   if (error.code !== 'KAFKIT_KAFKA') return 'fatal'
   return FATAL_KAFKA_ERRORS.has(String(error.context.kafkaError)) ? 'fatal' : 'transient'
 }
@@ -82,7 +83,8 @@ export function classifyTransactionError(error: unknown): 'fenced' | 'fatal' | '
  * The clear error of a fenced producer, wrapping the engine's.
  * @internal
  */
-export function fencedError(transactionalId: string, error: KafkitError): KafkitError {
+export function fencedError(transactionalId: string, cause: unknown): KafkitError {
+  const error = toKafkitError(cause, { transactionalId })
   if (error.context.fenced === true) return error
   return new KafkitError(
     'KAFKIT_PRODUCER_FENCED',
@@ -119,6 +121,8 @@ export class OpenTransaction implements Transaction {
   readonly transactionalId: string
   /** The first engine failure: the transaction can only abort now. */
   failure: KafkitError | undefined
+  /** How the abort after a failure failed, if it did. */
+  abortFailure: unknown
   records = 0
   readonly topics = new Set<string>()
   readonly #txn: TransportTransaction
@@ -211,9 +215,19 @@ export class OpenTransaction implements Transaction {
     return this.#txn.commit()
   }
 
-  /** Aborts; a failed abort is not an error of its own (the engine re-registers the id). */
+  /**
+   * Aborts; a failed abort is not an error of its own (the engine re-registers the id), but
+   * its answer is kept: an abort refused as fenced says what the failure before it was.
+   */
   async abort(): Promise<void> {
-    await this.#txn.abort().catch(() => {})
+    await this.#txn.abort().catch((error: unknown) => {
+      this.abortFailure = error
+    })
+  }
+
+  /** What failed the transaction, `failure` (or the callback's error), as its abort tells it: a fencing when the abort was refused as one. */
+  settledFailure(error: unknown): unknown {
+    return fencingShownBy(this.failure ?? error, this.abortFailure, { transactionalId: this.transactionalId })
   }
 }
 
@@ -309,8 +323,8 @@ export class TransactionRunner {
     } catch (error) {
       await tx.end()
       await tx.abort()
-      // A failed send dooms the transaction whatever the callback made of it.
-      const cause = tx.failure ?? error
+      // A failed send dooms the transaction whatever the callback made of it; the abort's answer may show it was a fencing.
+      const cause = tx.failure === undefined ? error : tx.settledFailure(error)
       const emitAbort = (retryInMs?: number) =>
         this.#events.emit('producer.txn.abort', {
           transactionalId,
@@ -325,7 +339,7 @@ export class TransactionRunner {
         emitAbort()
         return { ok: false, error, retriable: false }
       }
-      return this.#engineFailure(tx.failure, emitAbort)
+      return this.#engineFailure(cause, emitAbort)
     }
     await tx.end()
     try {

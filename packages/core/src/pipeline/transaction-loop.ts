@@ -149,9 +149,11 @@ export class TransactionLoop {
           if (tx !== undefined) this.#emitAbort(attempt, startedAt, 'revoked', error)
           throw error
         }
+        // An abort refused as fenced shows what the failure was (see fencingShownBy).
+        if (tx !== undefined) error = tx.settledFailure(error)
         const kind = classifyTransactionError(error)
         if (kind !== 'transient') {
-          const fatal = kind === 'fenced' ? fencedError(o.transactionalId, error as KafkitError) : (error as KafkitError)
+          const fatal = kind === 'fenced' ? fencedError(o.transactionalId, error) : (error as KafkitError)
           this.#emitAbort(attempt, startedAt, 'kafka-error', fatal)
           if (kind === 'fenced') this.#host.events.emit('producer.txn.fenced', { transactionalId: o.transactionalId, error: fatal })
           this.#host.fail(fatal)

@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from 'vitest'
 import kafkajs from 'kafkajs'
 
 /** Kafka api keys the tests act on. */
-export const ApiKey = { Produce: 0, Metadata: 3, OffsetFetch: 9, Heartbeat: 12, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const
+export const ApiKey = { Produce: 0, Metadata: 3, OffsetFetch: 9, Heartbeat: 12, InitProducerId: 22, AddPartitionsToTxn: 24, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28 } as const
 
 /** One request as the proxy saw it. */
 export interface ProxiedRequest {

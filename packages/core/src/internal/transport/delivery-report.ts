@@ -1,5 +1,5 @@
 import { KafkitError } from '../../errors.js'
-import { toKafkitError } from './errors.js'
+import { isFencing, toKafkitError } from './errors.js'
 import type { RecordMetadata } from './types.js'
 import type { PartitionDeliveryReport, RecordOutcome } from '../../kafka-types.js'
 
@@ -33,6 +33,7 @@ export class SendOp {
   #open = 0
   #failure: unknown
   #failureUnknown = false
+  #failureFencing = false
   #resolve!: (value: RecordMetadata[]) => void
   #reject!: (error: unknown) => void
 
@@ -73,10 +74,14 @@ export class SendOp {
   failed(slot: SendSlot, count: number, outcome: Exclude<RecordOutcome, 'written'>, error: unknown): void {
     if (outcome === 'unknown') slot.unknown += count
     else slot.notWritten += count
-    // The first failure names the send's error; an `unknown` one outranks a `not-written` one.
-    if (this.#failure === undefined || (outcome === 'unknown' && !this.#failureUnknown)) {
+    // The first failure names the send's error; an `unknown` one outranks a `not-written` one,
+    // and a fencing outranks both: the producer can write nothing more, whatever else happened
+    // (the report per partition still says what was written).
+    const fencing = isFencing(error)
+    if (this.#failure === undefined || (fencing && !this.#failureFencing) || (!this.#failureFencing && outcome === 'unknown' && !this.#failureUnknown)) {
       this.#failure = error
       this.#failureUnknown = outcome === 'unknown'
+      this.#failureFencing = fencing
     }
     this.#close()
   }

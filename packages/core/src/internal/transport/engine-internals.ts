@@ -9,12 +9,13 @@
  * release since): these internals cannot move under us, and {@link assertEngineInternals}
  * checks each one is where this file expects it (a unit test calls it).
  */
-import type kafkajs from 'kafkajs'
+import kafkajs from 'kafkajs'
 import apiKeys from 'kafkajs/src/protocol/requests/apiKeys.js'
 import requestTable from 'kafkajs/src/protocol/requests/index.js'
 import protocolErrors from 'kafkajs/src/protocol/error.js'
 import Broker from 'kafkajs/src/broker/index.js'
 import createEosManager from 'kafkajs/src/producer/eosManager/index.js'
+import { FENCING_ERRORS } from './errors.js'
 
 const { requests } = requestTable
 
@@ -60,9 +61,16 @@ export interface EngineCluster {
   findBroker(query: { nodeId: number | string }): Promise<EngineBroker>
   removeBroker(address: { host: string; port: number }): void
   markOffsetAsCommitted(entry: { groupId: string; topic: string; partition: number; offset: string }): void
+  /** The coordinator of a group (`coordinatorType` 0) or of a transactional id (1). */
+  findGroupCoordinator(query: { groupId: string; coordinatorType: number }): Promise<EngineBroker & EngineTransactionCoordinator>
   /** The topics every metadata refresh asks for (kafkajs fails the refresh when one is missing). */
   targetTopics: Set<string>
   readonly brokerPool: EngineBrokerPool
+}
+
+/** The transaction coordinator's requests kafkit sends itself. */
+export interface EngineTransactionCoordinator {
+  endTxn(request: { transactionalId: string; producerId: number | string; producerEpoch: number; transactionResult: boolean }): Promise<unknown>
 }
 
 /** kafkajs' transaction manager: producer id and epoch, transaction coordinator requests. */
@@ -184,16 +192,39 @@ function brokerSend(broker: EngineBroker): (request: EngineProtocolRequest) => P
 }
 
 const byCode = new Map<number, ProtocolErrorInfo>(protocolErrors.errorCodes.map((entry) => [entry.code, entry]))
+// Codes newer than kafkajs 2.2.4's table that kafkit acts on: the fencing ones.
+const newerThanEngine = new Map<number, ProtocolErrorInfo>()
+for (const [type, code] of FENCING_ERRORS) {
+  if (!byCode.has(code)) newerThanEngine.set(code, { type, code, retriable: false, message: 'There is a newer producer with the same transactionalId which fences the current one' })
+}
 
 /** The protocol error of a code (an unknown code is a non-retriable UNKNOWN). */
 export function protocolError(code: number): ProtocolErrorInfo {
-  return byCode.get(code) ?? { type: 'UNKNOWN', code, retriable: false, message: `Unknown error code ${code}` }
+  return byCode.get(code) ?? newerThanEngine.get(code) ?? { type: 'UNKNOWN', code, retriable: false, message: `Unknown error code ${code}` }
 }
 
-/** The kafkajs error object of a protocol error code, as kafkajs would throw it. */
+/** The kafkajs error object of a protocol error code, as kafkajs would throw it; a code kafkajs does not know but kafkit does keeps its name and code. */
 export function engineErrorOf(code: number): Error {
+  const newer = newerThanEngine.get(code)
+  if (newer !== undefined) return new (kafkajs.KafkaJSProtocolError as unknown as new (info: ProtocolErrorInfo) => Error)(newer)
   return protocolErrors.createErrorFromCode(code) as Error
 }
+
+/**
+ * Asks the coordinator of `transactionalId` to abort the transaction of this producer id and
+ * epoch (EndTxn), past kafkajs' transaction manager (which will not send it once a commit
+ * failed). It cannot undo a commit the coordinator took (that answers CONCURRENT_TRANSACTIONS
+ * or INVALID_TXN_STATE), and it is refused with a fencing error when another instance
+ * registered the id: the probe of a failure that does not say why. Throws the coordinator's
+ * refusal as kafkajs does.
+ */
+export async function abortTransaction(cluster: EngineCluster, transactionalId: string, identity: { producerId: number | string; epoch: number }): Promise<void> {
+  const coordinator = await cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: TRANSACTION_COORDINATOR })
+  await coordinator.endTxn({ transactionalId, producerId: identity.producerId, producerEpoch: identity.epoch, transactionResult: false })
+}
+
+/** kafkajs' coordinator type of a transactional id. */
+const TRANSACTION_COORDINATOR = 1
 
 /** Throws when one of the kafkajs internals this delivery path uses is not where it expects. */
 export function assertEngineInternals(client: Client): void {
@@ -203,7 +234,7 @@ export function assertEngineInternals(client: Client): void {
   if (typeof createEosManager !== 'function') throw missing('producer/eosManager')
   if (typeof protocolErrors.createErrorFromCode !== 'function') throw missing('protocol/error createErrorFromCode')
   const cluster = createCluster(client, { allowAutoTopicCreation: false })
-  for (const name of ['connect', 'disconnect', 'isConnected', 'refreshMetadata', 'refreshMetadataIfNecessary', 'addMultipleTargetTopics', 'findTopicPartitionMetadata', 'findBroker', 'removeBroker'] as const) {
+  for (const name of ['connect', 'disconnect', 'isConnected', 'refreshMetadata', 'refreshMetadataIfNecessary', 'addMultipleTargetTopics', 'findTopicPartitionMetadata', 'findBroker', 'removeBroker', 'findGroupCoordinator'] as const) {
     if (typeof cluster[name] !== 'function') throw missing(`Cluster#${name}`)
   }
   if (!(cluster.targetTopics instanceof Set)) throw missing('Cluster#targetTopics')
@@ -212,4 +243,5 @@ export function assertEngineInternals(client: Client): void {
   }
   if (typeof apiKeys.Metadata !== 'number' || typeof requests.Metadata !== 'object') throw missing('the Metadata request')
   if (symbolOf(Broker.prototype, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
+  if (typeof (Broker.prototype as { endTxn?: unknown }).endTxn !== 'function') throw missing('Broker#endTxn')
 }

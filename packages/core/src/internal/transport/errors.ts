@@ -14,8 +14,68 @@ interface EngineErrorLike {
   originalError?: unknown
 }
 
-// Not TRANSACTIONAL_ID_AUTHORIZATION_FAILED: that is a missing ACL (KAFKIT_AUTH), not another instance.
-const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'])
+/**
+ * The Kafka protocol errors that mean a transactional producer's epoch is no longer the
+ * current one, by name with their code: another instance registered its transactional id
+ * (or the broker expired the transaction). Brokers answer PRODUCER_FENCED to current
+ * request versions and INVALID_PRODUCER_EPOCH to the older ones kafkajs speaks (and to
+ * every Produce); kafkajs 2.2.4 does not know code 90 at all. Not
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED: that is a missing ACL (KAFKIT_AUTH), not another instance.
+ * @internal
+ */
+export const FENCING_ERRORS: ReadonlyMap<string, number> = new Map([
+  ['INVALID_PRODUCER_EPOCH', 47],
+  ['PRODUCER_FENCED', 90],
+])
+const FENCING_CODES = new Set(FENCING_ERRORS.values())
+
+/**
+ * Whether an error says the producer was fenced: a `KAFKIT_PRODUCER_FENCED` KafkitError, or
+ * a fencing protocol error (by name or by code, see {@link FENCING_ERRORS}) anywhere in its
+ * cause chain or among an aggregate's parts, whatever wrapped it on the way (kafkajs' retry
+ * wrappers, kafkit's delivery report, a replay's batch error). The one test of fencing:
+ * the transport, the transaction runner, the pipeline and the replays all ask it.
+ * @internal
+ */
+export function isFencing(error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const visit = (link: unknown, depth: number): boolean => {
+    if (typeof link !== 'object' || link === null || depth > 10 || seen.has(link)) return false
+    seen.add(link)
+    if (isKafkitError(link)) {
+      if (link.code === 'KAFKIT_PRODUCER_FENCED' || link.context.fenced === true) return true
+      if (typeof link.context.kafkaError === 'string' && FENCING_ERRORS.has(link.context.kafkaError)) return true
+    } else {
+      const engine = link as EngineErrorLike
+      if (engine.type !== undefined && FENCING_ERRORS.has(engine.type)) return true
+      // kafkajs names a code it does not know KAFKAJS_UNKNOWN_ERROR_CODE; kafkit's own answers keep the code.
+      if (typeof engine.code === 'number' && FENCING_CODES.has(engine.code)) return true
+      if (Array.isArray(engine.errors) && engine.errors.some((part) => visit(part, depth + 1))) return true
+    }
+    const next = (link as EngineErrorLike).cause ?? (link as EngineErrorLike).originalError
+    return visit(next, depth + 1)
+  }
+  return visit(error, 0)
+}
+
+/**
+ * A failure that does not say fenced (a request lost, an unexpected server error, an invalid
+ * transaction state) seen in the light of the abort of the same epoch that followed it: when
+ * the coordinator refused that abort as fenced, another instance had taken the id over and
+ * the failure was that. Then `KAFKIT_PRODUCER_FENCED`, not retriable, its cause the failure
+ * and the abort's protocol error in `context.kafkaError`; otherwise the failure as it is.
+ * @internal
+ */
+export function fencingShownBy(failure: unknown, abortFailure: unknown, context: KafkitErrorContext = {}): unknown {
+  if (isFencing(failure) || !isFencing(abortFailure)) return failure
+  const engine = toKafkitError(failure, context)
+  const evidence = toKafkitError(abortFailure, context, 'Abort transaction')
+  return new KafkitError('KAFKIT_PRODUCER_FENCED', `${engine.message}; fenced: the abort of its epoch that followed was refused: ${evidence.message}`, {
+    cause: failure,
+    retriable: false,
+    context: { ...engine.context, ...context, ...(evidence.context.kafkaError === undefined ? {} : { kafkaError: evidence.context.kafkaError }) },
+  })
+}
 
 /**
  * Wraps an engine error in a {@link KafkitError} (`KAFKIT_KAFKA`, or
@@ -29,7 +89,7 @@ export function toKafkitError(error: unknown, context: KafkitErrorContext = {}, 
   const parts = Array.isArray(engine.errors) ? (engine.errors.filter((part) => typeof part === 'object' && part !== null) as EngineErrorLike[]) : []
   const partTypes = new Set(parts.map((part) => part.type))
   const type = engine.type ?? inner.type ?? (partTypes.size === 1 ? [...partTypes][0] : undefined)
-  const code: KafkitErrorCode = type !== undefined && FENCED.has(type) ? 'KAFKIT_PRODUCER_FENCED' : 'KAFKIT_KAFKA'
+  const code: KafkitErrorCode = isFencing(engine) ? 'KAFKIT_PRODUCER_FENCED' : 'KAFKIT_KAFKA'
   const security = securityProblem(engine, inner, type)
   if (security !== undefined) {
     return new KafkitError('KAFKIT_AUTH', `${action} failed: ${security}`, {

@@ -4,7 +4,7 @@
  * @internal
  */
 export { KafkajsTransport as Transport } from './kafkajs.js'
-export { toKafkitError } from './errors.js'
+export { fencingShownBy, isFencing, toKafkitError } from './errors.js'
 export { registerCodecs } from './codecs.js'
 export type * from './types.js'
 export { createConsumerDeps } from './group-consumer.js'

@@ -2,8 +2,8 @@ import { KafkitError } from '../../errors.js'
 import { COMPRESSION } from './compression.js'
 import { Delivery } from './delivery.js'
 import { deliveryError, deliveryLog, MAX_BATCH_BYTES } from './delivery-producer.js'
-import { createCluster, createTransactionManager, type EngineCluster, type EngineEosManager } from './engine-internals.js'
-import { toKafkitError } from './errors.js'
+import { abortTransaction, createCluster, createTransactionManager, type EngineCluster, type EngineEosManager } from './engine-internals.js'
+import { fencingShownBy, isFencing, toKafkitError } from './errors.js'
 import { TransactionalIdentity } from './identity.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import type { RecordMetadata, TransportSendOptions, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer, WireTopicMessages } from './types.js'
@@ -27,6 +27,9 @@ interface Engine {
   identity: TransactionalIdentity
   delivery: Delivery
 }
+
+// How long the abort that probes a failed commit for a fencing may take (see #probeAbort).
+const PROBE_TIMEOUT_MS = 5_000
 
 // Right after a commit the coordinator answers the next transaction's first request with
 // CONCURRENT_TRANSACTIONS until its markers are written (milliseconds): retry from 20 ms, as
@@ -149,9 +152,15 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
         try {
           await manager.commit()
         } catch (error) {
+          // A commit that failed without saying fenced may still have met a fencing: a lost request
+          // or answer says nothing, and a coordinator fencing the epoch leaves its lock between the
+          // fence and its abort, where a commit can only fail unexpectedly. An abort of the same
+          // epoch tells (see abortTransaction).
+          const abortFailure = isFencing(error) ? undefined : await this.#probeAbort(engine)
           // The broker may or may not have committed; a new registration of the id settles it.
           await this.reset()
-          throw toKafkitError(error, { ...context, outcome: 'unknown' }, 'Commit transaction')
+          const failure = toKafkitError(error, { ...context, outcome: 'unknown' }, 'Commit transaction')
+          throw fencingShownBy(failure, abortFailure, { transactionalId: this.transactionalId })
         }
       },
       abort: async () => {
@@ -162,6 +171,17 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
           throw toKafkitError(error, context, 'Abort transaction')
         }
       },
+    }
+  }
+
+  /** The error of an abort of the engine's epoch sent past its manager, or undefined when it went through; bounded, it never throws. */
+  async #probeAbort(engine: Engine): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.min(PROBE_TIMEOUT_MS, this.#options.deliveryTimeoutMs))))
+    try {
+      return await Promise.race([abortTransaction(engine.cluster, this.transactionalId, engine.identity.current()).then(() => undefined, (error: unknown) => error), timeout])
+    } finally {
+      clearTimeout(timer)
     }
   }
 
