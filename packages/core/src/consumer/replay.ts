@@ -419,7 +419,9 @@ export class DeadLetterTopic {
    * of its first dead letter, its `target`, all of them in `context.failed`), the batches
    * before it are in the target and the ledger, and running the replay again sends the rest.
    * @throws KafkitError `KAFKIT_PRODUCER_FENCED` (not retriable, `context.topic` the
-   * dead-letter topic) when another replay of the same dead-letter topic took over.
+   * dead-letter topic, `context.transactionalId` the replays' id, the engine's error as
+   * `cause`) when another replay of the same dead-letter topic took over, whichever of the
+   * replay's calls met the fencing first (also a commit whose request or answer was lost).
    * @throws KafkitError `KAFKIT_CONFIG` (not retriable, `context.topic` the name) when the
    * dead-letter topic does not exist, before anything is written (no ledger topic is created).
    */
