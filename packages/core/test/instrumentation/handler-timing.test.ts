@@ -40,9 +40,9 @@ async function histogramAfter(values: string[], handler: MessageHandler<typeof O
   const registry = telemetry.prometheus!.registry as Registry
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'kafkit_handler_duration_seconds')!
   // A histogram's samples carry the name of their series (_bucket, _sum, _count).
-  const values = metric.values as (typeof metric.values[number] & { metricName?: string })[]
+  const samples = metric.values as (typeof metric.values[number] & { metricName?: string })[]
   const sample = (suffix: string, outcome: string, le?: number | string) =>
-    values.find((v) => v.metricName === `kafkit_handler_duration_seconds${suffix}` && v.labels['outcome'] === outcome && (le === undefined || v.labels['le'] === le))?.value ?? 0
+    samples.find((v) => v.metricName === `kafkit_handler_duration_seconds${suffix}` && v.labels['outcome'] === outcome && (le === undefined || v.labels['le'] === le))?.value ?? 0
   return { sample, resolved: batch.resolved }
 }
 
