@@ -204,12 +204,15 @@ export class Telemetry {
     const health = tracker
     const metrics = this.#metrics
     logConsumerEvents(consumer, this.logger, groupId)
-    // Held partitions come from failure events and batch ends only: nothing per handled record.
+    // Held partitions come from failure events, recoveries and batch ends only: nothing per handled record.
     consumer.on('consumer.retry', (e) => {
       metrics.failed(groupId, e.topic, e.errorCode)
       metrics.retried(groupId, e.topic, 'in-place')
       health.retrying(e)
     })
+    // The held record got through: its partition is no longer held, even if its batch never
+    // ends (a rebalance met right after it, then only empty fetches).
+    consumer.on('consumer.recovered', (e) => health.progressed(e.topic, e.partition))
     consumer.on('consumer.retry-topic', (e) => {
       metrics.failed(groupId, e.topic, e.errorCode)
       metrics.retried(groupId, e.topic, 'retry-topic')

@@ -214,8 +214,14 @@ export async function processBatch(batch: WorkBatch, route: Route, ctx: RuntimeC
 /** How this batch's message-handler calls are timed by the runtime; undefined when the wrapper times them. */
 function directTiming(batch: WorkBatch, route: Route, ctx: RuntimeContext): DirectTiming | undefined {
   const timing = ctx.handlerTiming
-  if (timing === undefined || route.handler.kind !== 'message' || ctx.events.listens('consumer.handled') || !timing.direct()) return undefined
-  return { groupId: ctx.groupId, topic: batch.topic, timing, record: timing.recorder(ctx.groupId, batch.topic), startedAt: 0 }
+  if (timing === undefined || route.handler.kind !== 'message' || ctx.events.listens('consumer.handled')) return undefined
+  try {
+    if (!timing.direct()) return undefined
+    return { groupId: ctx.groupId, topic: batch.topic, timing, record: timing.recorder(ctx.groupId, batch.topic), startedAt: 0 }
+  } catch {
+    // Instrumentation that cannot make its recorder must not stop the batch: the wrapper times it.
+    return undefined
+  }
 }
 
 function dueAtOf(record: BatchRecord): number {
@@ -310,7 +316,7 @@ function callTimed(
   try {
     pending = fn(message)
   } catch (error) {
-    direct.timing.failed(direct.groupId, direct.topic, (clock() - startedAt) / 1000, error)
+    timedFailure(direct, startedAt, error)
     return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
   }
   if (pending === undefined || pending === null || typeof (pending as Promise<void>).then !== 'function') return 'timed'
@@ -320,10 +326,19 @@ function callTimed(
       return 'done' as const
     },
     (error: unknown) => {
-      direct.timing.failed(direct.groupId, direct.topic, (clock() - startedAt) / 1000, error)
+      timedFailure(direct, startedAt, error)
       return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
     },
   )
+}
+
+/** Reports a failed call timed by the runtime; a report that throws never turns into the handler's failure. */
+function timedFailure(direct: DirectTiming, startedAt: number, error: unknown): void {
+  try {
+    direct.timing.failed(direct.groupId, direct.topic, (clock() - startedAt) / 1000, error)
+  } catch {
+    // The instrumentation reports its own failures (once); the failure policy gets the handler's error.
+  }
 }
 
 /** {@link handled} for the one record of a message handler's first try, without a list. */
@@ -441,6 +456,7 @@ async function handleDecoded(decoded: Decoded[], route: Route, ctx: RuntimeConte
       const pending = ctx.aroundHandler ? ctx.aroundHandler((decoded[0] as Decoded).raw, decoded.map((d) => d.raw), ctx.groupId, call, undefined) : call()
       // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
       if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') await pending
+      if (attempt > 1) ctx.events.emit('consumer.recovered', { ...ref(ctx, (decoded[0] as Decoded).raw), attempt })
       return handled(decoded, ctx, startedAt, attempt)
     } catch (error) {
       // Shutdown or revocation: leave the records unresolved for the next owner; no DLQ.
@@ -480,7 +496,9 @@ async function decodeHolding(
         if (!(first instanceof Promise)) throw first.failed
         return { message: await first }
       }
-      return { message: await decodeMessage(route.contract, raw, raw, 1, signalFor(route, signal)) }
+      const message = await decodeMessage(route.contract, raw, raw, 1, signalFor(route, signal))
+      if (retry > 1) ctx.events.emit('consumer.recovered', { ...ref(ctx, raw), attempt: retry })
+      return { message }
     } catch (error) {
       const info = describeError(error, stackLimit(route))
       if (isPoisonCode(info.code) || !info.retriable) return { error, info }

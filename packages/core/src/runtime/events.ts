@@ -26,6 +26,12 @@ export interface ConsumerEvents {
    * `errorReason` is the failure's `context.reason` when it gives one (`'credentials'`).
    */
   'consumer.retry': MessageRef & { attempt: number; delayMs: number; errorCode: string; errorMessage: string; errorReason?: string }
+  /**
+   * A message retried in place got through at `attempt` (> 1): its handler succeeded, or its
+   * decode did after a retriable failure. Its partition is no longer held by it. Emitted on the
+   * retry path only, never for a message that succeeded at its first try.
+   */
+  'consumer.recovered': MessageRef & { attempt: number }
   /** A message went to a retry topic, due at `dueAt` (epoch ms). */
   'consumer.retry-topic': MessageRef & { retryTopic: string; dueAt: number; errorCode: string }
   /** A retry topic partition waits for its first message to fall due. */

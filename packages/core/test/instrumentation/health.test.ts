@@ -259,10 +259,42 @@ describe('held partitions through a consumer\'s events', () => {
     expect(reasons).toEqual(new Set(['credentials']))
     expect(handled).toEqual(['a', 'b'])
     expect(sender.attempts).toEqual([])
-    // Handled, but the batch has not ended: still held until the engine says so.
-    expect(telemetry.health({ maxPartitionHoldMs: 0 }).consumers[0]?.heldPartitions).toHaveLength(1)
+    // The held record decoded and was handled: no longer held, before its batch ends.
+    expect(telemetry.health({ maxPartitionHoldMs: 0 })).toMatchObject({ live: true, ready: true, problems: [], consumers: [{ heldPartitions: [] }] })
     engine.emit('batch-end', { topic: 'orders', partition: 0, size: 2, lag: 0 })
     expect(telemetry.health({ maxPartitionHoldMs: 0 })).toMatchObject({ live: true, ready: true, problems: [], consumers: [{ heldPartitions: [] }] })
+    await consumer.stop()
+  })
+
+  test('a handler retried in place: the hold ends when its record gets through, not when the batch ends (a batch that never ends, a slow rest of the batch)', async () => {
+    const { Telemetry } = await import('../../src/instrumentation/telemetry.js')
+    const { createDefaultLogger } = await import('../../src/logging/logger.js')
+    const { KafkitConsumer } = await import('../../src/consumer/consumer.js')
+    const { defineTopic } = await import('../../src/contract.js')
+    const { string } = await import('../../src/serdes/string.js')
+    const { consumerDeps, FakeBatch, FakeEngine, FakeSender, records } = await import('../runtime/fake-engine.js')
+    const telemetry = new Telemetry('c1', createDefaultLogger('silent'), { metrics: { prometheus: false }, tracing: false })
+    const engine = new FakeEngine()
+    let failures = 0
+    const heldWhileHandling: Record<string, number> = {}
+    const consumer = telemetry.consumer(consumerDeps(engine, new FakeSender()), (deps) =>
+      new KafkitConsumer(deps, { groupId: 'g1', shutdown: false, retry: { attempts: 5, backoff: { initialMs: 1, maxMs: 1 } } }).handle(defineTopic({ name: 'orders', value: string() }), (m) => {
+        if (m.value === 'a' && failures < 2) {
+          failures++
+          throw new Error('db down')
+        }
+        heldWhileHandling[m.value] = telemetry.health({ maxPartitionHoldMs: 0 }).consumers[0]?.heldPartitions.length ?? -1
+      }),
+    )
+    await consumer.start()
+    engine.emit('connect')
+    engine.emit('group-join', { memberId: 'm1', isLeader: true, assignment: { orders: [0] } })
+    await engine.eachBatch!(new FakeBatch('orders', records('orders', ['a', 'b', 'c'])))
+    // 'a' is handled at its third try, while still held; 'b' and 'c' see nothing held.
+    expect(failures).toBe(2)
+    expect(heldWhileHandling).toEqual({ a: 1, b: 0, c: 0 })
+    // No batch end was emitted: the recovery alone ended the hold.
+    expect(telemetry.health({ maxPartitionHoldMs: 0 })).toMatchObject({ ready: true, consumers: [{ heldPartitions: [] }] })
     await consumer.stop()
   })
 })
