@@ -70,7 +70,12 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
       await cluster.connect()
       const manager = createTransactionManager(client, cluster, { transactionalId: this.transactionalId, transactionTimeoutMs: this.#options.transactionTimeoutMs })
       // Registers the id now: an older instance is fenced, and what it left open is finished, before we consume anything.
-      await manager.initProducerId()
+      // The coordinator answers CONCURRENT_TRANSACTIONS until the previous holder's markers are
+      // written, which takes as long as a partition leader of its transaction is away: kafkajs'
+      // retries (about 9 s) give up long before that, so this waits as long as this producer's
+      // writes may (the budget Delivery gets below; a replay's is its timeoutMs), or until disconnect().
+      const register = () => (this.#closed ? Promise.reject(new KafkitError('KAFKIT_ABORTED', `transactional producer ${this.transactionalId} is disconnected`)) : manager.initProducerId())
+      await retryCoordinator(register, Date.now() + Math.min(this.#options.deliveryTimeoutMs, this.#options.transactionTimeoutMs))
       const identity = new TransactionalIdentity({ producerId: manager.getProducerId(), epoch: manager.getProducerEpoch() })
       const delivery = new Delivery({
         cluster,
@@ -206,16 +211,34 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
   }
 }
 
-/** Runs a coordinator request again on the errors that mean "not yet" or "ask elsewhere", until `deadline`. */
+/**
+ * Runs a coordinator request again on the errors that mean "not yet" or "ask elsewhere", until
+ * `deadline` (checked between attempts: one attempt is kafkajs' own retries of the request).
+ */
 async function retryCoordinator<T>(request: () => Promise<T>, deadline: number): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await request()
     } catch (error) {
-      const type = (error as { type?: string }).type ?? ''
       const wait = Math.min(1000, 20 * 2 ** attempt)
-      if (!COORDINATOR_RETRIABLE.has(type) || Date.now() + wait >= deadline) throw error
+      if (!coordinatorRetriable(error) || Date.now() + wait >= deadline) throw error
       await new Promise((resolve) => setTimeout(resolve, wait))
     }
   }
+}
+
+/**
+ * Whether a {@link COORDINATOR_RETRIABLE} error is anywhere in the cause chain: once kafkajs'
+ * retries give up, its wrapper (KafkaJSNumberOfRetriesExceeded) has no `type` and keeps the
+ * protocol error in `cause` (`originalError` elsewhere). A fencing never is, wherever it is.
+ */
+function coordinatorRetriable(error: unknown): boolean {
+  if (isFencing(error)) return false
+  let link = error
+  for (let depth = 0; depth < 10 && typeof link === 'object' && link !== null; depth++) {
+    const { type, cause, originalError } = link as { type?: unknown; cause?: unknown; originalError?: unknown }
+    if (typeof type === 'string' && COORDINATOR_RETRIABLE.has(type)) return true
+    link = cause ?? originalError
+  }
+  return false
 }
