@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Kafka, logLevel, type IHeaders } from 'kafkajs'
 import { inject } from 'vitest'
 import { uniqueName } from '@kafkit/testkit'
@@ -80,4 +82,26 @@ export async function endOffset(topic: string): Promise<number> {
   } finally {
     await admin.disconnect()
   }
+}
+
+/**
+ * An HTTP front to the real registry at `upstream`, as a gateway or a failing load balancer
+ * before it is: each request is first offered to `answer`, which answers it itself (and says
+ * true) or leaves it to be passed through to the registry. Close `server` when done.
+ */
+export async function registryFront(upstream: string, answer: (req: IncomingMessage, res: ServerResponse) => boolean): Promise<{ url: string; server: Server }> {
+  const base = new URL(upstream)
+  const server = createServer(async (req, res) => {
+    if (answer(req, res)) return
+    try {
+      const passed = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
+      const body = Buffer.from(await passed.arrayBuffer())
+      res.writeHead(passed.status, { 'content-type': passed.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length) }).end(body)
+    } catch {
+      res.writeHead(502).end()
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}${base.pathname}`, server }
 }

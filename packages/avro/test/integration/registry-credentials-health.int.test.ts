@@ -1,11 +1,10 @@
 // Contract: a consumer whose schema registry refuses its credentials (HTTP 401) shows the partition it holds in kafka.health() and on the ops server: /readyz answers 503 with the topic, partition, offset, KAFKIT_REGISTRY, reason 'credentials', since and attempts, while /livez stays 200 though no fetch completes; once the registry accepts the credentials again the hold clears, /readyz answers 200, and each record is handled once, none dead-lettered.
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
 import { afterEach, expect, test } from 'vitest'
 import { defineTopic, type HealthReport, Kafkit, startOpsServer, string } from '@kafkit/core'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { avro, SchemaRegistry } from '../../src/index.js'
-import { cluster, createTopic, endOffset, produceRaw } from './kafka-helpers.js'
+import { cluster, createTopic, endOffset, produceRaw, registryFront } from './kafka-helpers.js'
 
 const schema = { type: 'record', name: 'Reading', namespace: 'com.kafkit.it.credhealth', fields: [{ name: 'sensor', type: 'string' }, { name: 'celsius', type: 'double' }] } as const
 const USER = 'orders-service'
@@ -24,26 +23,16 @@ afterEach(async () => {
  * own answer shape), the rest is passed through. It starts out accepting another password.
  */
 async function authFront(upstream: string): Promise<{ url: string; refused: () => number; accept: (password: string) => void }> {
-  const base = new URL(upstream)
   let accepted = basic('rotated-elsewhere')
   let refused = 0
-  front = createServer(async (req, res) => {
-    if (req.headers.authorization !== accepted) {
-      refused++
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error_code":40101,"message":"Unauthorized"}')
-      return
-    }
-    try {
-      const answer = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
-      const body = Buffer.from(await answer.arrayBuffer())
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length) }).end(body)
-    } catch {
-      res.writeHead(502).end()
-    }
+  const made = await registryFront(upstream, (req, res) => {
+    if (req.headers.authorization === accepted) return false
+    refused++
+    res.writeHead(401, { 'content-type': 'application/json' }).end('{"error_code":40101,"message":"Unauthorized"}')
+    return true
   })
-  await new Promise<void>((resolve) => front!.listen(0, '127.0.0.1', resolve))
-  const { port } = front.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}${base.pathname}`, refused: () => refused, accept: (password) => void (accepted = basic(password)) }
+  front = made.server
+  return { url: made.url, refused: () => refused, accept: (password) => void (accepted = basic(password)) }
 }
 
 async function probe(url: string): Promise<{ status: number; report: HealthReport }> {

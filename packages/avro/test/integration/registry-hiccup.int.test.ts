@@ -5,7 +5,7 @@ import { afterEach, expect, test } from 'vitest'
 import { defineTopic, Kafkit, string } from '@kafkit/core'
 import { uniqueName, waitFor } from '@kafkit/testkit'
 import { avro, SchemaRegistry } from '../../src/index.js'
-import { cluster, createTopic, endOffset, produceRaw } from './kafka-helpers.js'
+import { cluster, createTopic, endOffset, produceRaw, registryFront } from './kafka-helpers.js'
 
 const schema = { type: 'record', name: 'Reading', namespace: 'com.kafkit.it', fields: [{ name: 'sensor', type: 'string' }, { name: 'celsius', type: 'double' }] } as const
 
@@ -77,26 +77,16 @@ test('a registry answer cut off mid-body delays the record; it is decoded again 
 
 /** An HTTP proxy to the real registry that answers 503 to every `/schemas/ids/` request while `down`. */
 async function outageProxy(upstream: string): Promise<{ url: string; refused: () => number; restore: () => void }> {
-  const base = new URL(upstream)
   let down = true
   let refused = 0
-  proxy = createServer(async (req, res) => {
-    if (down && req.url?.includes('/schemas/ids/')) {
-      refused++
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{"error_code":50301,"message":"registry unavailable"}')
-      return
-    }
-    try {
-      const answer = await fetch(`${base.origin}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*' } })
-      const body = Buffer.from(await answer.arrayBuffer())
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json', 'content-length': String(body.length) }).end(body)
-    } catch {
-      res.writeHead(502).end()
-    }
+  const made = await registryFront(upstream, (req, res) => {
+    if (!down || !req.url?.includes('/schemas/ids/')) return false
+    refused++
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"error_code":50301,"message":"registry unavailable"}')
+    return true
   })
-  await new Promise<void>((resolve) => proxy!.listen(0, '127.0.0.1', resolve))
-  const { port } = proxy.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}${base.pathname}`, refused: () => refused, restore: () => void (down = false) }
+  proxy = made.server
+  return { url: made.url, refused: () => refused, restore: () => void (down = false) }
 }
 
 test('a registry outage longer than retry.attempts holds the partition: nothing is handled or dead-lettered until the registry answers, then each record is handled once', async () => {

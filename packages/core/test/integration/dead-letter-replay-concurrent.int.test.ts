@@ -3,8 +3,8 @@ import { uniqueName, waitFor } from '@kafkit/testkit'
 import { afterAll, describe, expect, inject, it } from 'vitest'
 import { isKafkitError, type KafkitError } from '../../src/errors.js'
 import { Kafkit } from '../../src/index.js'
-import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { useHarness } from './consumer-harness.js'
+import { deadLetterMessages } from './dead-letters.js'
 import { readCommitted } from './transaction-helpers.js'
 
 const { brokers } = inject('kafka')
@@ -20,17 +20,7 @@ const PARTITIONS = 2
 async function deadLetters(source: string, dlq: string, count: number) {
   await h.createTopic(source, PARTITIONS)
   await h.createTopic(dlq, PARTITIONS)
-  const now = Date.now()
-  await h.producer.send({
-    topic: dlq,
-    acks: -1,
-    messages: Array.from({ length: count }, (_, i) => ({
-      key: `k${i}`,
-      value: `payload ${i}`,
-      partition: i % PARTITIONS,
-      headers: { [KafkitHeaders.originalTopic]: source, [KafkitHeaders.originalPartition]: String(i % PARTITIONS), [KafkitHeaders.originalOffset]: String(i), [KafkitHeaders.originalGroup]: 'g', [KafkitHeaders.attempts]: '1', [KafkitHeaders.errorCode]: 'KAFKIT_HANDLER', [KafkitHeaders.failedAt]: String(now) },
-    })),
-  })
+  await h.producer.send({ topic: dlq, acks: -1, messages: deadLetterMessages(source, count, PARTITIONS) })
 }
 
 /** Every dead letter (its value, `payload <i>`) a read_committed reader finds in `target`, with how often. */

@@ -4,8 +4,8 @@ import kafkajs from 'kafkajs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { replayTransactionalIdOf } from '../../src/consumer/replay.js'
 import { defineTopic, isKafkitError, Kafkit, type KafkitError, string } from '../../src/index.js'
-import { KafkitHeaders } from '../../src/runtime/headers.js'
 import { ApiKey, type KafkaProxy, proxyBroker } from './kafka-proxy.js'
+import { deadLetterMessages } from './dead-letters.js'
 import { groupCaughtUp, readCommitted } from './transaction-helpers.js'
 
 let cluster: KafkaCluster
@@ -43,18 +43,8 @@ async function deadLetters(source: string, dlq: string, count: number): Promise<
   }
   const producer = raw().producer()
   await producer.connect()
-  const now = Date.now()
   try {
-    await producer.send({
-      topic: dlq,
-      acks: -1,
-      messages: Array.from({ length: count }, (_, i) => ({
-        key: `k${i}`,
-        value: `payload ${i}`,
-        partition: i % PARTITIONS,
-        headers: { [KafkitHeaders.originalTopic]: source, [KafkitHeaders.originalPartition]: String(i % PARTITIONS), [KafkitHeaders.originalOffset]: String(i), [KafkitHeaders.originalGroup]: 'g', [KafkitHeaders.attempts]: '1', [KafkitHeaders.errorCode]: 'KAFKIT_HANDLER', [KafkitHeaders.failedAt]: String(now) },
-      })),
-    })
+    await producer.send({ topic: dlq, acks: -1, messages: deadLetterMessages(source, count, PARTITIONS) })
   } finally {
     await producer.disconnect()
   }
