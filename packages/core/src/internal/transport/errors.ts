@@ -38,22 +38,40 @@ const FENCING_CODES = new Set(FENCING_ERRORS.values())
  * @internal
  */
 export function isFencing(error: unknown): boolean {
+  return someLink(error, (link) => {
+    if (isKafkitError(link)) return link.code === 'KAFKIT_PRODUCER_FENCED' || link.context.fenced === true || (typeof link.context.kafkaError === 'string' && FENCING_ERRORS.has(link.context.kafkaError))
+    // kafkajs names a code it does not know KAFKAJS_UNKNOWN_ERROR_CODE; kafkit's own answers keep the code.
+    const engine = link as EngineErrorLike
+    return (engine.type !== undefined && FENCING_ERRORS.has(engine.type)) || (typeof engine.code === 'number' && FENCING_CODES.has(engine.code))
+  })
+}
+
+/**
+ * Whether a protocol error named in `types` is anywhere in `error`'s chain: once kafkajs'
+ * retries give up, its wrapper (KafkaJSNumberOfRetriesExceeded) has no `type` of its own and
+ * keeps the protocol error in `cause`.
+ * @internal
+ */
+export function hasEngineErrorType(error: unknown, types: ReadonlySet<string>): boolean {
+  return someLink(error, (link) => {
+    const type = isKafkitError(link) ? undefined : (link as EngineErrorLike).type
+    return type !== undefined && types.has(type)
+  })
+}
+
+/**
+ * Whether `test` holds for `error` or a link of its chain: its `cause` or `originalError`
+ * (kafkajs' wrappers), or a part of an aggregate (`errors`), at most ten links deep.
+ */
+function someLink(error: unknown, test: (link: object) => boolean): boolean {
   const seen = new Set<unknown>()
   const visit = (link: unknown, depth: number): boolean => {
     if (typeof link !== 'object' || link === null || depth > 10 || seen.has(link)) return false
     seen.add(link)
-    if (isKafkitError(link)) {
-      if (link.code === 'KAFKIT_PRODUCER_FENCED' || link.context.fenced === true) return true
-      if (typeof link.context.kafkaError === 'string' && FENCING_ERRORS.has(link.context.kafkaError)) return true
-    } else {
-      const engine = link as EngineErrorLike
-      if (engine.type !== undefined && FENCING_ERRORS.has(engine.type)) return true
-      // kafkajs names a code it does not know KAFKAJS_UNKNOWN_ERROR_CODE; kafkit's own answers keep the code.
-      if (typeof engine.code === 'number' && FENCING_CODES.has(engine.code)) return true
-      if (Array.isArray(engine.errors) && engine.errors.some((part) => visit(part, depth + 1))) return true
-    }
-    const next = (link as EngineErrorLike).cause ?? (link as EngineErrorLike).originalError
-    return visit(next, depth + 1)
+    const engine = link as EngineErrorLike
+    if (test(engine)) return true
+    if (!isKafkitError(link) && Array.isArray(engine.errors) && engine.errors.some((part) => visit(part, depth + 1))) return true
+    return visit(engine.cause ?? engine.originalError, depth + 1)
   }
   return visit(error, 0)
 }

@@ -1,4 +1,5 @@
 import { KafkitError } from '../../errors.js'
+import { hasEngineErrorType } from './errors.js'
 
 /** The protocol error a broker answers for a topic the principal may not use. */
 export const TOPIC_AUTHORIZATION_FAILED = 'TOPIC_AUTHORIZATION_FAILED'
@@ -37,11 +38,9 @@ export function topicAuthorizationError(topics: readonly string[], by: RefusedBy
   )
 }
 
+const REFUSED = new Set([TOPIC_AUTHORIZATION_FAILED])
+
 /** Whether `error` (an engine error, or one wrapping it) is a topic authorization refusal. */
 export function isTopicAuthorizationFailure(error: unknown): boolean {
-  for (let link = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; typeof link === 'object' && link !== null && depth < 10; depth++) {
-    if (link.type === TOPIC_AUTHORIZATION_FAILED) return true
-    link = (link.cause ?? link.originalError) as typeof link
-  }
-  return false
+  return hasEngineErrorType(error, REFUSED)
 }

@@ -3,7 +3,8 @@ import { COMPRESSION } from './compression.js'
 import { Delivery } from './delivery.js'
 import { deliveryError, deliveryLog, MAX_BATCH_BYTES } from './delivery-producer.js'
 import { abortTransaction, createCluster, createTransactionManager, type EngineCluster, type EngineEosManager } from './engine-internals.js'
-import { fencingShownBy, isFencing, toKafkitError } from './errors.js'
+import { bounded } from '../bounded.js'
+import { fencingShownBy, hasEngineErrorType, isFencing, toKafkitError } from './errors.js'
 import { TransactionalIdentity } from './identity.js'
 import type { KafkajsTransport } from './kafkajs.js'
 import type { RecordMetadata, TransportSendOptions, TransportTransaction, TransportTransactionalOptions, TransportTransactionalProducer, WireTopicMessages } from './types.js'
@@ -181,13 +182,12 @@ class KafkajsTransactionalProducer implements TransportTransactionalProducer {
 
   /** The error of an abort of the engine's epoch sent past its manager, or undefined when it went through; bounded, it never throws. */
   async #probeAbort(engine: Engine): Promise<unknown> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.min(PROBE_TIMEOUT_MS, this.#options.deliveryTimeoutMs))))
-    try {
-      return await Promise.race([abortTransaction(engine.cluster, this.transactionalId, engine.identity.current()).then(() => undefined, (error: unknown) => error), timeout])
-    } finally {
-      clearTimeout(timer)
-    }
+    // A probe that timed out says nothing of a fencing: its timeout error is no fencing either.
+    const probe = abortTransaction(engine.cluster, this.transactionalId, engine.identity.current())
+    return bounded(probe, Math.min(PROBE_TIMEOUT_MS, this.#options.deliveryTimeoutMs), `abort of ${this.transactionalId}'s epoch`).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
   }
 
   async #abortQuietly(engine: Engine): Promise<void> {
@@ -233,12 +233,5 @@ async function retryCoordinator<T>(request: () => Promise<T>, deadline: number):
  * protocol error in `cause` (`originalError` elsewhere). A fencing never is, wherever it is.
  */
 function coordinatorRetriable(error: unknown): boolean {
-  if (isFencing(error)) return false
-  let link = error
-  for (let depth = 0; depth < 10 && typeof link === 'object' && link !== null; depth++) {
-    const { type, cause, originalError } = link as { type?: unknown; cause?: unknown; originalError?: unknown }
-    if (typeof type === 'string' && COORDINATOR_RETRIABLE.has(type)) return true
-    link = cause ?? originalError
-  }
-  return false
+  return !isFencing(error) && hasEngineErrorType(error, COORDINATOR_RETRIABLE)
 }
