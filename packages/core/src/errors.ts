@@ -28,7 +28,10 @@ export const KafkitErrorCodes = [
   'KAFKIT_TOPIC_DRIFT',
   /**
    * Authentication or authorization failed: wrong SASL credentials or mechanism, a broker
-   * certificate the client does not trust, a missing ACL. Never retriable.
+   * certificate the client does not trust, a missing ACL. Never retriable. A write refused
+   * for a missing ACL (a topic the principal may not write, or no producer id because it may
+   * write no topic) says `context.reason: 'authorization'`: a consumer's retry or dead-letter
+   * write so refused holds its partition until the ACL is back instead of stopping it.
    */
   'KAFKIT_AUTH',
   /** The broker or the client engine failed; `cause` holds the engine error. */

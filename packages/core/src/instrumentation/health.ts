@@ -55,12 +55,13 @@ export interface HealthOptions {
    */
   maxPollIntervalMs?: number
   /**
-   * A partition held this long by the retries of one record is listed in the
-   * consumer's `heldPartitions` and makes the client not ready: a handler retried in place, or
-   * a decode the schema registry keeps failing (unreachable, 5xx, or refusing kafkit's
-   * credentials, `reason: 'credentials'`). The instance cannot do its work, but it stays live:
-   * a restart fixes no credentials and brings no registry back, and a partition held while
-   * the runtime keeps trying is not counted as a poll that stopped. It clears once the
+   * A partition held this long by the retries of one record is listed in the consumer's
+   * `heldPartitions` and makes the client not ready: a handler retried in place, a decode the
+   * schema registry keeps failing (unreachable, 5xx, or refusing kafkit's credentials,
+   * `reason: 'credentials'`), or a retry or dead-letter write the broker refuses for a missing
+   * ACL (`reason: 'authorization'`) or cannot take yet. The instance cannot do its work, but
+   * it stays live: a restart fixes no credentials, grants no ACL and brings no registry back,
+   * and a partition held while the runtime keeps trying is not counted as a poll that stopped. It clears once the
    * partition moves on. Keep it above the longest in-place retry run you expect (with the
    * default backoff, 3 attempts take under 2 s). `Infinity`: never report one.
    * @default 60_000
@@ -154,6 +155,13 @@ export class ConsumerHealthTracker {
   }
 }
 
+/** What holds a partition, by {@link HeldPartition.reason}, as a problem sentence says it. */
+const HOLD_CAUSE: Record<HeldPartition['reason'], string> = {
+  credentials: 'the schema registry refuses its credentials',
+  authorization: 'the broker refuses its principal an ACL (a retry or dead-letter write, most often: the error names the topic and the ACL)',
+  other: 'a retriable failure',
+}
+
 /**
  * Judges consumers' snapshots. Not ready while starting, rebalancing, restarting, stopping or
  * disconnected, while a partition is held by retries for `maxPartitionHoldMs` or longer, or
@@ -183,7 +191,7 @@ export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions 
     if (c.state !== 'crashed' && c.state !== 'stopped') {
       for (const h of held) {
         ready = false
-        problems.push(`${who} holds ${h.topic}[${h.partition}] at offset ${h.offset} for ${h.heldMs} ms (limit ${maxPartitionHoldMs} ms) after ${h.attempts} failed attempt${h.attempts === 1 ? '' : 's'}: ${h.reason === 'credentials' ? 'the schema registry refuses its credentials' : 'a retriable failure'} (${h.errorCode}: ${h.errorMessage})`)
+        problems.push(`${who} holds ${h.topic}[${h.partition}] at offset ${h.offset} for ${h.heldMs} ms (limit ${maxPartitionHoldMs} ms) after ${h.attempts} failed attempt${h.attempts === 1 ? '' : 's'}: ${HOLD_CAUSE[h.reason]} (${h.errorCode}: ${h.errorMessage})`)
       }
     }
     if (c.state !== 'running') {

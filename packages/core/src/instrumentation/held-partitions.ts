@@ -10,10 +10,14 @@ export interface HeldPartition {
   errorMessage: string
   /**
    * `credentials` when the schema registry refuses kafkit's credentials (HTTP 401/403): a
-   * configuration change fixes it, waiting does not. `other` for any other retriable failure
-   * (the registry unreachable or answering 5xx, a handler retried in place).
+   * configuration change fixes it, waiting does not. `authorization` for a missing ACL
+   * (`KAFKIT_AUTH`, `context.reason: 'authorization'`), most often the broker refusing the
+   * consumer's principal WRITE on the record's retry or dead-letter topic: the record waits
+   * for its parking until an operator grants it. `other`
+   * for any other retriable failure (the registry unreachable or answering 5xx, a handler
+   * retried in place, a retry or dead-letter write the cluster cannot take yet).
    */
-  reason: 'credentials' | 'other'
+  reason: 'credentials' | 'authorization' | 'other'
   /** When the first failure of this record was reported, ISO time. */
   since: string
   /** Milliseconds since {@link since}. */
@@ -24,7 +28,7 @@ export interface HeldPartition {
   lastAttemptAgeMs: number
 }
 
-/** What a `consumer.retry` event says about the hold. */
+/** What a `consumer.retry` event (or a `consumer.write-failed` one, of its held record) says about the hold. */
 export interface RetryReport {
   topic: string
   partition: number
@@ -46,8 +50,9 @@ interface Hold {
 
 /**
  * The partitions of one consumer that retries hold, from the runtime's failure events only:
- * a `consumer.retry` starts or extends a hold (a retry of another offset of the partition
- * means the held one was passed: a new hold starts). Progress ends it: the partition's batch
+ * a `consumer.retry` (a handler or decode retried) or a `consumer.write-failed` (a retry or
+ * dead-letter write tried again) starts or extends a hold (a retry of another offset of the
+ * partition means the held one was passed: a new hold starts). Progress ends it: the partition's batch
  * ended, or its record was parked or dropped. Nothing here runs per handled record; the end of
  * a batch costs one size check while nothing is held.
  * @internal
@@ -64,7 +69,7 @@ export class HeldPartitions {
     let byPartition = this.#holds.get(e.topic)
     if (byPartition === undefined) this.#holds.set(e.topic, (byPartition = new Map()))
     const hold = byPartition.get(e.partition)
-    const reason = e.errorReason === 'credentials' ? 'credentials' : 'other'
+    const reason = e.errorReason === 'credentials' || e.errorReason === 'authorization' ? e.errorReason : 'other'
     if (hold !== undefined && hold.offset === e.offset) {
       hold.attempts++
       hold.lastAttemptAt = now

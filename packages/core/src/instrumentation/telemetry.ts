@@ -210,6 +210,9 @@ export class Telemetry {
       metrics.retried(groupId, e.topic, 'in-place')
       health.retrying(e)
     })
+    // A retry or dead-letter write tried again holds the partition of the record it parks
+    // (a refused ACL, a cluster that cannot take it yet); the write's success ends it below.
+    consumer.on('consumer.write-failed', (e) => health.retrying({ ...e.held, errorCode: e.errorCode, errorMessage: `write to ${e.topic}: ${e.errorMessage}`, errorReason: e.errorReason }))
     // The held record got through: its partition is no longer held, even if its batch never
     // ends (a rebalance met right after it, then only empty fetches).
     consumer.on('consumer.recovered', (e) => health.progressed(e.topic, e.partition))

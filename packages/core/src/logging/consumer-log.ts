@@ -43,7 +43,8 @@ export function logConsumerEvents(consumer: ConsumerEventSource, logger: KafkitL
     consumer.on('consumer.poison', (e) => at(e).error({ errorCode: e.errorCode, errorMessage: e.errorMessage }, 'message does not decode (poison)')),
     consumer.on('dlq.dispatched', (e) => at(e).error({ dlqTopic: e.dlqTopic, errorCode: e.errorCode, attempts: e.attempts }, `message dead-lettered to ${e.dlqTopic}`)),
     consumer.on('consumer.dropped', (e) => at(e).error({ errorCode: e.errorCode, errorMessage: e.errorMessage }, 'message failed and was dropped (no dead-letter topic)')),
-    consumer.on('consumer.write-failed', (e) => log.warn({ topic: e.topic, retryInMs: e.retryInMs, ...errorFields(e.error) }, `write to ${e.topic} failed; retrying in ${e.retryInMs} ms`)),
+    // At the record whose partition the write holds; `target` is the retry or dead-letter topic.
+    consumer.on('consumer.write-failed', (e) => at(e.held).warn({ target: e.topic, retryInMs: e.retryInMs, ...errorFields(e.error) }, `write to ${e.topic} failed; retrying in ${e.retryInMs} ms`)),
   ]
   return () => {
     for (const unsubscribe of off) unsubscribe()

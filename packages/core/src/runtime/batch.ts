@@ -530,7 +530,7 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
     case 'retry-topic': {
       const now = ctx.now()
       const records = raws.map((record) => buildRetryRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, decision.delayMs))
-      if (!(await sendDurably(records, raws, ctx, signal))) return 'aborted'
+      if (!(await sendDurably(records, raws, route, ctx, signal))) return 'aborted'
       for (const raw of raws) ctx.events.emit('consumer.retry-topic', { ...ref(ctx, raw), retryTopic: decision.topic, dueAt: now + decision.delayMs, errorCode: info.code })
       return 'done'
     }
@@ -538,7 +538,7 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
       const mode = route.settings.deadLetter ? route.settings.deadLetter.headers : 'kafkit'
       const now = ctx.now()
       const records = raws.map((record) => buildDeadLetterRecord({ record, topic: decision.topic, groupId: ctx.groupId, attempt, error: info, now }, mode))
-      if (!(await sendDurably(records, raws, ctx, signal))) return 'aborted'
+      if (!(await sendDurably(records, raws, route, ctx, signal))) return 'aborted'
       for (const raw of raws) ctx.events.emit('dlq.dispatched', { ...ref(ctx, raw), dlqTopic: decision.topic, errorCode: info.code, attempts: attempt })
       return 'done'
     }
@@ -552,26 +552,59 @@ async function applyDecision(decision: FailureDecision, raws: RawRecord[], attem
  * Writes until the broker acknowledges. A dead-letter or retry write that fails for a
  * retriable reason holds its partition (the offset must not move past a message that is
  * nowhere safe) and is tried again with backoff until it succeeds or the work is aborted.
- * A write the broker refuses for good (not retriable: the record is too large, a missing
- * ACL) is tried once more without the diagnostic extras (stack trace, long message), the
- * usual reason for "too large"; when that fails too, looping would hold the partition
- * forever in silence, so the consumer fails visibly instead (`ctx.fail`).
- * @returns whether the write was acknowledged (false: aborted or failed, leave the records unresolved)
+ * A write refused because the principal may not write the target topic (a missing ACL,
+ * `context.reason: 'authorization'`) holds it the same way, tried again with the route's
+ * backoff: an ACL comes back by an operator's hand (a rolling ACL change, ACLs re-created),
+ * no smaller record changes the answer, and stopping would leave every partition behind it.
+ * The handler is not called again: its verdict stands, only its record's parking waits.
+ * Any other write the broker refuses for good (not retriable: the record is too large) is
+ * tried once more without the diagnostic extras (stack trace, long message), the usual
+ * reason for "too large"; when that fails too, looping would hold the partition forever in
+ * silence, so the consumer fails visibly instead (`ctx.fail`).
+ * @returns whether the write was acknowledged (false: aborted, stopping or failed; leave the records unresolved)
  */
-async function sendDurably(records: OutgoingRecord[], sources: RawRecord[], ctx: RuntimeContext, signal: AbortSignal): Promise<boolean> {
+async function sendDurably(records: OutgoingRecord[], sources: RawRecord[], route: Route, ctx: RuntimeContext, signal: AbortSignal): Promise<boolean> {
+  const first = sources[0] as RawRecord
+  const held = { topic: first.topic, partition: first.partition, offset: first.offset }
   let stripped = false
+  let refusals = 0
   for (let delayMs = 500; ; ) {
     try {
       await ctx.sink.send(records)
       return true
     } catch (error) {
-      const fatal = isKafkitError(error) && !error.retriable
+      const kafkit = isKafkitError(error) ? error : undefined
+      const reason = typeof kafkit?.context['reason'] === 'string' ? kafkit.context['reason'] : undefined
+      const failed = (retryInMs: number) =>
+        ctx.events.emit('consumer.write-failed', {
+          groupId: ctx.groupId,
+          topic: records[0]?.topic ?? '',
+          error,
+          retryInMs,
+          held,
+          errorCode: kafkit?.code ?? 'KAFKIT_KAFKA',
+          errorMessage: error instanceof Error ? error.message : String(error),
+          errorReason: reason,
+        })
+      if (kafkit?.code === 'KAFKIT_AUTH' && reason === 'authorization') {
+        const retryInMs = backoffDelayMs(++refusals, route.settings.retry.backoff)
+        failed(retryInMs)
+        // A stop ends the hold (at the latest after this wait): the record stays uncommitted for whoever reads the partition next.
+        if (ctx.isStopping()) return false
+        try {
+          await sleep(retryInMs, signal)
+        } catch {
+          return false
+        }
+        if (ctx.isStopping()) return false
+        continue
+      }
+      const fatal = kafkit !== undefined && !kafkit.retriable
       if (fatal && stripped) {
-        ctx.fail(unwritable(error, records, sources, ctx.groupId))
+        ctx.fail(unwritable(kafkit, records, sources, ctx.groupId))
         return false
       }
-      const retryInMs = fatal ? 0 : delayMs
-      ctx.events.emit('consumer.write-failed', { groupId: ctx.groupId, topic: records[0]?.topic ?? '', error, retryInMs })
+      failed(fatal ? 0 : delayMs)
       if (fatal) {
         records = records.map(withoutExtras)
         stripped = true
@@ -594,7 +627,7 @@ function unwritable(error: KafkitError, records: OutgoingRecord[], sources: RawR
   const where = `${first.topic}[${first.partition}]@${first.offset}${sources.length > 1 ? ` (and ${sources.length - 1} more)` : ''}`
   return new KafkitError(
     error.code,
-    `consumer ${groupId} cannot write ${where} to ${target}, also without diagnostic headers: ${error.message}. The record cannot be skipped (at least once), so the consumer stops`,
+    `consumer ${groupId} cannot write ${where} to ${target}, also without diagnostic headers: ${error.message.replace(/\.$/, '')}. The record cannot be skipped (at least once), so the consumer stops`,
     { cause: error, retriable: false, context: { groupId, topic: first.topic, partition: first.partition, offset: first.offset, target } },
   )
 }

@@ -13,7 +13,7 @@ export interface ErrorInfo {
   retriable: boolean
   /** The class name of `cause`, when there is one. */
   causeClassName?: string
-  /** A `KafkitError`'s `context.reason`, when it gives one (`'credentials'`: the schema registry refuses kafkit's credentials). */
+  /** A `KafkitError`'s `context.reason`, when it gives one (`'credentials'`: the schema registry refuses kafkit's credentials; `'authorization'`: a missing ACL). */
   reason?: string
 }
 

@@ -42,8 +42,24 @@ export interface ConsumerEvents {
   'consumer.poison': MessageRef & { errorCode: string; errorMessage: string }
   /** A failed message was given up (no dead-letter topic configured). */
   'consumer.dropped': MessageRef & { errorCode: string; errorMessage: string }
-  /** A retry-topic or dead-letter write failed; it is tried again (`retryInMs` 0: once more without diagnostic extras), holding the partition. */
-  'consumer.write-failed': { groupId: string; topic: string; error: unknown; retryInMs: number }
+  /**
+   * A write to retry or dead-letter topic `topic` failed; it is tried again after `retryInMs`
+   * (0: at once, without diagnostic extras), holding the partition of `held`, the record it
+   * parks (a batch handler's: the first of its run). `errorReason` is the failure's
+   * `context.reason` when it gives one: `'authorization'` when the broker refuses the
+   * principal WRITE on `topic` (a missing ACL), tried again with the route's backoff until
+   * the ACL is back.
+   */
+  'consumer.write-failed': {
+    groupId: string
+    topic: string
+    error: unknown
+    retryInMs: number
+    held: { topic: string; partition: number; offset: string }
+    errorCode: string
+    errorMessage: string
+    errorReason?: string | undefined
+  }
   /**
    * This member's group is changing: the group rebalances (a member joined or left, the
    * subscription changed), or this member lost its membership (evicted after missing the

@@ -119,7 +119,7 @@ describe('dead-letter and retry-topic writes the broker refuses', () => {
   it('fails the consumer, naming topic, partition and offset, when the write can never succeed; the offset stays', async () => {
     const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
     const sender = new FakeSender()
-    sender.auto = () => new KafkitError('KAFKIT_AUTH', 'not authorized (TOPIC_AUTHORIZATION_FAILED)', { retriable: false })
+    sender.auto = tooLarge
     const batch = new FakeBatch('orders', records('orders', ['a', 'b'], 5))
     const ctx = contextOf(sender)
     const handled: unknown[] = []
@@ -132,8 +132,67 @@ describe('dead-letter and retry-topic writes the broker refuses', () => {
     expect(handled).toEqual(['a'])
     const failures = ctx.log.filter((e) => e.name === ('fail' as never)).map((e) => e.payload as KafkitError)
     expect(failures).toHaveLength(1)
-    expect(failures[0]).toMatchObject({ code: 'KAFKIT_AUTH', retriable: false, context: { topic: 'orders', partition: 0, offset: '5', target: 'orders.dlq' } })
+    expect(failures[0]).toMatchObject({ code: 'KAFKIT_KAFKA', retriable: false, context: { topic: 'orders', partition: 0, offset: '5', target: 'orders.dlq' } })
     expect(failures[0]?.message).toMatch(/orders\[0\]@5 to orders\.dlq/)
+  })
+})
+
+describe('dead-letter and retry-topic writes refused for a missing ACL (the real broker: test/integration/consumer-dead-letter-authorization.int.test.ts)', () => {
+  const refused = (topic: string) => new KafkitError('KAFKIT_AUTH', `not authorized to write to topic '${topic}' (TOPIC_AUTHORIZATION_FAILED)`, { retriable: false, context: { topic, reason: 'authorization' } })
+  const failing = (error: Error) => {
+    throw error
+  }
+
+  it('holds the partition, trying the write again with the route backoff and the full record, until it is acknowledged; the handler runs once', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    const sender = new FakeSender()
+    sender.auto = (records, attempt) => (attempt <= 4 ? refused(records[0]!.topic) : undefined)
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b'], 5))
+    const ctx = contextOf(sender)
+    const handled: unknown[] = []
+    await processBatch(batch, routeOf(contract, ({ value }) => {
+      handled.push(value)
+      if (value === 'a') failing(new KafkitError('KAFKIT_HANDLER', 'no such user', { retriable: false }))
+    }, fast), ctx)
+    expect(handled).toEqual(['a', 'b'])
+    expect(sender.attempts).toHaveLength(5)
+    // Never stripped: the record the ACL let through is the whole dead letter.
+    expect(sender.sent.flat().map((r) => [r.topic, r.headers['kafkit-original-offset'], r.headers['kafkit-error-stack'] !== undefined])).toEqual([['orders.dlq', '5', true]])
+    expect(batch.resolved.at(-1)).toBe('6')
+    expect(ctx.log.filter((e) => e.name === ('fail' as never))).toEqual([])
+    const failed = ctx.log.filter((e) => e.name === 'consumer.write-failed').map((e) => e.payload as { topic: string; held: unknown; errorCode: string; errorReason: string; retryInMs: number })
+    expect(failed).toHaveLength(4)
+    for (const e of failed) {
+      expect(e).toMatchObject({ topic: 'orders.dlq', held: { topic: 'orders', partition: 0, offset: '5' }, errorCode: 'KAFKIT_AUTH', errorReason: 'authorization' })
+      expect(e.retryInMs).toBeLessThanOrEqual(2)
+    }
+  })
+
+  it('holds a retry-topic write the same way', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    const sender = new FakeSender()
+    sender.auto = (records, attempt) => (attempt <= 2 ? refused(records[0]!.topic) : undefined)
+    const batch = new FakeBatch('orders', records('orders', ['a']))
+    const ctx = contextOf(sender)
+    await processBatch(batch, routeOf(contract, () => failing(new Error('flaky')), { retry: { attempts: 0, backoff: { initialMs: 1, maxMs: 2 } }, retryTopics: ['10s'] }), ctx)
+    expect(sender.attempts.map((w) => w[0]!.topic)).toEqual(Array(3).fill('orders.g1.retry.10s'))
+    expect(sender.sent).toHaveLength(1)
+    expect(batch.resolved).toEqual(['0'])
+    expect(ctx.log.filter((e) => e.name === 'consumer.write-failed').map((e) => (e.payload as { errorReason: string }).errorReason)).toEqual(['authorization', 'authorization'])
+  })
+
+  it('leaves the record unresolved, without failing the consumer, when it stops during the hold', async () => {
+    const contract = defineTopic({ name: 'orders', value: flakySerde(0, registryDown) })
+    let stopping = false
+    const sender = new FakeSender()
+    sender.auto = (records) => refused(records[0]!.topic)
+    const batch = new FakeBatch('orders', records('orders', ['a', 'b']))
+    const ctx = contextOf(sender, { isStopping: () => stopping })
+    ctx.events.on('consumer.write-failed', () => void (sender.attempts.length >= 3 && (stopping = true)))
+    await processBatch(batch, routeOf(contract, () => failing(new KafkitError('KAFKIT_HANDLER', 'no', { retriable: false })), fast), ctx)
+    expect(sender.attempts).toHaveLength(3)
+    expect(batch.resolved).toEqual([])
+    expect(ctx.log.filter((e) => e.name === ('fail' as never))).toEqual([])
   })
 })
 

@@ -1,4 +1,6 @@
+import { KafkitError } from '../../errors.js'
 import type { EngineEosManager } from './engine-internals.js'
+import { hasEngineErrorType } from './errors.js'
 
 /** A producer id and epoch, as the broker handed them out (kafkajs decodes the int64 id as a decimal string). */
 export interface Identity {
@@ -57,7 +59,11 @@ export class IdempotentIdentity implements IdentitySource {
     this.#renewing ??= (async () => {
       try {
         const manager = this.#grant()
-        await manager.initProducerId()
+        try {
+          await manager.initProducerId()
+        } catch (error) {
+          throw hasEngineErrorType(error, CLUSTER_REFUSED) ? producerIdRefused(error) : error
+        }
         const replaced = this.#current
         this.#current = { producerId: manager.getProducerId(), epoch: manager.getProducerEpoch() }
         try {
@@ -80,6 +86,22 @@ export class IdempotentIdentity implements IdentitySource {
   }
 
   onBatchFailed(): void {}
+}
+
+const CLUSTER_REFUSED = new Set(['CLUSTER_AUTHORIZATION_FAILED'])
+
+/**
+ * The error of an idempotent producer the broker gives no producer id: `KAFKIT_AUTH`, never
+ * retriable, `context.reason: 'authorization'` (a consumer's retry or dead-letter writer
+ * waits for the ACL, see the consumer runtime), saying which ACL would do.
+ */
+function producerIdRefused(cause: unknown): KafkitError {
+  return new KafkitError(
+    'KAFKIT_AUTH',
+    'not authorized to get a producer id (CLUSTER_AUTHORIZATION_FAILED): an idempotent producer needs one, and the broker grants it only to a principal with WRITE on some topic or IDEMPOTENT_WRITE on the cluster; ' +
+      'this principal has neither (were its topic WRITE ACLs taken away?). Grant it WRITE on the topics it writes (an ACL, e.g. kafka-acls --add --allow-principal User:<name> --operation Write --topic <topic>)',
+    { cause, retriable: false, context: { kafkaError: 'CLUSTER_AUTHORIZATION_FAILED', reason: 'authorization' } },
+  )
 }
 
 /**

@@ -21,7 +21,9 @@ const REFUSAL: Record<RefusedBy, string> = {
  * The error of records refused because the client's principal may not write `topics`
  * (`TOPIC_AUTHORIZATION_FAILED`): `KAFKIT_AUTH`, never retriable (an ACL appears by an
  * operator's hand, not by waiting), naming the topics and the missing ACL. `context.topic`
- * is the topic when there is one, else `context.topics` lists them.
+ * is the topic when there is one, else `context.topics` lists them. `context.reason:
+ * 'authorization'` tells the consumer runtime that a retry or dead-letter write so refused
+ * holds its partition until the ACL is back, rather than stop the consumer.
  */
 export function topicAuthorizationError(topics: readonly string[], by: RefusedBy, cause?: unknown): KafkitError {
   const named = topics.map((topic) => `'${topic}'`).join(', ')
@@ -33,7 +35,7 @@ export function topicAuthorizationError(topics: readonly string[], by: RefusedBy
     {
       ...(cause === undefined ? {} : { cause }),
       retriable: false,
-      context: { ...(topics.length === 1 ? { topic: topics[0] } : { topics: [...topics] }), kafkaError: TOPIC_AUTHORIZATION_FAILED, refusedBy: by },
+      context: { ...(topics.length === 1 ? { topic: topics[0] } : { topics: [...topics] }), kafkaError: TOPIC_AUTHORIZATION_FAILED, refusedBy: by, reason: 'authorization' },
     },
   )
 }
