@@ -100,6 +100,7 @@ export class Kafkit {
   /**
    * A readiness/liveness view of the consumers this client made, for Kubernetes probes
    * (see `startOpsServer` for ready HTTP endpoints).
+   * @throws KafkitError `KAFKIT_CONFIG` for a negative or NaN `maxPollIntervalMs`/`maxPartitionHoldMs`, naming it and its value
    */
   health(options: HealthOptions = {}): HealthReport {
     return this.#telemetry.health(options)

@@ -281,12 +281,34 @@ function replayError(dlqTopic: string, ledgerTopic: string, batch: FailedBatch):
   })
 }
 
-/** The error of a replay fenced by another replay of the same dead-letter topic. */
-function takenOverError(dlqTopic: string, transactionalId: string, committed: number, cause: unknown): KafkitError {
+/**
+ * The transaction a fenced replay had open: how many dead letters it carried, and whether
+ * the fencing met its commit (every send acknowledged, the commit then failed: the
+ * coordinator may have taken it before the fencing).
+ */
+interface FencedBatch {
+  count: number
+  committing: boolean
+}
+
+/**
+ * The error of a replay fenced by another replay of the same dead-letter topic. What became
+ * of its open transaction is said as far as it is known: aborted when the fencing met it
+ * before its commit (the registration that fenced it aborts it), unknown when the fencing
+ * met the commit itself (a commit the coordinator took before the fencing stands).
+ */
+function takenOverError(dlqTopic: string, transactionalId: string, committed: number, cause: unknown, open?: FencedBatch): KafkitError {
+  const ledgerTopic = ledgerTopicOf(dlqTopic)
+  const fate =
+    open === undefined
+      ? ''
+      : open.committing
+        ? `; the commit of its last ${plural(open.count, 'dead letter')} met the fencing without an answer that settles it: that transaction may have committed or not (the ledger ${ledgerTopic} says which, and a later replay sends them only if it did not)`
+        : `; the transaction of its last ${plural(open.count, 'dead letter')}, never committed, was aborted (by the registration that fenced it, or by the broker at its timeout): a later replay sends them`
   return new KafkitError(
     'KAFKIT_PRODUCER_FENCED',
     `replay of ${dlqTopic} stopped: fenced on the replays' transactional id '${transactionalId}', by another replay of ${dlqTopic} that took over (or by the broker, when one transaction outlasted the transaction timeout: replay again). ` +
-      `This one committed ${plural(committed, 'dead letter')} to the target and the ledger ${ledgerTopicOf(dlqTopic)}, which the other skips; its open transaction was aborted, and it sends nothing more`,
+      `This one committed ${plural(committed, 'dead letter')} to the target and the ledger ${ledgerTopic}, which the other skips${fate}; it sends nothing more`,
     { cause, retriable: false, context: { topic: dlqTopic, dlqTopic, transactionalId, fenced: true, replayedCount: committed } },
   )
 }
@@ -510,7 +532,7 @@ export class DeadLetterTopic {
     }
     // The first batch that failed, or the fencing: either stops the replay.
     let failedBatch: FailedBatch | undefined
-    let fenced: unknown
+    let fenced: { error: unknown; batch: FencedBatch } | undefined
     const failed = () => failedBatch !== undefined || fenced !== undefined
     let chunk: Outgoing[] = []
     let chunkSince = 0
@@ -545,11 +567,19 @@ export class DeadLetterTopic {
           return
         }
       }
+      // Whether every send of the batch was acknowledged: a failure after that is the commit's.
+      let sent = false
       try {
         // Not retried here: a failure stops the replay, and running it again is exact.
-        await runner.run((tx) => tx.sendWire(wireOf(sending, ledgerTopic)), { retry: false })
+        await runner.run(
+          async (tx) => {
+            await tx.sendWire(wireOf(sending, ledgerTopic))
+            sent = true
+          },
+          { retry: false },
+        )
       } catch (error) {
-        if (classifyTransactionError(error) === 'fenced') fenced = error
+        if (classifyTransactionError(error) === 'fenced') fenced = { error, batch: { count: refs.length, committing: sent } }
         else failedBatch = { refs, outcome: isKafkitError(error) && error.context.outcome === 'unknown' ? 'unknown' : 'not-written', error }
         return
       }
@@ -614,7 +644,7 @@ export class DeadLetterTopic {
     } catch (error) {
       readFailure = { error }
     }
-    if (fenced !== undefined) throw takenOverError(this.topic, replayTransactionalIdOf(this.topic), report.replayedCount, fenced)
+    if (fenced !== undefined) throw takenOverError(this.topic, replayTransactionalIdOf(this.topic), report.replayedCount, fenced.error, fenced.batch)
     // A failed batch names the dead letters it concerns; it outranks a read that failed after it.
     if (failedBatch !== undefined) throw replayError(this.topic, ledgerTopic, failedBatch)
     if (readFailure !== undefined) throw readFailure.error

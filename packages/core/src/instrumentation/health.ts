@@ -1,3 +1,4 @@
+import { Issues } from '../runtime/options.js'
 import { HeldPartitions, type HeldPartition, type RetryReport } from './held-partitions.js'
 
 export type { HeldPartition }
@@ -63,10 +64,23 @@ export interface HealthOptions {
    * it stays live: a restart fixes no credentials, grants no ACL and brings no registry back,
    * and a partition held while the runtime keeps trying is not counted as a poll that stopped. It clears once the
    * partition moves on. Keep it above the longest in-place retry run you expect (with the
-   * default backoff, 3 attempts take under 2 s). `Infinity`: never report one.
+   * default backoff, 3 attempts take under 2 s). `Infinity`: never report one. A negative
+   * or NaN value is refused (`KAFKIT_CONFIG`).
    * @default 60_000
    */
   maxPartitionHoldMs?: number
+}
+
+/**
+ * Checks health options, as `health()` and an ops endpoint get them.
+ * @throws KafkitError `KAFKIT_CONFIG` naming each invalid option and its value (a negative or NaN limit)
+ * @internal
+ */
+export function checkHealthOptions(options: HealthOptions): void {
+  const issues = new Issues()
+  issues.limit(options.maxPollIntervalMs, 'maxPollIntervalMs', 0)
+  issues.limit(options.maxPartitionHoldMs, 'maxPartitionHoldMs', 0)
+  issues.throwIfAny('health')
 }
 
 /** Tracks one consumer's state from its events. @internal */
@@ -171,6 +185,7 @@ const HOLD_CAUSE: Record<HeldPartition['reason'], string> = {
  * consumer stopped on purpose is no longer reported (the service may go on without it).
  */
 export function judgeHealth(consumers: ConsumerHealth[], options: HealthOptions = {}, closing = false): HealthReport {
+  checkHealthOptions(options)
   const maxPollIntervalMs = options.maxPollIntervalMs ?? 300_000
   const maxPartitionHoldMs = options.maxPartitionHoldMs ?? 60_000
   const problems: string[] = []

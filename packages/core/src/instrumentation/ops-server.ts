@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
-import type { HealthOptions, HealthReport } from './health.js'
+import { checkHealthOptions, type HealthOptions, type HealthReport } from './health.js'
 
 /** What the ops endpoint reads: a `Kafkit` client fits. */
 export interface OpsSource {
@@ -29,8 +29,11 @@ export interface OpsServer {
  * A request handler for `GET /metrics` (Prometheus text), `GET /livez` and `GET /readyz`
  * (200 or 503, the {@link HealthReport} as JSON). Mount it in your own server, or use
  * {@link startOpsServer}. Returns false for any other path, so you can chain it.
+ * @throws KafkitError `KAFKIT_CONFIG` for a negative or NaN `maxPollIntervalMs`/`maxPartitionHoldMs`
  */
 export function opsHandler(sources: OpsSource | readonly OpsSource[], options: HealthOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+  // A limit that can never hold fails when the endpoint is made, not at each probe.
+  checkHealthOptions(options)
   const list = Array.isArray(sources) ? (sources as readonly OpsSource[]) : [sources as OpsSource]
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
@@ -68,6 +71,7 @@ export function opsHandler(sources: OpsSource | readonly OpsSource[], options: H
  * const ops = await startOpsServer(kafka, { port: 9464 })
  * // livenessProbe: httpGet /livez :9464, readinessProbe: httpGet /readyz :9464
  * ```
+ * @throws KafkitError `KAFKIT_CONFIG` for a negative or NaN `maxPollIntervalMs`/`maxPartitionHoldMs`
  */
 export async function startOpsServer(sources: OpsSource | readonly OpsSource[], options: OpsServerOptions = {}): Promise<OpsServer> {
   const handle = opsHandler(sources, options)

@@ -128,13 +128,22 @@ export interface ResolvedMemberOptions {
 const defaultTopicName = (topic: string, label: string, groupId: string) => `${topic}.${groupId}.retry.${label}`
 const defaultDlqName = (topic: string) => `${topic}.dlq`
 
-class Issues {
+/**
+ * The invalid options found so far, each naming its path; thrown together as one `KAFKIT_CONFIG`.
+ * @internal
+ */
+export class Issues {
   readonly list: KafkitIssue[] = []
   int(value: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
     if (value === undefined) return
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       this.add(path, `must be an integer ≥ ${min}${max < Number.MAX_SAFE_INTEGER ? ` and ≤ ${max}` : ''}, got ${String(value)}`)
     }
+  }
+  /** A number ≥ `min`, `Infinity` included (a limit that never applies); not NaN. */
+  limit(value: unknown, path: string, min: number): void {
+    if (value === undefined) return
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min) this.add(path, `must be a number ≥ ${min} (Infinity: no limit), got ${String(value)}`)
   }
   add(path: string, message: string): void {
     this.list.push({ path: path.split('.'), message: `${path} ${message}` })

@@ -139,6 +139,24 @@ describe('DeadLetterTopic.replay bookkeeping', () => {
     expect(p.noted()).toEqual(range(0, 500))
   })
 
+  it('a replay fenced at a send of its open transaction says that transaction was aborted', async () => {
+    const fenced = new KafkitError('KAFKIT_PRODUCER_FENCED', 'engine: INVALID_PRODUCER_EPOCH', { context: { kafkaError: 'INVALID_PRODUCER_EPOCH' } })
+    const p = ports(1_000, { send: (offset) => (offset === 600 ? fenced : undefined) })
+    const error = (await new DeadLetterTopic(DLQ, p.deps).replay().catch((e: unknown) => e)) as KafkitError
+    expect(error).toMatchObject({ code: 'KAFKIT_PRODUCER_FENCED', context: { fenced: true, replayedCount: 500 } })
+    expect(error.message).toMatch(/the transaction of its last 500 dead letters, never committed, was aborted/)
+  })
+
+  it('a replay fenced at a commit that got no settling answer does not claim its transaction was aborted: it may have committed', async () => {
+    // As the transport reports a commit whose EndTxn was lost and whose epoch's abort was refused as fenced.
+    const fenced = new KafkitError('KAFKIT_PRODUCER_FENCED', 'Commit transaction failed: Connection closed; fenced: the abort of its epoch that followed was refused', { context: { kafkaError: 'INVALID_PRODUCER_EPOCH', outcome: 'unknown' } })
+    const p = ports(1_000, { commit: (n) => (n === 2 ? fenced : undefined) })
+    const error = (await new DeadLetterTopic(DLQ, p.deps).replay().catch((e: unknown) => e)) as KafkitError
+    expect(error).toMatchObject({ code: 'KAFKIT_PRODUCER_FENCED', retriable: false, context: { fenced: true, replayedCount: 500 } })
+    expect(error.message).not.toMatch(/aborted/)
+    expect(error.message).toMatch(/the commit of its last 500 dead letters met the fencing without an answer that settles it: that transaction may have committed or not \(the ledger orders\.dlq\.replayed says which/)
+  })
+
   it('a dry run registers nothing and writes nothing', async () => {
     const p = ports(5)
     const report = await new DeadLetterTopic(DLQ, p.deps).replay({ dryRun: true })

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
+import { isKafkitError } from '../../src/errors.js'
 import { ConsumerHealthTracker, judgeHealth } from '../../src/instrumentation/health.js'
+import { opsHandler } from '../../src/instrumentation/ops-server.js'
 
 function tracker() {
   let now = 1_000_000
@@ -298,3 +300,28 @@ describe('held partitions through a consumer\'s events', () => {
     await consumer.stop()
   })
 })
+
+describe('health options', () => {
+  test('a negative or NaN maxPartitionHoldMs or maxPollIntervalMs is refused, KAFKIT_CONFIG naming the option and the value; 0 and Infinity are limits', () => {
+    const { t } = tracker()
+    for (const [option, value] of [['maxPartitionHoldMs', -1], ['maxPartitionHoldMs', Number.NaN], ['maxPartitionHoldMs', -Infinity], ['maxPollIntervalMs', -5_000]] as const) {
+      let thrown: unknown
+      try {
+        judgeHealth([t.snapshot()], { [option]: value })
+      } catch (error) {
+        thrown = error
+      }
+      expect(isKafkitError(thrown) && thrown.code, `${option}: ${value}`).toBe('KAFKIT_CONFIG')
+      expect((thrown as Error).message).toBe(`invalid health options: ${option} must be a number ≥ 0 (Infinity: no limit), got ${String(value)}`)
+      expect(isKafkitError(thrown) && thrown.issues).toEqual([{ path: [option], message: expect.stringContaining(option) }])
+    }
+    expect(() => judgeHealth([t.snapshot()], { maxPartitionHoldMs: 0, maxPollIntervalMs: Infinity })).not.toThrow()
+    expect(() => judgeHealth([t.snapshot()], { maxPartitionHoldMs: Infinity })).not.toThrow()
+  })
+
+  test('an ops endpoint with a negative maxPartitionHoldMs fails when it is made, not at its first probe', () => {
+    const source = { prometheus: undefined, health: () => judgeHealth([]) }
+    expect(() => opsHandler(source, { maxPartitionHoldMs: -1 })).toThrow(/maxPartitionHoldMs must be a number ≥ 0 \(Infinity: no limit\), got -1/)
+  })
+})
+

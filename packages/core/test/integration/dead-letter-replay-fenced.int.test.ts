@@ -146,6 +146,8 @@ describe('a replay fenced by another registration of its transactional id', () =
     expect(held).toBe(1)
     expectFenced(error, dlq)
     expect(replayed).toBe(0)
+    // Met before its commit: the transaction it had open was aborted, and the message says so.
+    expect(error.message).toMatch(/the transaction of its last 300 dead letters, never committed, was aborted/)
     await expectEachOnce(source, dlq, 300, replayed)
   })
 
@@ -169,6 +171,9 @@ describe('a replay fenced by another registration of its transactional id', () =
     expect(cut).toBe(1)
     expectFenced(error, dlq)
     expect(replayed).toBe(0)
+    // A commit whose request was lost may have gone through: the message does not claim an abort.
+    expect(error.message).toMatch(/the commit of its last 300 dead letters met the fencing without an answer that settles it: that transaction may have committed or not/)
+    expect(error.message).not.toContain('aborted')
     await expectEachOnce(source, dlq, 300, replayed)
   })
 

@@ -126,7 +126,7 @@ export function failureReport(slots: readonly SendSlot[], cause: unknown): Kafki
     .join('; ')
   const meaning =
     outcome === 'unknown'
-      ? ' Records marked "may or may not be written" got no answer before the delivery timeout: sending them again may duplicate them.'
+      ? ` Records marked "may or may not be written" ${base.context.reason === 'delivery-timeout' ? 'got no answer before the delivery timeout' : 'went out in a request that got no answer, or an answer that does not rule out the write, before this failure'}: sending them again may duplicate them.`
       : outcome === 'partial'
         ? ' Sending only the records not written cannot duplicate anything.'
         : ' Nothing was written: sending again cannot duplicate anything.'

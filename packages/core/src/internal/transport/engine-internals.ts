@@ -178,6 +178,49 @@ export async function topicErrorCodes(broker: EngineBroker, topics: string[], re
   return codes
 }
 
+/** What the cluster answers a principal for its topics and its consumer group, as {@link probeAuthorization} asked. */
+export interface AuthorizationProbe {
+  /** Each topic's error code in one Metadata request (0: described); absent when the request failed. */
+  topicCodes?: Map<string, number>
+  /** The error of the group's coordinator lookup (undefined: found, or not asked). */
+  groupError?: unknown
+}
+
+/**
+ * Asks the cluster once, on a connection of its own (the client's brokers, TLS and SASL),
+ * what it answers this principal for `topics` (Metadata) and for `groupId`
+ * (FindCoordinator): the probe of a refusal kafkajs reports without naming the topic (its
+ * parsers throw the first error code of an answer) or hides (a refused coordinator lookup
+ * comes out as "Failed to find group coordinator"). Never throws: what it could not ask is absent.
+ */
+export async function probeAuthorization(client: Client, query: { topics: string[]; groupId?: string }, requestTimeoutMs?: number): Promise<AuthorizationProbe> {
+  const cluster = createCluster(client, { allowAutoTopicCreation: false })
+  const probe: AuthorizationProbe = {}
+  try {
+    await cluster.connect()
+    const broker = (await cluster.brokerPool.findConnectedBroker()) as EngineBroker & { findGroupCoordinator(query: { groupId: string; coordinatorType: number }): Promise<unknown> }
+    if (query.topics.length > 0) {
+      const codes = await topicErrorCodes(broker, query.topics, requestTimeoutMs).catch(() => undefined)
+      if (codes !== undefined) probe.topicCodes = codes
+    }
+    if (query.groupId !== undefined) {
+      const groupError = await broker.findGroupCoordinator({ groupId: query.groupId, coordinatorType: GROUP_COORDINATOR }).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      if (groupError !== undefined) probe.groupError = groupError
+    }
+  } catch {
+    // Not connected: nothing learned.
+  } finally {
+    await cluster.disconnect().catch(() => {})
+  }
+  return probe
+}
+
+/** kafkajs' coordinator type of a consumer group. */
+const GROUP_COORDINATOR = 0
+
 /** The protocol code of UNKNOWN_TOPIC_OR_PARTITION. */
 export const UNKNOWN_TOPIC_OR_PARTITION = 3
 
@@ -244,4 +287,5 @@ export function assertEngineInternals(client: Client): void {
   if (typeof apiKeys.Metadata !== 'number' || typeof requests.Metadata !== 'object') throw missing('the Metadata request')
   if (symbolOf(Broker.prototype, 'private:Broker:sendRequest') === undefined) throw missing('Broker#sendRequest')
   if (typeof (Broker.prototype as { endTxn?: unknown }).endTxn !== 'function') throw missing('Broker#endTxn')
+  if (typeof (Broker.prototype as { findGroupCoordinator?: unknown }).findGroupCoordinator !== 'function') throw missing('Broker#findGroupCoordinator')
 }

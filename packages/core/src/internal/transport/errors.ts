@@ -1,4 +1,5 @@
 import { KafkitError, type KafkitErrorCode, type KafkitErrorContext, isKafkitError } from '../../errors.js'
+import { closedBeforeAnswering } from './connection-watch.js'
 
 /** The fields of an engine (kafkajs) error that kafkit reads. Duck-typed: no engine import. */
 interface EngineErrorLike {
@@ -12,6 +13,9 @@ interface EngineErrorLike {
   errors?: unknown[]
   cause?: unknown
   originalError?: unknown
+  /** The broker of a closed connection (KafkaJSConnectionClosedError). */
+  host?: string
+  port?: number
 }
 
 /**
@@ -62,8 +66,9 @@ export function hasEngineErrorType(error: unknown, types: ReadonlySet<string>): 
 /**
  * Whether `test` holds for `error` or a link of its chain: its `cause` or `originalError`
  * (kafkajs' wrappers), or a part of an aggregate (`errors`), at most ten links deep.
+ * @internal
  */
-function someLink(error: unknown, test: (link: object) => boolean): boolean {
+export function someLink(error: unknown, test: (link: object) => boolean): boolean {
   const seen = new Set<unknown>()
   const visit = (link: unknown, depth: number): boolean => {
     if (typeof link !== 'object' || link === null || depth > 10 || seen.has(link)) return false
@@ -122,7 +127,7 @@ export function toKafkitError(error: unknown, context: KafkitErrorContext = {}, 
       ? `: ${parts.map((part) => `${(part as { topic?: string }).topic ? `${(part as { topic?: string }).topic}: ` : ''}${part.message}`).join('; ')}`
       : inner !== engine && inner.message && inner.message !== engine.message
         ? ` (caused by: ${inner.message})`
-        : isClosedConnection(inner)
+        : closedAtHandshake(inner)
           ? ' (the broker closed the connection before answering: a client without TLS on a TLS listener, or without SASL on a SASL listener, sees exactly this; check ssl/KAFKA_SSL and sasl/KAFKA_SASL_MECHANISM)'
           : ''
   return new KafkitError(code, `${action} failed: ${engine.message ?? 'unknown error'}${detail}`, {
@@ -197,6 +202,13 @@ function securityProblem(engine: EngineErrorLike, inner: EngineErrorLike, type: 
   return undefined
 }
 
-function isClosedConnection(error: EngineErrorLike): boolean {
-  return error.name === 'KafkaJSConnectionClosedError' || error.message === 'Closed connection'
+/**
+ * Whether the broker closed the connection where a TLS or SASL mismatch closes it: before
+ * answering anything past the version handshake (see connection-watch.ts), or during SASL
+ * authentication. Not a broker closing an established connection later (a restart, its
+ * idle timeout): no hint there.
+ */
+function closedAtHandshake(error: EngineErrorLike): boolean {
+  if (error.name === 'KafkaJSConnectionError' && error.message === 'Connection closed by the server') return true
+  return error.name === 'KafkaJSConnectionClosedError' && closedBeforeAnswering(error.host, error.port)
 }

@@ -5,8 +5,11 @@ import type { RebalanceReason } from '../../runtime/events.js'
 import type { PipelineBatch, PipelineEngine } from '../../pipeline/engine.js'
 import { toWireMessage } from '../../runtime/records.js'
 import { KafkitError } from '../../errors.js'
-import { toKafkitError } from './errors.js'
+import { bounded } from '../bounded.js'
+import { someLink, toKafkitError } from './errors.js'
+import { type AuthorizationProbe, probeAuthorization, protocolError } from './engine-internals.js'
 import type { KafkajsTransport } from './kafkajs.js'
+import { GROUP_AUTHORIZATION_FAILED, groupAuthorizationError, isGroupAuthorizationFailure, isTopicAuthorizationFailure, TOPIC_AUTHORIZATION_FAILED, topicReadAuthorizationError } from './topic-authorization.js'
 import type { WireMessage } from './types.js'
 
 /** Who commits a group's offsets. */
@@ -66,6 +69,9 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
     retry: { restartOnFailure: async (error) => restartsAfter(error) },
   })
   const what = commits === 'engine' ? 'consumer' : 'pipeline consumer'
+  const subscribed: string[] = []
+  // A crash whose refusal is being named (see explainRefusal): run() settles after it was reported.
+  let explaining: Promise<void> = Promise.resolve()
   // kafkajs reports a rebalance only when one reaches its fetch loop, and an eviction never:
   // kafkit also reports each group error a batch's heartbeat or commit meets.
   const rebalancing = new Set<EngineConsumerEvents['rebalancing']>()
@@ -84,12 +90,13 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
     subscribe: async (topics, fromBeginning) => {
       try {
         await consumer.subscribe({ topics, fromBeginning })
+        subscribed.push(...topics)
       } catch (error) {
-        throw toKafkitError(error, { groupId: config.groupId }, `subscribe to ${topics.join(', ')}`)
+        throw (await explainRefusal(kafka, error, config.groupId, topics, 'subscribe')) ?? toKafkitError(error, { groupId: config.groupId }, `subscribe to ${topics.join(', ')}`)
       }
     },
-    run: (eachBatch) =>
-      consumer.run({
+    run: async (eachBatch) => {
+      await consumer.run({
         autoCommit: commits === 'engine',
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrently,
@@ -101,7 +108,10 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
             throw error
           }
         },
-      }),
+      })
+      // kafkajs reports a join that failed as a crash before run() returns: the start fails with it.
+      await explaining
+    },
     stop: () => consumer.stop(),
     disconnect: () => consumer.disconnect(),
     on<K extends keyof EngineConsumerEvents>(event: K, listener: EngineConsumerEvents[K]): () => void {
@@ -131,7 +141,15 @@ export function createGroupConsumer(kafka: Kafka, config: EngineConsumerConfig, 
             (listener as EngineConsumerEvents['batch-end'])({ topic: e.payload.topic, partition: e.payload.partition, size: e.payload.batchSize, lag: Math.max(0, Number(e.payload.offsetLag)) }),
           )
         default:
-          return consumer.on(events.CRASH, (e) => (listener as EngineConsumerEvents['crash'])(crashError(e.payload.error, config, what), e.payload.restart))
+          return consumer.on(events.CRASH, (e) => {
+            const report = (error: KafkitError) => (listener as EngineConsumerEvents['crash'])(error, e.payload.restart)
+            const { error } = e.payload
+            if (!mayBeRefusal(error)) return report(crashError(error, config, what))
+            // Never rejects: nobody awaits it once run() returned (a Fetch refused later).
+            explaining = explainRefusal(kafka, error, config.groupId, subscribed, 'run')
+              .then((refusal) => report(refusal ?? crashError(error, config, what)))
+              .catch(() => {})
+          })
       }
     },
   }
@@ -146,6 +164,36 @@ function crashError(error: unknown, config: EngineConsumerConfig, what: string):
     `${what} ${config.groupId}: the broker refuses sessionTimeoutMs ${config.sessionTimeoutMs}: it must lie between the broker's group.min.session.timeout.ms (default 6000) and group.max.session.timeout.ms (default 1800000)`,
     { cause: kafkit, retriable: false, context: kafkit.context },
   )
+}
+
+/** Whether a failure may be an ACL refusal kafkajs does not name (see {@link explainRefusal}). */
+function mayBeRefusal(error: unknown): boolean {
+  return isTopicAuthorizationFailure(error) || isGroupAuthorizationFailure(error) || someLink(error, (link) => (link as { name?: string }).name === 'KafkaJSGroupCoordinatorNotFound')
+}
+
+// Long enough for a connection and two requests; a probe that takes longer only says nothing.
+const PROBE_TIMEOUT_MS = 10_000
+
+/**
+ * The error of a refusal by the cluster's authorizer, named: the topics (and the ACL, by the
+ * request refused) or the group. kafkajs throws the first error code of a Metadata or Fetch
+ * answer without its topic, and turns a refused coordinator lookup into "Failed to find group
+ * coordinator": one Metadata request for `topics` and one FindCoordinator on a connection of
+ * the probe's own tell which. Undefined when `error` is no such refusal.
+ */
+async function explainRefusal(kafka: Kafka, error: unknown, groupId: string, topics: string[], phase: 'subscribe' | 'run'): Promise<KafkitError | undefined> {
+  if (!mayBeRefusal(error)) return undefined
+  if (isGroupAuthorizationFailure(error)) return groupAuthorizationError(groupId, error)
+  const topicRefused = isTopicAuthorizationFailure(error)
+  const probe = await bounded(probeAuthorization(kafka, { topics: topicRefused ? topics : [], ...(topicRefused ? {} : { groupId }) }), PROBE_TIMEOUT_MS, 'authorization probe').catch((): AuthorizationProbe => ({}))
+  if (!topicRefused) {
+    const refusal = probe.groupError as { type?: string } | undefined
+    return refusal?.type === GROUP_AUTHORIZATION_FAILED ? groupAuthorizationError(groupId, probe.groupError) : undefined
+  }
+  const refused = [...(probe.topicCodes ?? [])].filter(([, code]) => code !== 0 && protocolError(code).type === TOPIC_AUTHORIZATION_FAILED).map(([topic]) => topic)
+  if (refused.length > 0) return topicReadAuthorizationError(refused, 'metadata', groupId, error)
+  // Described, yet refused: at subscribe a Metadata refusal the probe no longer sees; later a Fetch (READ missing).
+  return topicReadAuthorizationError(topics, phase === 'subscribe' ? 'metadata' : 'fetch', groupId, error)
 }
 
 function toEngineBatch(payload: EachBatchPayload, commits: OffsetCommits, changed: (error: unknown) => void): PipelineBatch {

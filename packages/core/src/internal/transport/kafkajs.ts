@@ -2,6 +2,7 @@ import kafkajs, { type Admin } from 'kafkajs'
 // kafkajs' table of Kafka protocol errors (type, message, retriable); kafkajs has no exports map.
 import protocolErrorTable from 'kafkajs/src/protocol/error.js'
 import { registerCodecs } from './codecs.js'
+import { watchedSocketFactory } from './connection-watch.js'
 import { DeliveryProducer } from './delivery-producer.js'
 import { toKafkitError } from './errors.js'
 import type {
@@ -61,6 +62,8 @@ export class KafkajsTransport {
       brokers: config.brokers,
       ...(config.ssl === undefined ? {} : { ssl: config.ssl }),
       ...(config.sasl === undefined ? {} : { sasl: config.sasl as never }),
+      // kafkajs' sockets, watched: a "Closed connection" hints at TLS or SASL only when it came before any answer.
+      socketFactory: watchedSocketFactory,
       connectionTimeout: config.connectionTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
       retry: { retries: config.retry.retries, initialRetryTime: config.retry.initialRetryTimeMs, maxRetryTime: config.retry.maxRetryTimeMs },

@@ -30,3 +30,8 @@ declare module 'kafkajs/src/broker/index.js' {
   const Broker: { prototype: object }
   export default Broker
 }
+// kafkajs' default socket factory (net or tls), which connection-watch.ts wraps.
+declare module 'kafkajs/src/network/socketFactory.js' {
+  const createSocketFactory: () => import('kafkajs').ISocketFactory
+  export default createSocketFactory
+}

@@ -1,8 +1,10 @@
 import { describe, expect, test } from 'vitest'
-import { isKafkitError } from '../../../src/index.js'
+import { isKafkitError, KafkitError } from '../../../src/index.js'
 import { SendOp } from '../../../src/internal/transport/delivery-report.js'
+import { topicAuthorizationError } from '../../../src/internal/transport/topic-authorization.js'
 
-const timeout = Object.assign(new Error('delivery timeout'), { retriable: true })
+// As the delivery path makes it (delivery.ts #expire).
+const timeout = new KafkitError('KAFKIT_KAFKA', 'delivery timeout: not acknowledged within 1000 ms', { retriable: true, context: { reason: 'delivery-timeout' } })
 
 function op(parts: [topic: string, partition: number, records: number][]) {
   const send = new SendOp(Date.now() + 1000)
@@ -55,8 +57,16 @@ describe('SendOp: a send settles once every piece did, and says what became of e
     send.failed(slots[1]!, 1, 'unknown', timeout)
     const error = await send.promise.catch((e: unknown) => e)
     expect(isKafkitError(error) && error.context).toMatchObject({ topics: ['a', 'b'], outcome: 'unknown' })
-    expect((error as Error).message).toMatch(/may or may not be written.*may duplicate/)
-    expect((error as Error).message).toMatch(/delivery timeout/)
+    expect((error as Error).message).toMatch(/may or may not be written" got no answer before the delivery timeout: .*may duplicate/)
+  })
+
+  test('records whose request went unanswered before a refusal are unknown, and the message gives that reason, not the delivery timeout', async () => {
+    const { send, slots } = op([['closed', 0, 1]])
+    send.failed(slots[0]!, 1, 'unknown', topicAuthorizationError(['closed'], 'metadata'))
+    const error = await send.promise.catch((e: unknown) => e)
+    expect(isKafkitError(error) && error.context).toMatchObject({ topic: 'closed', outcome: 'unknown' })
+    expect((error as Error).message).toMatch(/may or may not be written" went out in a request that got no answer, or an answer that does not rule out the write, before this failure: .*may duplicate/)
+    expect((error as Error).message).not.toContain('delivery timeout')
   })
 
   test('nothing written: not-written, and a retry cannot duplicate', async () => {

@@ -4,7 +4,7 @@
 import kafkajs from 'kafkajs'
 import { describe, expect, test } from 'vitest'
 import { isKafkitError } from '../../../src/index.js'
-import { isTopicAuthorizationFailure, topicAuthorizationError } from '../../../src/internal/transport/topic-authorization.js'
+import { groupAuthorizationError, isGroupAuthorizationFailure, isTopicAuthorizationFailure, topicAuthorizationError, topicReadAuthorizationError } from '../../../src/internal/transport/topic-authorization.js'
 import { ok, scriptedCluster, scriptedDelivery } from './scripted-cluster.js'
 
 const { KafkaJSProtocolError, KafkaJSNonRetriableError } = kafkajs as unknown as Record<string, new (...args: unknown[]) => Error>
@@ -28,6 +28,25 @@ describe('topicAuthorizationError', () => {
     expect(isTopicAuthorizationFailure(new KafkaJSNonRetriableError!(refusal, { cause: refusal }))).toBe(true)
     expect(isTopicAuthorizationFailure(new KafkaJSProtocolError!({ message: 'group', type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false }))).toBe(false)
     expect(isTopicAuthorizationFailure(undefined)).toBe(false)
+  })
+})
+
+describe('the refusals a group member meets (the real broker: test/integration/consumer-authorization.int.test.ts)', () => {
+  test('a topic it may not read: KAFKIT_AUTH naming the topic, the group and READ, per refusing request', () => {
+    const byMetadata = topicReadAuthorizationError(['orders'], 'metadata', 'billing')
+    expect(byMetadata).toMatchObject({ code: 'KAFKIT_AUTH', retriable: false, context: { topic: 'orders', groupId: 'billing', kafkaError: 'TOPIC_AUTHORIZATION_FAILED', refusedBy: 'metadata' } })
+    expect(byMetadata.message).toMatch(/^consumer group billing: not authorized to read topic 'orders' \(TOPIC_AUTHORIZATION_FAILED\): .*neither READ nor DESCRIBE.*--operation Read --topic orders/)
+    expect(topicReadAuthorizationError(['orders'], 'fetch', 'billing').message).toMatch(/may describe the topic but lacks READ/)
+    expect(topicReadAuthorizationError(['a', 'b'], 'fetch', 'billing').context).toMatchObject({ topics: ['a', 'b'], groupId: 'billing' })
+  })
+
+  test('a group it may not use: KAFKIT_AUTH naming the group and READ on it', () => {
+    const error = groupAuthorizationError('billing')
+    expect(error).toMatchObject({ code: 'KAFKIT_AUTH', retriable: false, context: { groupId: 'billing', kafkaError: 'GROUP_AUTHORIZATION_FAILED' } })
+    expect(error.message).toMatch(/not authorized to use group 'billing' \(GROUP_AUTHORIZATION_FAILED\): .*lacks READ on it.*--operation Read --group billing/)
+    const refusal = new KafkaJSProtocolError!({ message: 'Not authorized to access group: Group authorization failed', type: 'GROUP_AUTHORIZATION_FAILED', code: 30, retriable: false })
+    expect(isGroupAuthorizationFailure(new KafkaJSNonRetriableError!(refusal, { cause: refusal }))).toBe(true)
+    expect(isGroupAuthorizationFailure(new KafkaJSProtocolError!({ message: 'topic', type: 'TOPIC_AUTHORIZATION_FAILED', code: 29, retriable: false }))).toBe(false)
   })
 })
 
