@@ -119,6 +119,9 @@ export class KafkitConsumer {
    * Resolves once the consumer runs. A `start()` that fails leaves nothing connected.
    * @throws KafkitError `KAFKIT_CONFIG` without handlers or when called twice, `KAFKIT_ABORTED`
    *   when `stop()` was called before it finished, `KAFKIT_KAFKA`/`KAFKIT_AUTH` from the cluster
+   *   (a topic the principal may not describe, or a group it may not use: `KAFKIT_AUTH` naming
+   *   it and the ACL missing, `context.topic`/`context.groupId`; a topic it may describe but not
+   *   read is refused once it joined, and `done` rejects with that)
    */
   async start(): Promise<void> {
     if (this.#routes.size === 0 && this.#life.state === 'idle') throw new KafkitError('KAFKIT_CONFIG', 'no handler: call handle() before start()')
