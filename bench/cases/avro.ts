@@ -18,8 +18,9 @@ const SAMPLE_TIMEOUT_MS = 120_000
 /** Runs one sample in a process of its own, with this process's loader (tsx) and resolution. */
 function sample(settings: AvroSampleSettings): Promise<AvroSample> {
   return new Promise((resolve, reject) => {
-    // The same loader flags, but no inspector: two processes cannot listen on one port.
-    const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'))
+    // The same loader flags, but no inspector (two processes cannot listen on one port) and no
+    // V8 tracing (it prints on stdout, where the sample's result is read).
+    const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect') && !flag.startsWith('--trace'))
     const child = spawn(process.execPath, [...flags, join(here, '_avro-sample.ts')], {
       env: { ...process.env, KAFKIT_AVRO_SAMPLE: JSON.stringify(settings) },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -277,9 +277,53 @@ export function decodePlaced<C extends AnyTopicContract>(
 }
 
 /**
- * The message in one object literal with every field it will have: properties added after
- * creation would cost a shape change and a second allocation per consumed record.
+ * A consumed message, made by `new` rather than as an object literal. V8 judges each object
+ * literal in the code once, from how many of its objects survived the first young-generation
+ * collections that counted them, and from then on allocates a literal judged long-lived
+ * straight in the old generation (allocation-site pretenuring). A message literal judged so
+ * once (by chance, at a moment when many messages were alive) made every later message an
+ * old object that kept its decoded key and value alive through every young collection until
+ * the next full one: a quarter more CPU for the rest of the process (bench/README.md, "the slow
+ * mode"). Objects made by a constructor are never pretenured. Every field is assigned in the
+ * constructor, so all messages share one shape.
  */
+class ConsumedMessage {
+  // `declare`: no field definitions before the constructor's assignments, which set the shape.
+  declare topic: string
+  declare partition: number
+  declare offset: string
+  declare timestamp: string
+  declare key: unknown
+  declare value: unknown
+  declare headers: Record<string, unknown>
+  declare rawHeaders: WireHeaders
+  declare receivedFrom: string
+  declare attempt: number
+
+  constructor(topic: string, partition: number, offset: string, timestamp: string, key: unknown, value: unknown, headers: Record<string, unknown>, rawHeaders: WireHeaders, receivedFrom: string, attempt: number) {
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.timestamp = timestamp
+    this.key = key
+    this.value = value
+    this.headers = headers
+    this.rawHeaders = rawHeaders
+    this.receivedFrom = receivedFrom
+    this.attempt = attempt
+  }
+}
+
+/** A message handler's message: {@link ConsumedMessage} with the handler's `signal`. */
+class SignalledMessage extends ConsumedMessage {
+  declare signal: AbortSignal
+
+  constructor(topic: string, partition: number, offset: string, timestamp: string, key: unknown, value: unknown, headers: Record<string, unknown>, rawHeaders: WireHeaders, receivedFrom: string, attempt: number, signal: AbortSignal) {
+    super(topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt)
+    this.signal = signal
+  }
+}
+
 function delivered<C extends AnyTopicContract>(
   contract: C,
   place: RecordPlace,
@@ -290,13 +334,9 @@ function delivered<C extends AnyTopicContract>(
   attempt: number,
   signal: AbortSignal | undefined,
 ): DeliveredRecord<C> {
-  const { offset, timestamp } = record
-  const partition = place.partition
   const rawHeaders = record.headers ?? {}
-  const topic = contract.name
-  const receivedFrom = place.topic
-  if (signal === undefined) return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt } as DeliveredRecord<C>
-  return { topic, partition, offset, timestamp, key, value, headers, rawHeaders, receivedFrom, attempt, signal } as DeliveredRecord<C>
+  if (signal === undefined) return new ConsumedMessage(contract.name, place.partition, record.offset, record.timestamp, key, value, headers, rawHeaders, place.topic, attempt) as unknown as DeliveredRecord<C>
+  return new SignalledMessage(contract.name, place.partition, record.offset, record.timestamp, key, value, headers, rawHeaders, place.topic, attempt, signal) as unknown as DeliveredRecord<C>
 }
 
 /** The serde context of one field of a consumed record. */

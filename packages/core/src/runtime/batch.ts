@@ -78,7 +78,16 @@ export interface RuntimeContext {
 
 /** 'timed': a message handled synchronously whose duration the caller ends with its next clock read (direct timing). */
 type Outcome = 'done' | 'aborted' | 'timed'
-interface Decoded { raw: RawRecord; message: Message<AnyTopicContract> }
+/** A record and its message. A class, not a literal, as the messages are (`ConsumedMessage` in internal/record.ts: V8 never pretenures objects made by `new`). */
+class Decoded {
+  declare raw: RawRecord
+  declare message: Message<AnyTopicContract>
+
+  constructor(raw: RawRecord, message: Message<AnyTopicContract>) {
+    this.raw = raw
+    this.message = message
+  }
+}
 
 /**
  * How long a run of handlers may keep the event loop to itself. Synchronous handlers (and
@@ -284,13 +293,13 @@ function processMessage(batch: WorkBatch, record: BatchRecord, route: Route, ctx
   try {
     pending = ctx.aroundHandler ? ctx.aroundHandler(batch, record, ctx.groupId, fn, message) : fn(message)
   } catch (error) {
-    return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
+    return handleDecoded([new Decoded(rawRecord(batch, record), message)], route, ctx, signal, error)
   }
   // Only a promise is awaited: a synchronous handler costs no trip through the microtask queue.
   if (pending !== undefined && pending !== null && typeof (pending as Promise<void>).then === 'function') {
     return Promise.resolve(pending).then(
       () => handledOne(batch, record, ctx, startedAt),
-      (error: unknown) => handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error),
+      (error: unknown) => handleDecoded([new Decoded(rawRecord(batch, record), message)], route, ctx, signal, error),
     )
   }
   return handledOne(batch, record, ctx, startedAt)
@@ -317,7 +326,7 @@ function callTimed(
     pending = fn(message)
   } catch (error) {
     timedFailure(direct, startedAt, error)
-    return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
+    return handleDecoded([new Decoded(rawRecord(batch, record), message)], route, ctx, signal, error)
   }
   if (pending === undefined || pending === null || typeof (pending as Promise<void>).then !== 'function') return 'timed'
   return Promise.resolve(pending).then(
@@ -327,7 +336,7 @@ function callTimed(
     },
     (error: unknown) => {
       timedFailure(direct, startedAt, error)
-      return handleDecoded([{ raw: rawRecord(batch, record), message }], route, ctx, signal, error)
+      return handleDecoded([new Decoded(rawRecord(batch, record), message)], route, ctx, signal, error)
     },
   )
 }
@@ -399,7 +408,7 @@ async function processUnit(
     const result = first instanceof Promise || 'failed' in first ? await decodeHolding(raw, route, ctx, signal, first) : { message: first }
     if (result === 'aborted') return 'aborted'
     if ('message' in result) {
-      decoded.push({ raw, message: result.message })
+      decoded.push(new Decoded(raw, result.message))
       continue
     }
     // A record that does not decode is handled by the route's policy like a failed handler:
@@ -416,7 +425,7 @@ async function processUnit(
       const again = await decodeHolding(raw, route, ctx, signal)
       if (again === 'aborted') return 'aborted'
       if ('message' in again) {
-        decoded.push({ raw, message: again.message })
+        decoded.push(new Decoded(raw, again.message))
         break
       }
       ;({ error, info } = again)

@@ -29,9 +29,34 @@ export interface RawRecord extends BatchRecord {
   headers: RawHeaders
 }
 
+/**
+ * A {@link RawRecord} made by `new`, not as an object literal: V8 may judge a literal's objects
+ * long-lived once and allocate them in the old generation from then on, where each kept its
+ * bytes alive until the next full collection (see `ConsumedMessage` in internal/record.ts).
+ */
+class PlacedRawRecord implements RawRecord {
+  declare topic: string
+  declare partition: number
+  declare offset: string
+  declare timestamp: string
+  declare key: Buffer | null
+  declare value: Buffer | null
+  declare headers: RawHeaders
+
+  constructor(topic: string, partition: number, offset: string, timestamp: string, key: Buffer | null, value: Buffer | null, headers: RawHeaders) {
+    this.topic = topic
+    this.partition = partition
+    this.offset = offset
+    this.timestamp = timestamp
+    this.key = key
+    this.value = value
+    this.headers = headers
+  }
+}
+
 /** The record of a batch with its place: what the runtime's slower paths (failures, routing, batch handlers) work with. */
 export function rawRecord(place: { readonly topic: string; readonly partition: number }, record: BatchRecord): RawRecord {
-  return { topic: place.topic, partition: place.partition, offset: record.offset, timestamp: record.timestamp, key: record.key ?? null, value: record.value ?? null, headers: record.headers ?? {} }
+  return new PlacedRawRecord(place.topic, place.partition, record.offset, record.timestamp, record.key ?? null, record.value ?? null, record.headers ?? {})
 }
 
 /** A record to write, bytes already encoded. */
